@@ -1,0 +1,214 @@
+// The only reader of process.env. One TypeBox schema parses the environment at start and fails fast
+// with a message that names the variable and what is wrong with it.
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+
+const Seconds = (def: number, min: number, max: number, description: string) =>
+  Type.Integer({ default: def, minimum: min, maximum: max, description })
+
+const CommaList = (description: string, def: string) => Type.String({ default: def, description })
+
+export const EnvSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'interface to listen on (local runs)' }),
+  PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'port to listen on (local runs)' }),
+  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+  GATEHOUSE_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+$', description: 'public base URL, scheme and host only (default http://HOST:PORT)' })),
+  GATEHOUSE_MODE: Type.Union([Type.Literal('authorization-server'), Type.Literal('resource-server')], { default: 'authorization-server', description: 'authorization-server: gatehouse issues tokens; resource-server: it only accepts tokens from GATEHOUSE_TRUSTED_ISSUERS' }),
+  GATEHOUSE_DATA_DIR: Type.String({ default: '.data', minLength: 1, description: 'where local runs keep the embedded store and local keys' }),
+
+  GATEHOUSE_TABLE: Type.String({ default: 'gatehouse', pattern: '^[A-Za-z0-9_.-]{3,255}$', description: 'DynamoDB table name' }),
+  AWS_REGION: Type.String({ default: 'us-east-1', minLength: 1 }),
+  AWS_ENDPOINT_URL_DYNAMODB: Type.Optional(Type.String({ pattern: '^https?://', description: 'DynamoDB endpoint (DynamoDB Local, LocalStack); unset locally = start the embedded emulator' })),
+  STORE_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 50, maximum: 30000, description: 'per store call; past it the request fails with 503' }),
+
+  UPSTREAM_ISSUER: Type.Optional(Type.String({ pattern: '^https?://', description: 'OIDC issuer of the enterprise IdP (Cognito user pool issuer); unset locally = the development IdP' })),
+  UPSTREAM_CLIENT_ID: Type.String({ default: 'gatehouse-local', minLength: 1 }),
+  UPSTREAM_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1, description: 'upstream app client secret (local runs; on AWS use UPSTREAM_CLIENT_SECRET_ARN)' })),
+  UPSTREAM_CLIENT_SECRET_ARN: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):', description: 'Secrets Manager secret or SSM SecureString parameter holding the upstream client secret' })),
+  UPSTREAM_SCOPES: Type.String({ default: 'openid email profile', minLength: 1 }),
+  UPSTREAM_AUTHORIZATION_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  UPSTREAM_TOKEN_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  UPSTREAM_JWKS_URI: Type.Optional(Type.String({ pattern: '^https?://' })),
+  UPSTREAM_REVOCATION_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 30000 }),
+  DEV_IDP_PORT: Type.Integer({ default: 3001, minimum: 1, maximum: 65535, description: 'port of the development IdP that `npm start` runs' }),
+
+  ACCESS_TOKEN_TTL: Seconds(3600, 60, 3600, 'access token lifetime, seconds (≤ 1 h)'),
+  AUTHORIZATION_CODE_TTL: Seconds(60, 10, 600, 'authorization code lifetime, seconds'),
+  TRANSACTION_TTL: Seconds(600, 60, 600, 'pending authorization (consent + login) lifetime, seconds (≤ 10 min)'),
+  REFRESH_TOKEN_TTL: Seconds(1209600, 300, 31536000, 'refresh token sliding lifetime, seconds (default 14 days)'),
+  GRANT_MAX_TTL: Seconds(7776000, 3600, 31536000, 'absolute cap on a grant and its refresh tokens, seconds (default 90 days)'),
+  CONSENT_TTL: Seconds(2592000, 0, 31536000, 'remembered consent lifetime, seconds (0 = never remember)'),
+  GRANT_CACHE_TTL: Seconds(30, 0, 300, 'how long /mcp caches a grant check, seconds (0 = check every request)'),
+  CLOCK_SKEW: Seconds(30, 0, 300, 'tolerated clock skew for exp/nbf/iat, seconds'),
+
+  SCOPES: CommaList('scopes gatehouse issues', 'mcp:read,mcp:write'),
+  DEFAULT_SCOPES: CommaList('scopes granted when a client asks for none', 'mcp:read,mcp:write'),
+  REDIRECT_SCHEMES: CommaList('private-use redirect URI schemes allowed for native clients', 'cursor,vscode,vscode-insiders'),
+  ALLOWED_ORIGINS: CommaList('browser origins allowed on /mcp and the CORS endpoints ("*" = any https origin)', '*'),
+
+  KMS_SIGNING_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'KMS asymmetric key (RSA_2048, SIGN_VERIFY) that signs access tokens; unset = local key' })),
+  KMS_PREVIOUS_SIGNING_KEY_IDS: CommaList('previous KMS signing keys kept in /jwks.json during rotation', ''),
+  KMS_ENCRYPTION_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'KMS symmetric key for envelope encryption of upstream tokens; unset = local key' })),
+  AWS_ENDPOINT_URL_KMS: Type.Optional(Type.String({ pattern: '^https?://' })),
+  COOKIE_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HMAC key for consent cookies (≥ 32 chars); unset locally = generated under the data dir' })),
+  COOKIE_SECRET_ARN: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):' })),
+
+  TRUSTED_ISSUERS: CommaList('resource-server mode: external issuers whose tokens /mcp accepts', ''),
+  TRUSTED_AUDIENCES: CommaList('resource-server mode: accepted aud or client_id values', ''),
+
+  DOWNSTREAM_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'API that call_downstream calls with the user\'s upstream token' })),
+
+  AWS_LAMBDA_FUNCTION_NAME: Type.Optional(Type.String())
+})
+
+export type Env = Static<typeof EnvSchema>
+
+export interface Config {
+  host: string
+  port: number
+  logLevel: Env['LOG_LEVEL']
+  publicUrl: string
+  /** The MCP resource URL, also the audience of every access token. */
+  resourceUrl: string
+  mode: Env['GATEHOUSE_MODE']
+  dataDir: string
+  inLambda: boolean
+  store: { table: string, region: string, endpoint: string | undefined, timeoutMs: number, embedded: boolean }
+  upstream: {
+    issuer: string
+    devIdp: boolean
+    clientId: string
+    clientSecret: string | undefined
+    clientSecretArn: string | undefined
+    scopes: string
+    authorizationEndpoint: string | undefined
+    tokenEndpoint: string | undefined
+    jwksUri: string | undefined
+    revocationEndpoint: string | undefined
+    timeoutMs: number
+  }
+  devIdpPort: number
+  ttl: { accessToken: number, code: number, transaction: number, refreshToken: number, grantMax: number, consent: number, grantCache: number, clockSkew: number }
+  scopes: string[]
+  defaultScopes: string[]
+  redirectSchemes: string[]
+  allowedOrigins: string[]
+  keys: { kmsSigningKeyId: string | undefined, kmsPreviousSigningKeyIds: string[], kmsEncryptionKeyId: string | undefined, kmsEndpoint: string | undefined }
+  cookieSecret: string | undefined
+  cookieSecretArn: string | undefined
+  trustedIssuers: string[]
+  trustedAudiences: string[]
+  downstreamUrl: string | undefined
+}
+
+export class ConfigError extends Error {
+  constructor (message: string) { super(message); this.name = 'ConfigError' }
+}
+
+const list = (value: string): string[] => value.split(',').map(s => s.trim()).filter(Boolean)
+
+/** Parses an environment (process.env by default). Throws ConfigError naming every bad variable. */
+export function loadConfig (source: Record<string, string | undefined> = process.env): Config {
+  const known = Object.keys(EnvSchema.properties)
+  const raw: Record<string, unknown> = {}
+  for (const key of known) {
+    const value = source[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const converted = Value.Convert(EnvSchema, Value.Default(EnvSchema, raw))
+  const errors = [...Value.Errors(EnvSchema, converted)]
+  if (errors.length > 0) {
+    const lines = errors.map(e => {
+      const name = e.instancePath.replace(/^\//, '') || (e.params as { requiredProperties?: string[] }).requiredProperties?.join(', ') || '(environment)'
+      const value = source[name]
+      return `${name}: ${e.message}${value === undefined ? '' : ` (got ${JSON.stringify(value.length > 60 ? value.slice(0, 60) + '…' : value)})`}`
+    })
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`)
+  }
+  const env = converted as Env
+  return fromEnv(env)
+}
+
+function fromEnv (env: Env): Config {
+  const inLambda = env.AWS_LAMBDA_FUNCTION_NAME !== undefined
+  const problems: string[] = []
+  const publicUrl = env.GATEHOUSE_PUBLIC_URL ?? `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`
+  const devIdp = env.UPSTREAM_ISSUER === undefined
+  const scopes = list(env.SCOPES)
+  const defaultScopes = list(env.DEFAULT_SCOPES)
+
+  if (inLambda) {
+    if (env.GATEHOUSE_PUBLIC_URL === undefined) problems.push('GATEHOUSE_PUBLIC_URL: required in Lambda')
+    if (env.GATEHOUSE_MODE === 'authorization-server' && devIdp) problems.push('UPSTREAM_ISSUER: required in Lambda (the development IdP never runs there)')
+    if (env.AWS_ENDPOINT_URL_DYNAMODB !== undefined && /127\.0\.0\.1|localhost/.test(env.AWS_ENDPOINT_URL_DYNAMODB)) problems.push('AWS_ENDPOINT_URL_DYNAMODB: the embedded store is refused in Lambda')
+    if (env.GATEHOUSE_MODE === 'authorization-server') {
+      if (env.KMS_SIGNING_KEY_ID === undefined) problems.push('KMS_SIGNING_KEY_ID: required in Lambda (local keys are for development)')
+      if (env.KMS_ENCRYPTION_KEY_ID === undefined) problems.push('KMS_ENCRYPTION_KEY_ID: required in Lambda (local keys are for development)')
+      if (env.COOKIE_SECRET === undefined && env.COOKIE_SECRET_ARN === undefined) problems.push('COOKIE_SECRET_ARN: required in Lambda')
+    }
+  }
+  if (env.GATEHOUSE_PUBLIC_URL?.startsWith('http://') && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(env.GATEHOUSE_PUBLIC_URL)) {
+    problems.push('GATEHOUSE_PUBLIC_URL: must be https unless it is a loopback address')
+  }
+  for (const s of defaultScopes) if (!scopes.includes(s)) problems.push(`DEFAULT_SCOPES: "${s}" is not in SCOPES`)
+  for (const s of scopes) if (!/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(s)) problems.push(`SCOPES: "${s}" is not a valid scope token`)
+  for (const s of list(env.REDIRECT_SCHEMES)) {
+    if (!/^[a-z][a-z0-9+.-]*$/.test(s) || ['http', 'https', 'javascript', 'data', 'file', 'vbscript', 'blob', 'about'].includes(s)) problems.push(`REDIRECT_SCHEMES: "${s}" cannot be a private-use scheme`)
+  }
+  if (env.GATEHOUSE_MODE === 'resource-server' && list(env.TRUSTED_ISSUERS).length === 0) problems.push('TRUSTED_ISSUERS: required in resource-server mode')
+  for (const iss of list(env.TRUSTED_ISSUERS)) if (!/^https?:\/\//.test(iss)) problems.push(`TRUSTED_ISSUERS: "${iss}" is not an http(s) URL`)
+  if (env.REFRESH_TOKEN_TTL > env.GRANT_MAX_TTL) problems.push('REFRESH_TOKEN_TTL: must not exceed GRANT_MAX_TTL')
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
+
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    publicUrl,
+    resourceUrl: `${publicUrl}/mcp`,
+    mode: env.GATEHOUSE_MODE,
+    dataDir: env.GATEHOUSE_DATA_DIR,
+    inLambda,
+    store: { table: env.GATEHOUSE_TABLE, region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, timeoutMs: env.STORE_TIMEOUT_MS, embedded: !inLambda && env.AWS_ENDPOINT_URL_DYNAMODB === undefined },
+    upstream: {
+      issuer: env.UPSTREAM_ISSUER ?? `http://127.0.0.1:${env.DEV_IDP_PORT}`,
+      devIdp,
+      clientId: env.UPSTREAM_CLIENT_ID,
+      clientSecret: env.UPSTREAM_CLIENT_SECRET ?? (devIdp ? 'gatehouse-local-secret' : undefined),
+      clientSecretArn: env.UPSTREAM_CLIENT_SECRET_ARN,
+      scopes: env.UPSTREAM_SCOPES,
+      authorizationEndpoint: env.UPSTREAM_AUTHORIZATION_ENDPOINT,
+      tokenEndpoint: env.UPSTREAM_TOKEN_ENDPOINT,
+      jwksUri: env.UPSTREAM_JWKS_URI,
+      revocationEndpoint: env.UPSTREAM_REVOCATION_ENDPOINT,
+      timeoutMs: env.UPSTREAM_TIMEOUT_MS
+    },
+    devIdpPort: env.DEV_IDP_PORT,
+    ttl: {
+      accessToken: env.ACCESS_TOKEN_TTL,
+      code: env.AUTHORIZATION_CODE_TTL,
+      transaction: env.TRANSACTION_TTL,
+      refreshToken: env.REFRESH_TOKEN_TTL,
+      grantMax: env.GRANT_MAX_TTL,
+      consent: env.CONSENT_TTL,
+      grantCache: env.GRANT_CACHE_TTL,
+      clockSkew: env.CLOCK_SKEW
+    },
+    scopes,
+    defaultScopes,
+    redirectSchemes: list(env.REDIRECT_SCHEMES),
+    allowedOrigins: list(env.ALLOWED_ORIGINS),
+    keys: {
+      kmsSigningKeyId: env.KMS_SIGNING_KEY_ID,
+      kmsPreviousSigningKeyIds: list(env.KMS_PREVIOUS_SIGNING_KEY_IDS),
+      kmsEncryptionKeyId: env.KMS_ENCRYPTION_KEY_ID,
+      kmsEndpoint: env.AWS_ENDPOINT_URL_KMS
+    },
+    cookieSecret: env.COOKIE_SECRET,
+    cookieSecretArn: env.COOKIE_SECRET_ARN,
+    trustedIssuers: list(env.TRUSTED_ISSUERS),
+    trustedAudiences: list(env.TRUSTED_AUDIENCES),
+    downstreamUrl: env.DOWNSTREAM_URL
+  }
+}
