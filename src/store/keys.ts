@@ -1,0 +1,48 @@
+// The key schema: the only place that builds pk/sk strings. docs/storage-schema.md is its contract.
+// Ids and hashes are used verbatim: keys are only ever looked up exactly (the dataset's begins_with
+// on `ROW#` is the one prefix query), so a `#` inside an id cannot make two items collide.
+
+export interface ItemKey {
+  pk: string
+  sk: string
+}
+
+/** Item kinds, stored in each item's `kind` attribute so an operator reading the table can tell them apart. */
+export const KIND = {
+  client: 'client',
+  transaction: 'transaction',
+  code: 'code',
+  grant: 'grant',
+  refreshToken: 'refresh_token',
+  consent: 'consent',
+  datasetRecord: 'dataset_record'
+} as const
+
+export type Kind = typeof KIND[keyof typeof KIND]
+
+/** The dataset the MCP tools read and write; one partition holds all its rows. */
+export const DATASET_NAME = 'sample'
+export const DATASET_ROW_PREFIX = 'ROW#'
+
+function part (what: string, value: string): string {
+  // An empty id would address a shared item ("CLIENT#") — always a caller bug.
+  if (typeof value !== 'string' || value.length === 0) throw new TypeError(`${what} must be a non-empty string`)
+  return value
+}
+
+/** Items that stand alone use their pk as sk too. */
+function single (pk: string): ItemKey {
+  return { pk, sk: pk }
+}
+
+export const clientKey = (clientId: string): ItemKey => single(`CLIENT#${part('clientId', clientId)}`)
+export const transactionKey = (id: string): ItemKey => single(`TX#${part('transaction id', id)}`)
+export const codeKey = (codeHash: string): ItemKey => single(`CODE#${part('codeHash', codeHash)}`)
+export const grantKey = (grantId: string): ItemKey => single(`GRANT#${part('grantId', grantId)}`)
+export const refreshTokenKey = (tokenHash: string): ItemKey => single(`RT#${part('tokenHash', tokenHash)}`)
+export const consentKey = (sub: string, clientId: string): ItemKey =>
+  ({ pk: `CONSENT#${part('sub', sub)}`, sk: `CLIENT#${part('clientId', clientId)}` })
+
+export const datasetPartition = (): string => `DATASET#${DATASET_NAME}`
+export const datasetRowKey = (id: string): ItemKey =>
+  ({ pk: datasetPartition(), sk: `${DATASET_ROW_PREFIX}${part('dataset record id', id)}` })
