@@ -1,0 +1,247 @@
+// Clients: dynamic registration (RFC 7591), Client ID Metadata Documents, and client authentication
+// at the token, introspection and revocation endpoints (RFC 6749 §2.3).
+import { InvalidClientError, InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError } from './errors.ts'
+import type { ClientRecord, ClientStore, Clock, TokenEndpointAuthMethod } from './ports.ts'
+import { redirectUriProblem } from './redirect-uris.ts'
+import { matchesHash, randomToken, sha256 } from './secrets.ts'
+import { parseScope } from './scopes.ts'
+
+export const SUPPORTED_AUTH_METHODS: TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post']
+export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token']
+const MAX_REDIRECT_URIS = 10
+const MAX_TEXT = 200
+
+/** The subset of RFC 7591 client metadata gatehouse understands; unknown fields are ignored (§2). */
+export interface ClientMetadataInput {
+  redirect_uris?: unknown
+  token_endpoint_auth_method?: unknown
+  grant_types?: unknown
+  response_types?: unknown
+  client_name?: unknown
+  client_uri?: unknown
+  logo_uri?: unknown
+  scope?: unknown
+  software_id?: unknown
+  software_version?: unknown
+  contacts?: unknown
+}
+
+export interface RegisteredClientResponse {
+  client_id: string
+  client_secret?: string
+  client_id_issued_at: number
+  client_secret_expires_at?: number
+  redirect_uris: string[]
+  token_endpoint_auth_method: TokenEndpointAuthMethod
+  grant_types: string[]
+  response_types: string[]
+  client_name?: string
+  client_uri?: string
+  logo_uri?: string
+  scope?: string
+  software_id?: string
+  software_version?: string
+}
+
+export interface ClientRulesOptions {
+  clients: ClientStore
+  clock: Clock
+  scopes: string[]
+  redirectSchemes: string[]
+  /** Fetches Client ID Metadata Documents; absent = URL client ids are refused. */
+  metadataDocuments?: ClientMetadataDocumentFetcher | undefined
+}
+
+/** Fetches a Client ID Metadata Document with SSRF guards; throws InvalidClientError-like errors on failure. */
+export interface ClientMetadataDocumentFetcher {
+  fetch (url: string): Promise<unknown>
+}
+
+function optionalText (value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string' || value.length > MAX_TEXT || /[\u0000-\u001f\u007f]/.test(value)) throw new InvalidClientMetadataError(`${field} must be a short string`)
+  return value
+}
+
+function optionalHttpsUrl (value: unknown, field: string): string | undefined {
+  const text = optionalText(value, field)
+  if (text === undefined) return undefined
+  let url: URL
+  try { url = new URL(text) } catch { throw new InvalidClientMetadataError(`${field} must be an https URL`) }
+  if (url.protocol !== 'https:') throw new InvalidClientMetadataError(`${field} must be an https URL`)
+  return url.href
+}
+
+function stringArray (value: unknown, field: string, fallback: string[]): string[] {
+  if (value === undefined || value === null) return fallback
+  if (!Array.isArray(value) || value.some(v => typeof v !== 'string')) throw new InvalidClientMetadataError(`${field} must be an array of strings`)
+  return [...new Set(value as string[])]
+}
+
+/** Validates RFC 7591 metadata into the fields of a client record (no id, no secret). */
+export function validateClientMetadata (input: ClientMetadataInput, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes'>): Omit<ClientRecord, 'clientId' | 'createdAt' | 'expiresAt' | 'clientSecretHash'> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new InvalidClientMetadataError('client metadata must be a JSON object')
+  const redirectUris = stringArray(input.redirect_uris, 'redirect_uris', [])
+  if (redirectUris.length === 0) throw new InvalidRedirectUriError('redirect_uris must list at least one redirect URI')
+  if (redirectUris.length > MAX_REDIRECT_URIS) throw new InvalidRedirectUriError(`at most ${MAX_REDIRECT_URIS} redirect URIs`)
+  for (const uri of redirectUris) {
+    const problem = redirectUriProblem(uri, options.redirectSchemes)
+    if (problem !== undefined) throw new InvalidRedirectUriError(problem)
+  }
+  const method = input.token_endpoint_auth_method ?? 'client_secret_basic'
+  if (typeof method !== 'string' || !SUPPORTED_AUTH_METHODS.includes(method as TokenEndpointAuthMethod)) {
+    throw new InvalidClientMetadataError(`token_endpoint_auth_method must be one of ${SUPPORTED_AUTH_METHODS.join(', ')}`)
+  }
+  const grantTypes = stringArray(input.grant_types, 'grant_types', ['authorization_code'])
+  for (const g of grantTypes) if (!SUPPORTED_GRANT_TYPES.includes(g)) throw new InvalidClientMetadataError(`grant type ${g} is not supported`)
+  if (!grantTypes.includes('authorization_code')) throw new InvalidClientMetadataError('grant_types must include authorization_code')
+  const responseTypes = stringArray(input.response_types, 'response_types', ['code'])
+  if (responseTypes.length !== 1 || responseTypes[0] !== 'code') throw new InvalidClientMetadataError('response_types must be ["code"]')
+  let scope: string | undefined
+  if (input.scope !== undefined && input.scope !== null) {
+    if (typeof input.scope !== 'string') throw new InvalidClientMetadataError('scope must be a string')
+    let parsed: string[]
+    try { parsed = parseScope(input.scope) } catch { throw new InvalidClientMetadataError('scope contains an invalid character') }
+    const unknown = parsed.filter(s => !options.scopes.includes(s))
+    if (unknown.length > 0) throw new InvalidClientMetadataError(`unsupported scope: ${unknown.join(' ')}`)
+    scope = parsed.length > 0 ? parsed.join(' ') : undefined
+  }
+  if (input.contacts !== undefined) stringArray(input.contacts, 'contacts', [])
+  const record: Omit<ClientRecord, 'clientId' | 'createdAt' | 'expiresAt' | 'clientSecretHash'> = {
+    tokenEndpointAuthMethod: method as TokenEndpointAuthMethod,
+    redirectUris,
+    grantTypes,
+    responseTypes
+  }
+  const clientName = optionalText(input.client_name, 'client_name')
+  const clientUri = optionalHttpsUrl(input.client_uri, 'client_uri')
+  const logoUri = optionalHttpsUrl(input.logo_uri, 'logo_uri')
+  const softwareId = optionalText(input.software_id, 'software_id')
+  const softwareVersion = optionalText(input.software_version, 'software_version')
+  if (clientName !== undefined) record.clientName = clientName
+  if (clientUri !== undefined) record.clientUri = clientUri
+  if (logoUri !== undefined) record.logoUri = logoUri
+  if (scope !== undefined) record.scope = scope
+  if (softwareId !== undefined) record.softwareId = softwareId
+  if (softwareVersion !== undefined) record.softwareVersion = softwareVersion
+  return record
+}
+
+export function clientResponse (client: ClientRecord, secret?: string): RegisteredClientResponse {
+  const response: RegisteredClientResponse = {
+    client_id: client.clientId,
+    client_id_issued_at: client.createdAt,
+    redirect_uris: client.redirectUris,
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    grant_types: client.grantTypes,
+    response_types: client.responseTypes
+  }
+  if (secret !== undefined) {
+    response.client_secret = secret
+    response.client_secret_expires_at = 0
+  }
+  if (client.clientName !== undefined) response.client_name = client.clientName
+  if (client.clientUri !== undefined) response.client_uri = client.clientUri
+  if (client.logoUri !== undefined) response.logo_uri = client.logoUri
+  if (client.scope !== undefined) response.scope = client.scope
+  if (client.softwareId !== undefined) response.software_id = client.softwareId
+  if (client.softwareVersion !== undefined) response.software_version = client.softwareVersion
+  return response
+}
+
+/** RFC 7591 §3: registers a client. Confidential clients get a generated secret, stored only as its hash. */
+export async function registerClient (input: ClientMetadataInput, options: ClientRulesOptions): Promise<{ client: ClientRecord, response: RegisteredClientResponse }> {
+  const metadata = validateClientMetadata(input, options)
+  const now = options.clock.now()
+  const client: ClientRecord = { ...metadata, clientId: randomToken(18), createdAt: now, expiresAt: 0 }
+  let secret: string | undefined
+  if (client.tokenEndpointAuthMethod !== 'none') {
+    secret = randomToken(32)
+    client.clientSecretHash = sha256(secret)
+  }
+  await options.clients.saveClient(client)
+  return { client, response: clientResponse(client, secret) }
+}
+
+export function isMetadataDocumentClientId (clientId: string): boolean {
+  return clientId.startsWith('https://')
+}
+
+/** Finds a client by id: the registry, or for an https URL the Client ID Metadata Document it names. */
+export async function findClient (clientId: string | undefined, options: ClientRulesOptions): Promise<ClientRecord | undefined> {
+  if (clientId === undefined || clientId === '' || clientId.length > 2000) return undefined
+  if (!isMetadataDocumentClientId(clientId)) return await options.clients.findClient(clientId)
+  if (options.metadataDocuments === undefined) return undefined
+  const document = await options.metadataDocuments.fetch(clientId)
+  return clientFromMetadataDocument(clientId, document, options)
+}
+
+/** Validates a Client ID Metadata Document: its client_id must equal the URL it was fetched from. */
+export function clientFromMetadataDocument (url: string, document: unknown, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes' | 'clock'>): ClientRecord {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) throw new InvalidClientError('client metadata document is not a JSON object')
+  const doc = document as ClientMetadataInput & { client_id?: unknown, client_secret?: unknown }
+  if (doc.client_id !== url) throw new InvalidClientError('client metadata document client_id does not match its URL')
+  if (doc.client_secret !== undefined) throw new InvalidClientError('client metadata documents must not carry a client_secret')
+  const method = doc.token_endpoint_auth_method ?? 'none'
+  if (method !== 'none') throw new InvalidClientError('client metadata document clients must use token_endpoint_auth_method none (private_key_jwt is not supported)')
+  let metadata
+  try {
+    metadata = validateClientMetadata({ ...doc, token_endpoint_auth_method: 'none' }, options)
+  } catch (error) {
+    throw new InvalidClientError(`client metadata document is invalid: ${(error as Error & { description?: string }).description ?? 'bad metadata'}`)
+  }
+  return { ...metadata, clientId: url, createdAt: options.clock.now(), expiresAt: 0 }
+}
+
+export interface ClientCredentials {
+  /** From HTTP Basic (RFC 6749 §2.3.1: form-urlencoded, then base64). */
+  basic?: { clientId: string, clientSecret: string } | undefined
+  /** From the body. */
+  clientId?: string | undefined
+  clientSecret?: string | undefined
+}
+
+/** Parses an Authorization: Basic header into client credentials; malformed → invalid_client. */
+export function parseBasicAuthorization (header: string | undefined): ClientCredentials['basic'] {
+  if (header === undefined) return undefined
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim())
+  if (match === null) return undefined
+  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) throw new InvalidClientError('malformed Basic credentials')
+  try {
+    return { clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')), clientSecret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')) }
+  } catch {
+    throw new InvalidClientError('malformed Basic credentials')
+  }
+}
+
+/**
+ * Authenticates the client at the token/introspection/revocation endpoint with exactly the method it
+ * registered. Exactly one method may be used per request (RFC 6749 §2.3).
+ */
+export async function authenticateClient (credentials: ClientCredentials, options: ClientRulesOptions, requireConfidential = false): Promise<ClientRecord> {
+  const { basic } = credentials
+  if (basic !== undefined && credentials.clientSecret !== undefined) throw new InvalidRequestError('use only one client authentication method')
+  if (basic !== undefined && credentials.clientId !== undefined && credentials.clientId !== basic.clientId) throw new InvalidRequestError('client_id does not match the Authorization header')
+  const clientId = basic?.clientId ?? credentials.clientId
+  if (clientId === undefined || clientId === '') throw new InvalidClientError('client authentication is required')
+  let client: ClientRecord | undefined
+  try {
+    client = await findClient(clientId, options)
+  } catch (error) {
+    if (error instanceof InvalidClientError) throw error
+    throw error
+  }
+  if (client === undefined) throw new InvalidClientError('unknown client', `client ${clientId.slice(0, 64)}`)
+  const method = client.tokenEndpointAuthMethod
+  if (requireConfidential && method === 'none') throw new InvalidClientError('this endpoint requires a confidential client')
+  if (method === 'none') {
+    if (basic !== undefined || credentials.clientSecret !== undefined) throw new InvalidClientError('this client is public and must not send a secret')
+    return client
+  }
+  const secret = method === 'client_secret_basic' ? basic?.clientSecret : (basic === undefined ? credentials.clientSecret : undefined)
+  if (secret === undefined) throw new InvalidClientError(`client must authenticate with ${method}`)
+  if (client.clientSecretHash === undefined || !matchesHash(secret, client.clientSecretHash)) throw new InvalidClientError('client authentication failed', 'bad secret')
+  return client
+}

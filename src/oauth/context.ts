@@ -1,0 +1,36 @@
+import type { ClientMetadataDocumentFetcher, ClientRulesOptions } from './clients.ts'
+import type { AuditLog, Cipher, Clock, KeySet, Store, UpstreamIdp } from './ports.ts'
+import type { AccessTokenVerifier } from './access-tokens.ts'
+
+export interface Lifetimes {
+  accessToken: number
+  code: number
+  transaction: number
+  refreshToken: number
+  grantMax: number
+  consent: number
+}
+
+/** Everything the authorization server's rules need, wired once in app.ts. */
+export interface AuthorizationServerContext {
+  store: Store
+  clock: Clock
+  keys: KeySet
+  cipher: Cipher
+  upstream: UpstreamIdp
+  audit: AuditLog
+  accessTokens: AccessTokenVerifier
+  /** Public base URL; the `iss` of tokens and authorization responses. */
+  issuer: string
+  /** The MCP resource URL; the only audience gatehouse issues tokens for. */
+  resource: string
+  scopes: string[]
+  defaultScopes: string[]
+  redirectSchemes: string[]
+  ttl: Lifetimes
+  metadataDocuments?: ClientMetadataDocumentFetcher | undefined
+}
+
+export function clientRules (ctx: AuthorizationServerContext): ClientRulesOptions {
+  return { clients: ctx.store, clock: ctx.clock, scopes: ctx.scopes, redirectSchemes: ctx.redirectSchemes, metadataDocuments: ctx.metadataDocuments }
+}

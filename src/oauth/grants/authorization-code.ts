@@ -1,0 +1,63 @@
+// RFC 6749 §4.1.3 with OAuth 2.1 PKCE. Everything is validated before the code is consumed
+// (DESIGN decision 3); a code presented after it was consumed revokes the grant it produced.
+import type { AuthorizationServerContext } from '../context.ts'
+import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
+import { verifyCodeVerifier } from '../pkce.ts'
+import type { ClientRecord, GrantRecord } from '../ports.ts'
+import { resolveResource } from '../resource.ts'
+import { sha256 } from '../secrets.ts'
+import { issueTokens } from './issue.ts'
+import type { GrantHandler, TokenParams } from './types.ts'
+
+async function revokeForReuse (grantId: string | undefined, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
+  if (grantId === undefined) return
+  await ctx.store.revokeGrant(grantId, ctx.clock.now())
+  ctx.audit.event('code.reuse_detected', { clientId, grantId })
+  ctx.audit.event('grant.revoked', { clientId, grantId, reason: 'code_reuse' })
+}
+
+export const authorizationCodeGrant: GrantHandler = {
+  grantType: 'authorization_code',
+  parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
+  async handle (params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
+    if (params.code === undefined || params.code === '') throw new InvalidRequestError('code is required')
+    if (params.redirect_uri === undefined) throw new InvalidRequestError('redirect_uri is required')
+    if (params.code_verifier === undefined) throw new InvalidRequestError('code_verifier is required')
+    if (params.code.length > 200) throw new InvalidGrantError()
+    const now = ctx.clock.now()
+    const codeHash = sha256(params.code)
+    const code = await ctx.store.findCode(codeHash)
+    if (code === undefined) throw new InvalidGrantError('authorization code is invalid or expired')
+    if (code.clientId !== client.clientId) throw new InvalidGrantError('authorization code was issued to another client')
+    if (code.consumedAt !== undefined) {
+      await revokeForReuse(code.grantId, client.clientId, ctx)
+      throw new InvalidGrantError('authorization code was already used', 'reuse')
+    }
+    if (code.redirectUri !== params.redirect_uri) throw new InvalidGrantError('redirect_uri does not match the authorization request')
+    verifyCodeVerifier(params.code_verifier, code.codeChallenge)
+    const resource = resolveResource(params.resource, ctx.resource)
+    if (resource !== code.resource) throw new InvalidGrantError('resource does not match the authorization request')
+
+    const grantId = code.grantId as string
+    const consumed = await ctx.store.consumeCode(codeHash, grantId, now)
+    if (!consumed.won) {
+      await revokeForReuse(consumed.record?.grantId ?? grantId, client.clientId, ctx)
+      throw new InvalidGrantError('authorization code was already used', 'lost redemption race')
+    }
+    const grant: GrantRecord = {
+      grantId,
+      clientId: client.clientId,
+      identity: code.identity,
+      scope: code.scope,
+      resource: code.resource,
+      createdAt: now,
+      expiresAt: now + ctx.ttl.grantMax
+    }
+    if (code.upstreamSealed !== undefined) grant.upstreamSealed = code.upstreamSealed
+    if (code.upstreamExpiresAt !== undefined) grant.upstreamExpiresAt = code.upstreamExpiresAt
+    await ctx.store.saveGrant(grant)
+    const response = await issueTokens(grant, client, grant.scope, ctx)
+    ctx.audit.event('grant.issued', { clientId: client.clientId, sub: grant.identity.sub, grantId, scope: response.scope })
+    return response
+  }
+}

@@ -1,0 +1,62 @@
+// Redirect URI rules (DESIGN decision 5, RFC 9700 §4.1, RFC 8252 §7): https anywhere; http only on
+// loopback hosts; private-use schemes only from an allow-list; never fragments, wildcards or
+// script-capable schemes. Matching is exact, except loopback URIs, which match on any port (RFC 8252 §7.3).
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
+const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:', 'blob:', 'about:', 'filesystem:'])
+const MAX_LENGTH = 2000
+
+export type RedirectUriProblem = string
+
+/** Returns why the URI is unacceptable for registration, or undefined when it is fine. */
+export function redirectUriProblem (uri: string, privateSchemes: readonly string[]): RedirectUriProblem | undefined {
+  if (uri.length > MAX_LENGTH) return 'redirect URI is too long'
+  if (/[\s\u0000-\u001f\u007f]/.test(uri)) return 'redirect URI contains whitespace or control characters'
+  if (uri.includes('*')) return 'redirect URI must not contain wildcards'
+  let url: URL
+  try { url = new URL(uri) } catch { return 'redirect URI is not an absolute URI' }
+  if (uri.includes('#')) return 'redirect URI must not contain a fragment'
+  if (FORBIDDEN_SCHEMES.has(url.protocol)) return `redirect URI scheme ${url.protocol} is not allowed`
+  if (url.username !== '' || url.password !== '') return 'redirect URI must not contain user information'
+  if (url.protocol === 'https:') return url.hostname === '' ? 'redirect URI has no host' : undefined
+  if (url.protocol === 'http:') return LOOPBACK_HOSTS.has(url.hostname) ? undefined : 'http redirect URIs are allowed only on loopback hosts (127.0.0.1, [::1], localhost)'
+  const scheme = url.protocol.slice(0, -1)
+  if (privateSchemes.includes(scheme)) return undefined
+  return `redirect URI scheme ${scheme}: is not allowed (allowed private-use schemes: ${privateSchemes.join(', ') || 'none'})`
+}
+
+export function isLoopbackRedirect (uri: string): boolean {
+  try {
+    const url = new URL(uri)
+    return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)
+  } catch { return false }
+}
+
+/** Does `presented` match the registered URI? Exact string match; loopback http URIs ignore the port. */
+export function redirectUriMatches (registered: string, presented: string): boolean {
+  if (registered === presented) return true
+  if (!isLoopbackRedirect(registered) || !isLoopbackRedirect(presented)) return false
+  const a = new URL(registered)
+  const b = new URL(presented)
+  // Compare everything but the port, on the raw strings' parsed parts, so a loopback URI cannot smuggle another host.
+  return a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search && !presented.includes('#') &&
+    withoutPort(registered) === withoutPort(presented)
+}
+
+function withoutPort (uri: string): string {
+  const url = new URL(uri)
+  url.port = ''
+  return url.href
+}
+
+export function findMatchingRedirectUri (registered: readonly string[], presented: string | undefined): string | undefined {
+  if (presented === undefined) return registered.length === 1 ? registered[0] : undefined
+  return registered.some(r => redirectUriMatches(r, presented)) ? presented : undefined
+}
+
+/** Builds the redirect back to the client with the authorization response parameters (RFC 9207 adds iss). */
+export function buildRedirect (redirectUri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri)
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v)
+  return url.href
+}
