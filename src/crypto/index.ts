@@ -1,0 +1,75 @@
+// Chooses the key implementations from the config: AWS KMS when key ids are configured, files under
+// the data dir otherwise. app.ts/lambda.ts call these once at start.
+import { KMSClient } from '@aws-sdk/client-kms'
+import type { Config } from '../config.ts'
+import type { Cipher, Clock, KeySet } from '../oauth/ports.ts'
+import { KmsCipher } from './kms-cipher.ts'
+import { KmsKeySet } from './kms-keys.ts'
+import { LocalCipher } from './local-cipher.ts'
+import { LocalKeySet } from './local-keys.ts'
+import { loadOrCreateLocalSecret, resolveSecretArn, type SecretClients } from './secrets.ts'
+
+export { KeyServiceError, SealedValueError } from './errors.ts'
+export { rsaPublicJwk, rsaThumbprint } from './jwk.ts'
+export { KmsCipher, type KmsCipherOptions } from './kms-cipher.ts'
+export { KmsKeySet, type KmsKeySetOptions } from './kms-keys.ts'
+export { LocalCipher } from './local-cipher.ts'
+export { LocalKeySet, type LocalKeySetOptions } from './local-keys.ts'
+export { loadOrCreateLocalSecret, resolveSecretArn, type SecretClients } from './secrets.ts'
+
+export interface CryptoOptions {
+  /** Injected in tests (endpoint + static credentials); built from the config otherwise. */
+  kms?: KMSClient
+  secrets?: SecretClients
+}
+
+export interface ResolvedSecrets {
+  /** Undefined when the upstream client is public (no secret configured). */
+  upstreamClientSecret: string | undefined
+  cookieSecret: string
+}
+
+export function createKmsClient (config: Config): KMSClient {
+  return new KMSClient({ region: config.store.region, ...(config.keys.kmsEndpoint === undefined ? {} : { endpoint: config.keys.kmsEndpoint }) })
+}
+
+/**
+ * How long a rotated-out signing key must stay published: until every token it signed has expired,
+ * allowing for clock skew at the verifier.
+ */
+export function signingKeyRetentionSeconds (config: Config): number {
+  return config.ttl.accessToken + config.ttl.clockSkew
+}
+
+export async function createKeySet (config: Config, clock: Clock, options: CryptoOptions = {}): Promise<KmsKeySet | LocalKeySet> {
+  if (config.keys.kmsSigningKeyId !== undefined) {
+    return await KmsKeySet.open({ client: options.kms ?? createKmsClient(config), currentKeyId: config.keys.kmsSigningKeyId, previousKeyIds: config.keys.kmsPreviousSigningKeyIds })
+  }
+  const keys = await LocalKeySet.open({ dataDir: config.dataDir, clock })
+  await keys.retirePrevious(signingKeyRetentionSeconds(config))
+  return keys
+}
+
+export async function createCipher (config: Config, options: CryptoOptions = {}): Promise<Cipher> {
+  if (config.keys.kmsEncryptionKeyId !== undefined) {
+    return new KmsCipher({ client: options.kms ?? createKmsClient(config), keyId: config.keys.kmsEncryptionKeyId })
+  }
+  return await LocalCipher.open(config.dataDir)
+}
+
+/**
+ * An ARN wins over a literal value: ARNs are how AWS deployments pass secrets. Without either, a local
+ * run gets a generated cookie secret under the data dir; Lambda never does (config refuses that).
+ */
+export async function resolveSecrets (config: Config, options: CryptoOptions = {}): Promise<ResolvedSecrets> {
+  const upstreamClientSecret = config.upstream.clientSecretArn !== undefined
+    ? await resolveSecretArn(config.upstream.clientSecretArn, options.secrets)
+    : config.upstream.clientSecret
+  let cookieSecret: string
+  if (config.cookieSecretArn !== undefined) cookieSecret = await resolveSecretArn(config.cookieSecretArn, options.secrets)
+  else if (config.cookieSecret !== undefined) cookieSecret = config.cookieSecret
+  else if (config.inLambda) throw new Error('COOKIE_SECRET_ARN: required in Lambda')
+  else cookieSecret = await loadOrCreateLocalSecret(config.dataDir, 'cookie')
+  if (cookieSecret.length < 32) throw new Error('the cookie secret must be at least 32 characters')
+  return { upstreamClientSecret, cookieSecret }
+}
