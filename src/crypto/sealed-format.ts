@@ -31,7 +31,7 @@ export function sealWith (key: Uint8Array, version: string, keyRef: string, plai
 export function parseSealed (sealed: string, version: string): SealedParts {
   const fields = sealed.split('.')
   if (fields.length !== 5 || fields[0] !== version) throw new SealedValueError(`not a ${version} sealed value`)
-  const [, keyRef, iv, ciphertext, tag] = fields.map(strictBase64url) as [Buffer, Buffer, Buffer, Buffer, Buffer]
+  const [keyRef, iv, ciphertext, tag] = fields.slice(1).map(strictBase64url) as [Buffer, Buffer, Buffer, Buffer]
   if (keyRef.length === 0 || iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SealedValueError('sealed value has a malformed field')
   return { version, keyRef: fields[1]!, iv, ciphertext, tag }
 }
