@@ -6,7 +6,7 @@ import { startEmbeddedStore, type EmbeddedStore } from './embedded.ts'
 import { ensureTable } from './table.ts'
 
 export { DynamoStore, createDynamoClient, isLoopbackEndpoint, type DynamoStoreOptions, type DynamoClientOptions } from './dynamo-store.ts'
-export { startEmbeddedStore, EmbeddedStoreRefusedError, type EmbeddedStore, type EmbeddedStoreOptions } from './embedded.ts'
+export { startEmbeddedStore, EmbeddedStoreBusyError, EmbeddedStoreRefusedError, type EmbeddedStore, type EmbeddedStoreOptions } from './embedded.ts'
 export { ensureTable, TTL_ATTRIBUTE, type EnsureTableResult } from './table.ts'
 
 /** `Config['store']` plus what start-up needs from the rest of the config. */
