@@ -1,0 +1,63 @@
+// `npm run build`: bundles src/lambda.ts into one CommonJS file for nodejs22.x and zips it for Terraform.
+// CommonJS because Lambda loads it with require(), which cold-starts faster than import().
+import { build } from 'esbuild'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { deflateRawSync, crc32, gzipSync } from 'node:zlib'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const outDir = join(root, 'dist')
+const bundlePath = join(outDir, 'lambda', 'index.cjs')
+
+/** A minimal ZIP (one deflated file) so no zip tool or extra Terraform provider is needed. */
+function zipOne (name: string, data: Buffer): Buffer {
+  const deflated = deflateRawSync(data, { level: 9 })
+  const nameBytes = Buffer.from(name)
+  const crc = crc32(data)
+  // Fixed timestamp (1980-01-01) so identical input gives an identical zip and source_code_hash.
+  const local = Buffer.alloc(30)
+  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0, 6); local.writeUInt16LE(8, 8)
+  local.writeUInt16LE(0, 10); local.writeUInt16LE(0x21, 12); local.writeUInt32LE(crc, 14)
+  local.writeUInt32LE(deflated.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(nameBytes.length, 26); local.writeUInt16LE(0, 28)
+  const central = Buffer.alloc(46)
+  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(0x0314, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(0, 8)
+  central.writeUInt16LE(8, 10); central.writeUInt16LE(0, 12); central.writeUInt16LE(0x21, 14); central.writeUInt32LE(crc, 16)
+  central.writeUInt32LE(deflated.length, 20); central.writeUInt32LE(data.length, 24); central.writeUInt16LE(nameBytes.length, 28)
+  central.writeUInt16LE(0, 30); central.writeUInt16LE(0, 32); central.writeUInt16LE(0, 34); central.writeUInt16LE(0, 36)
+  central.writeUInt32LE((0o100644 << 16) >>> 0, 38); central.writeUInt32LE(0, 42)
+  const centralOffset = local.length + nameBytes.length + deflated.length
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(0, 4); end.writeUInt16LE(0, 6); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10)
+  end.writeUInt32LE(central.length + nameBytes.length, 12); end.writeUInt32LE(centralOffset, 16); end.writeUInt16LE(0, 20)
+  return Buffer.concat([local, nameBytes, deflated, central, nameBytes, end])
+}
+
+export async function bundle (): Promise<{ bundlePath: string, zipPath: string, bytes: number, gzipBytes: number }> {
+  await rm(join(outDir, 'lambda'), { recursive: true, force: true })
+  await mkdir(dirname(bundlePath), { recursive: true })
+  await build({
+    entryPoints: [join(root, 'src', 'lambda.ts')],
+    outfile: bundlePath,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    // The embedded emulator and the development IdP never run in Lambda (config refuses them).
+    external: ['dynalite', 'oidc-provider'],
+    // The AWS SDK v3 in the runtime is not pinned to our version; bundle ours.
+    logLevel: 'warning'
+  })
+  const code = await readFile(bundlePath)
+  const zipPath = join(outDir, 'lambda.zip')
+  await writeFile(zipPath, zipOne('index.cjs', code))
+  return { bundlePath, zipPath, bytes: (await stat(bundlePath)).size, gzipBytes: gzipSync(code).length }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const result = await bundle()
+  console.log(`bundle ${result.bundlePath}: ${(result.bytes / 1024).toFixed(0)} KB (${(result.gzipBytes / 1024).toFixed(0)} KB gzip)\nzip    ${result.zipPath}`)
+}

@@ -1,0 +1,69 @@
+// The gatehouse Fastify application: a default-exported async plugin, which is what `fastify start`
+// loads locally and what src/lambda.ts wraps on AWS. Wiring only; behaviour lives in src/oauth and src/mcp.
+import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import cookie from '@fastify/cookie'
+import cors from '@fastify/cors'
+import formbody from '@fastify/formbody'
+import rateLimit from '@fastify/rate-limit'
+import { loadConfig, type Config } from './config.ts'
+import errorsPlugin from './plugins/errors.ts'
+import servicesPlugin, { type Services } from './plugins/services.ts'
+import { corsOrigin } from './plugins/origins.ts'
+import authorizeRoutes from './routes/oauth/authorize.ts'
+import tokenRoutes from './routes/oauth/token-endpoints.ts'
+import wellKnownRoutes from './routes/well-known/index.ts'
+import healthRoutes from './routes/health.ts'
+import mcpRoutes from './routes/mcp.ts'
+
+export interface AppOptions {
+  /** Parsed from the environment when absent. */
+  config?: Config
+  /** Adapters injected by tests; built from the config otherwise. */
+  services?: Partial<Services>
+}
+
+/** Logged request shape: no query string (codes, states), no headers (tokens, cookies). */
+function requestSerializer (request: { method: string, url: string, ip?: string, id?: string }): Record<string, unknown> {
+  return { method: request.method, path: request.url.split('?')[0], ip: request.ip }
+}
+
+/** Server options for `fastify start --options` and for the Lambda and test entry points. */
+export const options: FastifyServerOptions = {
+  logger: {
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.access_token', '*.refresh_token', '*.id_token', '*.code', '*.client_secret', '*.code_verifier', '*.token', '*.password'],
+      censor: '[redacted]'
+    },
+    serializers: { req: requestSerializer }
+  },
+  bodyLimit: 1024 * 1024,
+  trustProxy: true,
+  return503OnClosing: true,
+  requestTimeout: 30000,
+  ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+}
+
+export default async function gatehouse (app: FastifyInstance, opts: AppOptions): Promise<void> {
+  const config = opts.config ?? loadConfig()
+  await app.register(errorsPlugin)
+  await app.register(formbody, { bodyLimit: 64 * 1024 })
+  await app.register(rateLimit, { global: false })
+  await app.register(cors, {
+    origin: corsOrigin(config.allowedOrigins),
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'],
+    exposedHeaders: ['www-authenticate', 'mcp-session-id', 'mcp-protocol-version'],
+    credentials: false,
+    maxAge: 600
+  })
+  await app.register(servicesPlugin, { config, services: opts.services })
+  // Signed cookies need the secret, which the services plugin resolved.
+  await app.register(cookie, { secret: app.gatehouse.services.cookieSecret })
+  await app.register(healthRoutes)
+  await app.register(wellKnownRoutes)
+  if (config.mode === 'authorization-server') {
+    await app.register(authorizeRoutes)
+    await app.register(tokenRoutes)
+  }
+  await app.register(mcpRoutes)
+}

@@ -1,0 +1,20 @@
+// AWS Lambda entry: the very same app, wrapped by @fastify/aws-lambda for API Gateway HTTP API (payload 2.0).
+import Fastify from 'fastify'
+import awsLambdaFastify from '@fastify/aws-lambda'
+import gatehouse, { options } from './app.ts'
+import { loadConfig } from './config.ts'
+
+const config = loadConfig()
+const app = Fastify({ ...options, logger: { ...(options.logger as object), level: config.logLevel } })
+void app.register(gatehouse, { config })
+
+// Start initialising during the init phase (free CPU burst on cold start); the proxy awaits readiness.
+const ready: Promise<unknown> = app.ready().then(() => undefined)
+ready.catch((error: unknown) => { app.log.error({ err: error }, 'gatehouse failed to start') })
+
+const proxy = awsLambdaFastify(app, { callbackWaitsForEmptyEventLoop: false, decorateRequest: false, serializeLambdaArguments: false })
+
+export const handler: typeof proxy = async (event, context) => {
+  await ready
+  return await proxy(event, context)
+}

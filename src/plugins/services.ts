@@ -1,0 +1,119 @@
+// Builds the adapters (store, keys, cipher, upstream IdP) from the configuration once, and decorates the
+// instance with them and with the authorization server's context. Tests pass their own through `services`.
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../config.ts'
+import { AccessTokenVerifier } from '../oauth/access-tokens.ts'
+import type { AuthorizationServerContext } from '../oauth/context.ts'
+import { SYSTEM_CLOCK, type AuditLog, type Cipher, type Clock, type KeySet, type Store, type UpstreamIdp, type ClientRecord } from '../oauth/ports.ts'
+import type { ClientMetadataDocumentFetcher } from '../oauth/clients.ts'
+import type { DatasetStore } from '../mcp/ports.ts'
+
+export interface Services {
+  store: Store & DatasetStore
+  clock: Clock
+  keys: KeySet
+  cipher: Cipher
+  upstream: UpstreamIdp
+  cookieSecret: string
+  metadataDocuments?: ClientMetadataDocumentFetcher | undefined
+  /** Released when the app closes (the embedded store, SDK clients). */
+  close?: () => Promise<void>
+}
+
+export interface Gatehouse {
+  config: Config
+  services: Services
+  ctx: AuthorizationServerContext
+  audit: AuditLog
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gatehouse: Gatehouse
+  }
+}
+
+export interface ServicesPluginOptions {
+  config: Config
+  /** Injected by tests; built from the config otherwise. */
+  services?: Partial<Services> | undefined
+}
+
+/** Audit events: one structured line each, stable names, never a token or secret. */
+function auditLog (app: FastifyInstance): AuditLog {
+  return { event: (name, fields) => app.log.info({ audit: name, ...fields }, name) }
+}
+
+async function buildServices (config: Config, given: Partial<Services>, app: FastifyInstance): Promise<Services> {
+  const clock = given.clock ?? SYSTEM_CLOCK
+  const closers: Array<() => Promise<void>> = []
+  let store = given.store
+  if (store === undefined) {
+    const { openStore } = await import('../store/index.ts')
+    const opened = await openStore({ ...config.store, dataDir: config.dataDir, inLambda: config.inLambda, clock })
+    store = opened.store
+    closers.push(opened.close)
+    if (opened.endpoint !== undefined && config.store.embedded) app.log.info({ endpoint: opened.endpoint, dataDir: config.dataDir }, 'embedded DynamoDB-compatible store started')
+  }
+  const crypto = await import('../crypto/index.ts')
+  const keys = given.keys ?? await crypto.createKeySet(config, clock)
+  const cipher = given.cipher ?? await crypto.createCipher(config)
+  let cookieSecret = given.cookieSecret
+  let upstreamClientSecret = config.upstream.clientSecret
+  if (cookieSecret === undefined || given.upstream === undefined) {
+    const secrets = await crypto.resolveSecrets(config)
+    cookieSecret ??= secrets.cookieSecret
+    upstreamClientSecret = secrets.upstreamClientSecret
+  }
+  let upstream = given.upstream
+  if (upstream === undefined) {
+    const { createUpstream } = await import('../upstream/index.ts')
+    upstream = createUpstream({ ...config.upstream, clientSecret: upstreamClientSecret }, { region: config.store.region })
+  }
+  let metadataDocuments = given.metadataDocuments
+  if (metadataDocuments === undefined && config.mode === 'authorization-server') {
+    const { createMetadataDocumentFetcher } = await import('../upstream/client-metadata-documents.ts')
+    metadataDocuments = createMetadataDocumentFetcher({ clock })
+  }
+  return {
+    store,
+    clock,
+    keys,
+    cipher,
+    upstream,
+    cookieSecret,
+    metadataDocuments,
+    close: async () => {
+      await given.close?.()
+      for (const close of closers) await close()
+    }
+  }
+}
+
+export default fp(async function servicesPlugin (app: FastifyInstance, options: ServicesPluginOptions) {
+  const { config } = options
+  const services = await buildServices(config, options.services ?? {}, app)
+  const audit = auditLog(app)
+  const accessTokens = new AccessTokenVerifier({ issuer: config.publicUrl, audience: config.resourceUrl, clock: services.clock, skewSeconds: config.ttl.clockSkew }, await services.keys.publicKeys())
+  const ctx: AuthorizationServerContext = {
+    store: services.store,
+    clock: services.clock,
+    keys: services.keys,
+    cipher: services.cipher,
+    upstream: services.upstream,
+    audit,
+    accessTokens,
+    issuer: config.publicUrl,
+    resource: config.resourceUrl,
+    scopes: config.scopes,
+    defaultScopes: config.defaultScopes,
+    redirectSchemes: config.redirectSchemes,
+    ttl: config.ttl,
+    metadataDocuments: services.metadataDocuments
+  }
+  app.decorate('gatehouse', { config, services, ctx, audit })
+  app.addHook('onClose', async () => { await services.close?.() })
+}, { name: 'gatehouse-services' })
+
+export type { ClientRecord }

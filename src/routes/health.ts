@@ -1,0 +1,16 @@
+import type { FastifyPluginAsync } from 'fastify'
+
+/** Liveness plus store reachability; 503 when the store does not answer. */
+const healthRoutes: FastifyPluginAsync = async (app) => {
+  app.get('/healthz', async (request, reply) => {
+    try {
+      await app.gatehouse.services.store.ping()
+      return reply.header('cache-control', 'no-store').send({ status: 'ok', store: 'ok' })
+    } catch (error) {
+      request.log.warn({ err: error }, 'health check: store unreachable')
+      return reply.code(503).header('cache-control', 'no-store').send({ status: 'degraded', store: 'unreachable' })
+    }
+  })
+}
+
+export default healthRoutes

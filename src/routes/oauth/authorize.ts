@@ -1,0 +1,98 @@
+// GET /authorize, POST /authorize/consent, GET /callback: the browser-facing part of the flow.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { completeAuthorization, decideConsent, startAuthorization } from '../../oauth/authorize.ts'
+import { browserId, cookieNames, existingBrowserId, hasRememberedConsent, rememberConsent } from './browser-cookies.ts'
+import { consentPage, errorPage, PAGE_HEADERS } from './pages.ts'
+import { InvalidRequestError, type OAuthError } from '../../oauth/errors.ts'
+
+const Param = Type.String({ maxLength: 4096 })
+
+const AuthorizeQuery = Type.Object({
+  client_id: Type.Optional(Param),
+  redirect_uri: Type.Optional(Param),
+  response_type: Type.Optional(Param),
+  code_challenge: Type.Optional(Param),
+  code_challenge_method: Type.Optional(Param),
+  scope: Type.Optional(Param),
+  state: Type.Optional(Param),
+  resource: Type.Optional(Type.Union([Param, Type.Array(Param, { maxItems: 5 })])),
+  response_mode: Type.Optional(Param),
+  prompt: Type.Optional(Param),
+  request: Type.Optional(Param),
+  request_uri: Type.Optional(Param)
+})
+
+const ConsentBody = Type.Object({
+  transaction: Type.Optional(Type.String({ maxLength: 200 })),
+  csrf_token: Type.Optional(Type.String({ maxLength: 200 })),
+  decision: Type.Optional(Type.String({ maxLength: 20 }))
+})
+
+const CallbackQuery = Type.Object({
+  state: Type.Optional(Param),
+  code: Type.Optional(Param),
+  error: Type.Optional(Param),
+  error_description: Type.Optional(Param),
+  iss: Type.Optional(Param)
+}, { additionalProperties: true })
+
+const HTML = { config: { html: true } }
+
+function showError (reply: FastifyReply, error: OAuthError): FastifyReply {
+  return reply.code(error.status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(error))
+}
+
+function redirect (reply: FastifyReply, location: string): FastifyReply {
+  return reply.code(303).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(location, 303)
+}
+
+const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
+  const { ctx, config } = app.gatehouse
+  const names = cookieNames(config.publicUrl)
+
+  app.get('/authorize', { schema: { querystring: AuthorizeQuery }, ...HTML }, async (request, reply) => {
+    const id = browserId(request, reply, names)
+    const outcome = await startAuthorization(request.query, { browserId: id }, ctx)
+    if (outcome.kind === 'error-page') return showError(reply, outcome.error)
+    if (outcome.kind === 'redirect') return redirect(reply, outcome.location)
+    const { client, transaction, csrfToken } = outcome
+    // Remembered consent only for direct or same-origin navigations; a cross-site navigation always asks.
+    const site = request.headers['sec-fetch-site']
+    const direct = site === 'none' || site === 'same-origin'
+    if (direct && request.query.prompt !== 'consent' && hasRememberedConsent(request, names, client.clientId, transaction.scope, ctx.clock.now())) {
+      const decided = await decideConsent({ transactionId: transaction.id, csrfToken, approve: true, browserId: id }, ctx)
+      if (decided.kind === 'error-page') return showError(reply, decided.error)
+      return redirect(reply, decided.location)
+    }
+    return reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(consentPage({
+      clientName: client.clientName,
+      clientId: client.clientId,
+      redirectHost: new URL(transaction.redirectUri).host || transaction.redirectUri.split(':')[0] as string,
+      logoUri: client.logoUri,
+      scope: transaction.scope,
+      transactionId: transaction.id,
+      csrfToken,
+      action: `${config.publicUrl}/authorize/consent`
+    }))
+  })
+
+  app.post('/authorize/consent', { schema: { body: ConsentBody }, ...HTML }, async (request, reply) => {
+    const { transaction, csrf_token: csrfToken, decision } = request.body
+    if (decision !== 'allow' && decision !== 'deny') return showError(reply, new InvalidRequestError('decision must be allow or deny'))
+    const outcome = await decideConsent({ transactionId: transaction, csrfToken, approve: decision === 'allow', browserId: existingBrowserId(request, names) }, ctx)
+    if (outcome.kind === 'error-page') return showError(reply, outcome.error)
+    if (outcome.approved) rememberConsent(request, reply, names, outcome.transaction.clientId, outcome.transaction.scope, ctx.clock.now(), config.ttl.consent)
+    return redirect(reply, outcome.location)
+  })
+
+  app.get('/callback', { schema: { querystring: CallbackQuery }, ...HTML }, async (request, reply) => {
+    const callbackUrl = new URL(request.url, config.publicUrl)
+    const outcome = await completeAuthorization({ callbackUrl, browserId: existingBrowserId(request, names) }, ctx)
+    if (outcome.kind === 'error-page') return showError(reply, outcome.error)
+    return redirect(reply, outcome.location)
+  })
+}
+
+export default authorizeRoutes
