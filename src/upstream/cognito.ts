@@ -1,0 +1,43 @@
+// Cognito-specific upstream calls. Cognito's RevokeToken API (rather than /oauth2/revoke) is used so
+// that AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, honoured by the SDK, also reaches cognito-local.
+import { CognitoIdentityProviderClient, RevokeTokenCommand } from '@aws-sdk/client-cognito-identity-provider'
+
+export interface CognitoUserPool {
+  region: string
+  userPoolId: string
+}
+
+/** The user pool behind an issuer `https://cognito-idp.<region>.amazonaws.com/<poolId>`, or undefined. */
+export function cognitoUserPoolOf (issuer: string): CognitoUserPool | undefined {
+  const url = URL.parse(issuer)
+  const host = /^cognito-idp\.([a-z0-9-]+)\.amazonaws\.com$/.exec(url?.hostname ?? '')
+  const pool = /^\/([a-z0-9-]+_[A-Za-z0-9]+)\/?$/.exec(url?.pathname ?? '')
+  if (url?.protocol !== 'https:' || host?.[1] === undefined || pool?.[1] === undefined) return undefined
+  return { region: host[1], userPoolId: pool[1] }
+}
+
+export interface CognitoRevokerOptions {
+  region: string
+  clientId: string
+  clientSecret: string | undefined
+  timeoutMs: number
+  /** Explicit endpoint (cognito-local); otherwise the SDK's own resolution, environment included. */
+  endpoint?: string
+}
+
+/** Revokes a Cognito refresh token (and the access tokens issued from it). */
+export function createCognitoRevoker (options: CognitoRevokerOptions): (refreshToken: string) => Promise<void> {
+  const client = new CognitoIdentityProviderClient({
+    region: options.region,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    requestHandler: { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs },
+    maxAttempts: 2
+  })
+  return async refreshToken => {
+    await client.send(new RevokeTokenCommand({
+      ClientId: options.clientId,
+      ...(options.clientSecret === undefined ? {} : { ClientSecret: options.clientSecret }),
+      Token: refreshToken
+    }), { abortSignal: AbortSignal.timeout(options.timeoutMs * 2) })
+  }
+}
