@@ -1,0 +1,189 @@
+locals {
+  # The issuer and audience need the public URL, which must not wait for the function (the function's
+  # environment needs it too). A custom domain is known up front; otherwise the API's default endpoint is
+  # known as soon as aws_apigatewayv2_api.this exists, before the function, integration and routes.
+  public_url = var.domain_name != null ? "https://${var.domain_name}" : aws_apigatewayv2_api.this.api_endpoint
+  mcp_url    = "${local.public_url}/mcp"
+
+  # Every gatehouse route except POST /mcp, which carries the JWT authorizer. OPTIONS preflights are
+  # answered by the API's CORS configuration and never reach the function.
+  public_routes = toset([
+    "GET /.well-known/oauth-authorization-server",
+    "GET /.well-known/openid-configuration",
+    "GET /.well-known/oauth-protected-resource",
+    "GET /.well-known/oauth-protected-resource/mcp",
+    "GET /jwks.json",
+    "POST /register",
+    "GET /authorize",
+    "POST /authorize/consent",
+    "GET /callback",
+    "POST /token",
+    "POST /introspect",
+    "POST /revoke",
+    "GET /mcp",
+    "DELETE /mcp",
+    "GET /healthz",
+  ])
+  oauth_throttled_routes = toset(["POST /register", "POST /token", "GET /authorize", "POST /authorize/consent"])
+}
+
+resource "aws_apigatewayv2_api" "this" {
+  name          = var.name
+  description   = "gatehouse: OAuth 2.1 authorization server and MCP endpoint"
+  protocol_type = "HTTP"
+
+  cors_configuration {
+    allow_origins  = var.cors_allowed_origins
+    allow_methods  = ["GET", "POST", "DELETE", "OPTIONS"]
+    allow_headers  = ["authorization", "content-type", "mcp-protocol-version", "mcp-session-id", "last-event-id"]
+    expose_headers = ["www-authenticate", "mcp-session-id", "mcp-protocol-version"]
+    max_age        = 3600
+  }
+
+  tags = var.tags
+}
+
+resource "aws_apigatewayv2_integration" "lambda" {
+  api_id                 = aws_apigatewayv2_api.this.id
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = var.lambda_function_invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 30000
+}
+
+# API Gateway checks the token's signature (from gatehouse's /jwks.json via its discovery document), iss,
+# aud and exp before invoking the function; gatehouse verifies it again, scopes and revocation included.
+resource "aws_apigatewayv2_authorizer" "mcp" {
+  count = var.jwt_authorizer_enabled ? 1 : 0
+
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "gatehouse-mcp-jwt"
+  authorizer_type  = "JWT"
+  identity_sources = ["$request.header.Authorization"]
+
+  jwt_configuration {
+    issuer   = local.public_url
+    audience = [local.mcp_url]
+  }
+}
+
+resource "aws_apigatewayv2_route" "this" {
+  for_each = local.public_routes
+
+  api_id    = aws_apigatewayv2_api.this.id
+  route_key = each.key
+  target    = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+}
+
+resource "aws_apigatewayv2_route" "mcp" {
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = "POST /mcp"
+  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type = var.jwt_authorizer_enabled ? "JWT" : "NONE"
+  authorizer_id      = var.jwt_authorizer_enabled ? aws_apigatewayv2_authorizer.mcp[0].id : null
+}
+
+resource "aws_cloudwatch_log_group" "access" {
+  name              = "/aws/apigateway/${var.name}/access"
+  retention_in_days = var.access_log_retention_in_days
+  tags              = var.tags
+}
+
+resource "aws_apigatewayv2_stage" "default" {
+  api_id      = aws_apigatewayv2_api.this.id
+  name        = "$default"
+  auto_deploy = true
+
+  default_route_settings {
+    throttling_rate_limit  = var.throttling_rate_limit
+    throttling_burst_limit = var.throttling_burst_limit
+  }
+
+  dynamic "route_settings" {
+    for_each = local.oauth_throttled_routes
+    content {
+      route_key              = route_settings.value
+      throttling_rate_limit  = var.oauth_throttling_rate_limit
+      throttling_burst_limit = max(1, ceil(var.oauth_throttling_rate_limit * 2))
+    }
+  }
+
+  # No query strings or headers: /authorize and /callback carry codes and state in the query string.
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.access.arn
+    format = jsonencode({
+      requestId          = "$context.requestId"
+      ip                 = "$context.identity.sourceIp"
+      userAgent          = "$context.identity.userAgent"
+      requestTime        = "$context.requestTime"
+      httpMethod         = "$context.httpMethod"
+      routeKey           = "$context.routeKey"
+      path               = "$context.path"
+      status             = "$context.status"
+      protocol           = "$context.protocol"
+      responseLength     = "$context.responseLength"
+      responseLatency    = "$context.responseLatency"
+      integrationLatency = "$context.integrationLatency"
+      integrationError   = "$context.integrationErrorMessage"
+      authorizerError    = "$context.authorizer.error"
+    })
+  }
+
+  tags = var.tags
+
+  # route_settings may only name routes that exist.
+  depends_on = [aws_apigatewayv2_route.this, aws_apigatewayv2_route.mcp]
+}
+
+resource "aws_lambda_permission" "api" {
+  statement_id  = "AllowInvokeFromHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = var.lambda_function_name
+  principal     = "apigateway.amazonaws.com"
+  # Any stage, method and path of this one API (the resource-policy form API Gateway documents).
+  source_arn = "${aws_apigatewayv2_api.this.execution_arn}/*"
+}
+
+resource "aws_apigatewayv2_domain_name" "this" {
+  count = var.domain_name == null ? 0 : 1
+
+  domain_name = var.domain_name
+
+  domain_name_configuration {
+    certificate_arn = var.certificate_arn
+    endpoint_type   = "REGIONAL"
+    security_policy = "TLS_1_2"
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.certificate_arn != null
+      error_message = "certificate_arn is required when domain_name is set."
+    }
+  }
+}
+
+resource "aws_apigatewayv2_api_mapping" "this" {
+  count = var.domain_name == null ? 0 : 1
+
+  api_id      = aws_apigatewayv2_api.this.id
+  domain_name = aws_apigatewayv2_domain_name.this[0].id
+  stage       = aws_apigatewayv2_stage.default.id
+}
+
+resource "aws_route53_record" "this" {
+  count = var.domain_name != null && var.route53_zone_id != null ? 1 : 0
+
+  zone_id = var.route53_zone_id
+  name    = var.domain_name
+  type    = "A"
+
+  alias {
+    name                   = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].target_domain_name
+    zone_id                = aws_apigatewayv2_domain_name.this[0].domain_name_configuration[0].hosted_zone_id
+    evaluate_target_health = false
+  }
+}

@@ -1,0 +1,29 @@
+output "lambda_function_name" {
+  description = "Name of the function."
+  value       = aws_lambda_function.this.function_name
+}
+
+output "lambda_function_arn" {
+  description = "ARN of the function."
+  value       = aws_lambda_function.this.arn
+}
+
+output "lambda_function_invoke_arn" {
+  description = "Invoke ARN of the function, for the API Gateway integration."
+  value       = aws_lambda_function.this.invoke_arn
+}
+
+output "iam_role_arn" {
+  description = "ARN of the function's execution role (the only principal allowed to use the signing and encryption keys)."
+  value       = aws_iam_role.this.arn
+}
+
+output "cloudwatch_log_group_name" {
+  description = "Log group of the function."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "secretsmanager_cookie_secret_arn" {
+  description = "ARN of the secret holding the consent-cookie key (the ARN only, never the value)."
+  value       = aws_secretsmanager_secret.cookie.arn
+}

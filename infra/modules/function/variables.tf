@@ -1,0 +1,213 @@
+variable "name" {
+  description = "Name of the Lambda function; also prefixes its role, log group and secrets."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,56}$", var.name))
+    error_message = "name must be 1-56 letters, digits, '_' or '-' (it is a Lambda function name and an IAM role name prefix)."
+  }
+}
+
+variable "package_path" {
+  description = "Path of the esbuild bundle (a zip holding index.cjs) that `npm run build` writes. Null means dist/lambda.zip at the repository root."
+  type        = string
+  default     = null
+}
+
+variable "memory_size" {
+  description = "Memory of the function, MB (CPU grows with it; 1024 keeps cold starts and KMS/JWT work snappy)."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240 && floor(var.memory_size) == var.memory_size
+    error_message = "Lambda memory must be a whole number of MB between 128 and 10240."
+  }
+}
+
+variable "timeout" {
+  description = "Function timeout, seconds. API Gateway HTTP APIs stop waiting after 30 s, so more is useless."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.timeout >= 3 && var.timeout <= 30 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 3 to 30 (the HTTP API integration limit)."
+  }
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Concurrency reserved for (and capping) the function; -1 leaves it unreserved."
+  type        = number
+  default     = -1
+
+  validation {
+    condition     = var.reserved_concurrent_executions >= -1
+    error_message = "reserved_concurrent_executions must be -1 (unreserved) or a non-negative number."
+  }
+}
+
+variable "log_retention_in_days" {
+  description = "How long CloudWatch keeps the function's logs, days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653); 0 (never expire) is not allowed here."
+  }
+}
+
+variable "log_level" {
+  description = "gatehouse LOG_LEVEL."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["fatal", "error", "warn", "info", "debug", "trace", "silent"], var.log_level)
+    error_message = "log_level must be one of fatal, error, warn, info, debug, trace, silent."
+  }
+}
+
+variable "public_url" {
+  description = "gatehouse's public base URL (GATEHOUSE_PUBLIC_URL): https, scheme and host only, no path and no trailing slash. It is the token issuer; the MCP URL is <public_url>/mcp."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[^/?#]+$", var.public_url))
+    error_message = "public_url must be https://host with no path, query or trailing slash."
+  }
+}
+
+variable "table_name" {
+  description = "DynamoDB table (GATEHOUSE_TABLE)."
+  type        = string
+}
+
+variable "table_arn" {
+  description = "ARN of the DynamoDB table; the role may use this table only."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+$", var.table_arn))
+    error_message = "table_arn must be a DynamoDB table ARN."
+  }
+}
+
+variable "table_kms_key_arn" {
+  description = "ARN of the customer-managed key that encrypts the table; the role may use it only through DynamoDB."
+  type        = string
+}
+
+variable "signing_key_arn" {
+  description = "KMS asymmetric key (RSA_2048, SIGN_VERIFY) that signs new access tokens (KMS_SIGNING_KEY_ID)."
+  type        = string
+}
+
+variable "previous_signing_key_arns" {
+  description = "Earlier signing keys whose public keys stay in /jwks.json during rotation (KMS_PREVIOUS_SIGNING_KEY_IDS)."
+  type        = list(string)
+  default     = []
+}
+
+variable "encryption_key_arn" {
+  description = "KMS symmetric key for envelope encryption of upstream tokens (KMS_ENCRYPTION_KEY_ID)."
+  type        = string
+}
+
+variable "upstream_issuer" {
+  description = "OIDC issuer of the upstream IdP (UPSTREAM_ISSUER), e.g. https://cognito-idp.<region>.amazonaws.com/<pool id>."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://", var.upstream_issuer))
+    error_message = "upstream_issuer must be an https URL."
+  }
+}
+
+variable "upstream_client_id" {
+  description = "Client id of gatehouse's app client at the upstream IdP (UPSTREAM_CLIENT_ID)."
+  type        = string
+}
+
+variable "upstream_client_secret_arn" {
+  description = "Secrets Manager secret whose SecretString is the upstream app client secret (UPSTREAM_CLIENT_SECRET_ARN). The function reads it at start; the value never enters its environment."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.upstream_client_secret_arn))
+    error_message = "upstream_client_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "upstream_endpoints" {
+  description = "Upstream OAuth endpoints (UPSTREAM_AUTHORIZATION_ENDPOINT, UPSTREAM_TOKEN_ENDPOINT, UPSTREAM_REVOCATION_ENDPOINT, UPSTREAM_JWKS_URI). Null ones are left to the issuer's discovery document."
+  type = object({
+    authorization = optional(string)
+    token         = optional(string)
+    revocation    = optional(string)
+    jwks          = optional(string)
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for u in values(var.upstream_endpoints) : u == null || can(regex("^https://", u))])
+    error_message = "Every upstream endpoint must be an https URL."
+  }
+}
+
+variable "grant_cache_ttl" {
+  description = "Seconds /mcp caches a grant check (GRANT_CACHE_TTL); a revoked grant keeps working at most this long. 0 checks every request."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.grant_cache_ttl >= 0 && var.grant_cache_ttl <= 300
+    error_message = "grant_cache_ttl must be 0 to 300 seconds."
+  }
+}
+
+variable "allowed_origins" {
+  description = "Browser origins allowed on /mcp and the CORS endpoints (ALLOWED_ORIGINS); [\"*\"] means any https origin."
+  type        = list(string)
+  default     = ["*"]
+}
+
+variable "extra_environment" {
+  description = "More gatehouse settings from src/config.ts (for example SCOPES, ACCESS_TOKEN_TTL, REDIRECT_SCHEMES). Cannot override the variables this module sets, and must never hold a secret."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.extra_environment) : can(regex("^[A-Z][A-Z0-9_]*$", k)) && !can(regex("SECRET|PASSWORD|^AWS_", k))])
+    error_message = "extra_environment names must be UPPER_SNAKE_CASE, must not start with AWS_ and must not be secrets (use the *_ARN settings for secrets)."
+  }
+}
+
+variable "cookie_secret_version" {
+  description = "Generation of the consent-cookie HMAC secret. Increase it to write a fresh random secret (this signs out remembered consents)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.cookie_secret_version >= 1 && floor(var.cookie_secret_version) == var.cookie_secret_version
+    error_message = "cookie_secret_version must be a positive whole number."
+  }
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days a deleted secret can still be restored (0 deletes at once, which lets a destroyed stack be re-created under the same name immediately)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.secret_recovery_window_in_days == 0 || (var.secret_recovery_window_in_days >= 7 && var.secret_recovery_window_in_days <= 30)
+    error_message = "Secrets Manager accepts 0 or 7 to 30 days."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource of the module."
+  type        = map(string)
+  default     = {}
+}

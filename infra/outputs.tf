@@ -1,0 +1,34 @@
+output "mcp_url" {
+  description = "The MCP server URL: paste it into Claude (Settings > Connectors), VS Code or any MCP client."
+  value       = module.api.mcp_url
+}
+
+output "issuer" {
+  description = "gatehouse's issuer (the iss of its tokens and the base of its discovery documents)."
+  value       = module.api.public_url
+}
+
+output "cognito_hosted_ui_domain" {
+  description = "Cognito hosted UI / managed login domain where users sign in."
+  value       = module.cognito.cognito_hosted_ui_url
+}
+
+output "cognito_user_pool_id" {
+  description = "Cognito user pool id, for scripts/bootstrap-users.ts --pool-id."
+  value       = module.cognito.cognito_user_pool_id
+}
+
+output "dynamodb_table_name" {
+  description = "DynamoDB table holding clients, grants and tokens."
+  value       = module.storage.dynamodb_table_name
+}
+
+output "lambda_function_name" {
+  description = "Name of the gatehouse Lambda function (logs: /aws/lambda/<name>)."
+  value       = module.function.lambda_function_name
+}
+
+output "region" {
+  description = "Region gatehouse runs in."
+  value       = var.region
+}

@@ -1,0 +1,188 @@
+variable "region" {
+  description = "AWS region to deploy gatehouse into."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region name such as us-east-1 or eu-west-1."
+  }
+}
+
+variable "name" {
+  description = "Name of this gatehouse deployment; prefixes every resource (table, function, API, user pool, key aliases)."
+  type        = string
+  default     = "gatehouse"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name))
+    error_message = "name must be 3-32 lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource (on top of Project = gatehouse and Deployment = <name>)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "domain_name" {
+  description = "Custom domain for gatehouse (e.g. mcp.example.com); needs certificate_arn. Null serves gatehouse on the API's execute-api URL."
+  type        = string
+  default     = null
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate for domain_name, in var.region."
+  type        = string
+  default     = null
+}
+
+variable "route53_zone_id" {
+  description = "Route 53 hosted zone for domain_name's alias record; null if you manage DNS elsewhere."
+  type        = string
+  default     = null
+}
+
+variable "lambda_package_path" {
+  description = "Path of the Lambda bundle; null means ../dist/lambda.zip (what `npm run build` writes)."
+  type        = string
+  default     = null
+}
+
+variable "lambda_memory_size" {
+  description = "Memory of the gatehouse function, MB."
+  type        = number
+  default     = 1024
+}
+
+variable "lambda_timeout" {
+  description = "Timeout of the gatehouse function, seconds (at most 30, the HTTP API limit)."
+  type        = number
+  default     = 15
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the function's logs and the API's access logs, days."
+  type        = number
+  default     = 30
+}
+
+variable "log_level" {
+  description = "gatehouse LOG_LEVEL (fatal, error, warn, info, debug, trace, silent)."
+  type        = string
+  default     = "info"
+}
+
+variable "grant_cache_ttl" {
+  description = "Seconds /mcp caches a grant check (GRANT_CACHE_TTL): the longest a revoked grant keeps working."
+  type        = number
+  default     = 30
+}
+
+variable "allowed_origins" {
+  description = "Browser origins allowed to call gatehouse (ALLOWED_ORIGINS and the API's CORS). [\"*\"] means any origin."
+  type        = list(string)
+  default     = ["*"]
+}
+
+variable "extra_environment" {
+  description = "Further gatehouse settings from src/config.ts (SCOPES, ACCESS_TOKEN_TTL, REDIRECT_SCHEMES, ...). No secrets."
+  type        = map(string)
+  default     = {}
+}
+
+variable "throttling_rate_limit" {
+  description = "Requests per second the API accepts across all routes."
+  type        = number
+  default     = 50
+}
+
+variable "throttling_burst_limit" {
+  description = "Burst of requests the API accepts above the rate limit."
+  type        = number
+  default     = 100
+}
+
+variable "jwt_authorizer_enabled" {
+  description = "Whether API Gateway's JWT authorizer guards POST /mcp (gatehouse verifies tokens itself either way)."
+  type        = bool
+  default     = true
+}
+
+variable "cognito_domain_prefix" {
+  description = "Prefix of the Cognito hosted UI domain (<prefix>.auth.<region>.amazoncognito.com). Null means <name>-<account id>."
+  type        = string
+  default     = null
+}
+
+variable "cognito_user_pool_tier" {
+  description = "Cognito feature plan: LITE, ESSENTIALS or PLUS (PLUS for threat protection)."
+  type        = string
+  default     = "ESSENTIALS"
+}
+
+variable "cognito_advanced_security_mode" {
+  description = "Cognito threat protection: OFF, AUDIT or ENFORCED (needs cognito_user_pool_tier = PLUS)."
+  type        = string
+  default     = "OFF"
+}
+
+variable "cognito_mfa_configuration" {
+  description = "MFA for Cognito's own users: OFF, OPTIONAL or ON (TOTP apps)."
+  type        = string
+  default     = "OPTIONAL"
+}
+
+variable "cognito_groups" {
+  description = "Cognito groups; their names become the groups claim of gatehouse tokens."
+  type = map(object({
+    description = optional(string)
+    precedence  = optional(number)
+  }))
+  default = {
+    engineering = { description = "Engineers: may use the engineering tools", precedence = 20 }
+    admins      = { description = "Administrators of gatehouse and its tools", precedence = 10 }
+  }
+}
+
+variable "identity_providers" {
+  description = "Enterprise SSO federated into the user pool, keyed by provider name; see modules/cognito for the fields (type SAML or OIDC, metadata_url/metadata_file or oidc_issuer/client_id)."
+  type = map(object({
+    type              = string
+    metadata_url      = optional(string)
+    metadata_file     = optional(string)
+    sign_out          = optional(bool, false)
+    oidc_issuer       = optional(string)
+    client_id         = optional(string)
+    authorize_scopes  = optional(string, "openid email profile")
+    attribute_mapping = optional(map(string))
+    idp_identifiers   = optional(list(string), [])
+  }))
+  default = {}
+}
+
+variable "identity_provider_client_secrets" {
+  description = "Client secrets of the OIDC identity providers, keyed like identity_providers. Pass them with TF_VAR_identity_provider_client_secrets rather than in the tfvars file."
+  type        = map(string)
+  default     = {}
+  sensitive   = true
+}
+
+variable "signing_key_generations" {
+  description = "Labels of the token-signing KMS keys, oldest first; the last one signs. Append a label to rotate (see docs/deploy.md)."
+  type        = list(string)
+  default     = ["1"]
+}
+
+variable "cookie_secret_version" {
+  description = "Generation of the consent-cookie secret; increase it to replace the secret."
+  type        = number
+  default     = 1
+}
+
+variable "deletion_protection" {
+  description = "Protects the DynamoDB table and the Cognito user pool from deletion. Set false (and apply) before `make destroy`."
+  type        = bool
+  default     = true
+}
