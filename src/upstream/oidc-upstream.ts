@@ -24,6 +24,13 @@ export interface OidcUpstreamOptions {
   /** Revokes a refresh token instead of the revocation endpoint (Cognito's API). */
   revoker?: (refreshToken: string) => Promise<void>
   log?: UpstreamLogger
+  /** Default client_secret_basic; cognito-local reads client_id only from the body, so it needs client_secret_post. */
+  clientAuthMethod?: 'client_secret_basic' | 'client_secret_post'
+  /**
+   * For a loopback test IdP that drops the nonce (cognito-local): the nonce is still sent but the ID
+   * token is accepted without it. Refused for any other issuer; Cognito itself echoes the nonce.
+   */
+  idTokenWithoutNonce?: boolean
   /** Epoch seconds; for expiresAt. */
   now?: () => number
 }
@@ -55,6 +62,7 @@ export class OidcUpstream implements UpstreamIdp {
         throw new Error(`upstream URL ${url} must be https (http only for a loopback issuer)`)
       }
     }
+    if (options.idTokenWithoutNonce === true && !this.#insecure) throw new Error('idTokenWithoutNonce is only for a loopback test IdP')
   }
 
   async authorizationUrl (options: { state: string, codeVerifier: string, nonce: string }): Promise<URL> {
@@ -91,7 +99,7 @@ export class OidcUpstream implements UpstreamIdp {
       response = await oidc.authorizationCodeGrant(configuration, currentUrl, {
         pkceCodeVerifier: options.codeVerifier,
         expectedState: options.state,
-        expectedNonce: options.nonce,
+        ...(this.#options.idTokenWithoutNonce === true ? {} : { expectedNonce: options.nonce }),
         idTokenExpected: true
       })
     } catch (err) {
@@ -153,7 +161,9 @@ export class OidcUpstream implements UpstreamIdp {
   async #discover (): Promise<oidc.Configuration> {
     const c = this.#config
     const timeout = c.timeoutMs / 1000
-    const auth = this.#clientSecret === undefined ? oidc.None() : oidc.ClientSecretBasic(this.#clientSecret)
+    const auth = this.#clientSecret === undefined
+      ? oidc.None()
+      : this.#options.clientAuthMethod === 'client_secret_post' ? oidc.ClientSecretPost(this.#clientSecret) : oidc.ClientSecretBasic(this.#clientSecret)
     let discovered: oidc.ServerMetadata = { issuer: c.issuer }
     // With all three endpoints given there is nothing to discover (an issuer without a discovery document).
     if (c.authorizationEndpoint === undefined || c.tokenEndpoint === undefined || c.jwksUri === undefined) {
