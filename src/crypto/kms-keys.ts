@@ -58,8 +58,8 @@ export class KmsKeySet implements KeySet {
     // Sign with the ARN GetPublicKey resolved, not the configured id: if an alias is later re-pointed,
     // this process keeps signing with the key whose kid it publishes.
     const signer = new KmsSigner(current.jwk.kid, options.client, current.arn)
-    const seen = new Set<string>()
-    const jwks = keys.map(k => k.jwk).filter(j => !seen.has(j.kid) && seen.add(j.kid))
+    // The same key listed twice (id and ARN, say) is published once.
+    const jwks = [...new Map(keys.map(k => [k.jwk.kid, k.jwk])).values()]
     return new KmsKeySet(signer, jwks)
   }
 

@@ -52,6 +52,8 @@ export class LocalKeySet implements KeySet {
   readonly #clock: Clock
   /** Newest (current) first; never empty. */
   #keys: LoadedKey[]
+  /** Rotations and retirements run one at a time, so neither loses the other's manifest update. */
+  #pending: Promise<unknown> = Promise.resolve()
 
   private constructor (dir: string, clock: Clock, keys: LoadedKey[]) {
     this.#dir = dir
@@ -88,7 +90,25 @@ export class LocalKeySet implements KeySet {
   }
 
   /** Makes a new current key; the previous ones stay published for verification. */
-  async rotate (): Promise<Signer> {
+  rotate (): Promise<Signer> {
+    return this.#serially(() => this.#rotate())
+  }
+
+  /**
+   * Removes previous keys that stopped signing at least `olderThanSeconds` ago, and returns their kids.
+   * Pass at least the access token lifetime plus the clock skew: a key must outlive every token it signed.
+   */
+  retirePrevious (olderThanSeconds: number): Promise<string[]> {
+    return this.#serially(() => this.#retirePrevious(olderThanSeconds))
+  }
+
+  #serially<T> (task: () => Promise<T>): Promise<T> {
+    const run = this.#pending.then(task, task)
+    this.#pending = run.catch(() => undefined)
+    return run
+  }
+
+  async #rotate (): Promise<Signer> {
     const fresh = await newKey(this.#dir, this.#clock)
     const keys = [fresh, ...this.#keys]
     await replacePrivateFile(join(this.#dir, MANIFEST), serialize(keys.map(k => k.entry)))
@@ -96,11 +116,7 @@ export class LocalKeySet implements KeySet {
     return fresh.signer
   }
 
-  /**
-   * Removes previous keys that stopped signing at least `olderThanSeconds` ago, and returns their kids.
-   * Pass at least the access token lifetime plus the clock skew: a key must outlive every token it signed.
-   */
-  async retirePrevious (olderThanSeconds: number): Promise<string[]> {
+  async #retirePrevious (olderThanSeconds: number): Promise<string[]> {
     const now = this.#clock.now()
     // keys[i] stopped signing when keys[i - 1] was created.
     const cut = this.#keys.findIndex((_, i) => i > 0 && now - this.#keys[i - 1]!.entry.createdAt >= olderThanSeconds)

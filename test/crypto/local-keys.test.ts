@@ -118,3 +118,14 @@ t.test('a manifest naming a missing key file is an error, not a silent new key',
   await rename(join(dataDir, 'keys', `signing-${keys.current.kid}.pem`), join(dataDir, 'elsewhere.pem'))
   await t.rejects(LocalKeySet.open({ dataDir }), /missing/)
 })
+
+t.test('concurrent rotations both land: no key is lost from the manifest', async t => {
+  const dataDir = t.testdir()
+  const keys = await LocalKeySet.open({ dataDir })
+  const first = keys.current.kid
+  const [a, b] = await Promise.all([keys.rotate(), keys.rotate()])
+  const published = (await (await LocalKeySet.open({ dataDir })).publicKeys()).map(k => k.kid)
+  t.equal(published.length, 3)
+  t.same(new Set(published), new Set([first, a.kid, b.kid]))
+  t.equal(published[0], keys.current.kid)
+})
