@@ -32,6 +32,8 @@ export interface TestAppOptions {
   listen?: boolean
   /** Reuse a store (e.g. two apps, or restart). */
   store?: TestStore
+  /** Listen on this port (with listen: true); default a free one. */
+  port?: number
   /** Capture log lines (JSON strings) instead of discarding them. */
   logLines?: string[]
 }
@@ -49,7 +51,7 @@ export async function buildTestApp (t: Test, options: TestAppOptions = {}): Prom
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-app-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
   const store = options.store ?? await startTestStore(t, options.clock === undefined ? {} : { clock: options.clock })
-  const port = options.listen === true ? await freePort() : 3000
+  const port = options.listen === true ? options.port ?? await freePort() : 3000
   const config = loadConfig({
     GATEHOUSE_DATA_DIR: dataDir,
     PORT: String(port),
