@@ -1,5 +1,6 @@
 // Chooses the key implementations from the config: AWS KMS when key ids are configured, files under
 // the data dir otherwise. app.ts/lambda.ts call these once at start.
+import { randomBytes } from 'node:crypto'
 import { KMSClient } from '@aws-sdk/client-kms'
 import type { Config } from '../config.ts'
 import type { Cipher, Clock, KeySet } from '../oauth/ports.ts'
@@ -45,6 +46,8 @@ export async function createKeySet (config: Config, clock: Clock, options: Crypt
   if (config.keys.kmsSigningKeyId !== undefined) {
     return await KmsKeySet.open({ client: options.kms ?? createKmsClient(config), currentKeyId: config.keys.kmsSigningKeyId, previousKeyIds: config.keys.kmsPreviousSigningKeyIds })
   }
+  // Lambda's file system is read-only and per instance: local keys there would differ per instance.
+  if (config.inLambda) throw new Error('KMS_SIGNING_KEY_ID: required in Lambda (local keys are for development)')
   const keys = await LocalKeySet.open({ dataDir: config.dataDir, clock })
   await keys.retirePrevious(signingKeyRetentionSeconds(config))
   return keys
@@ -54,12 +57,13 @@ export async function createCipher (config: Config, options: CryptoOptions = {})
   if (config.keys.kmsEncryptionKeyId !== undefined) {
     return new KmsCipher({ client: options.kms ?? createKmsClient(config), keyId: config.keys.kmsEncryptionKeyId })
   }
+  if (config.inLambda) throw new Error('KMS_ENCRYPTION_KEY_ID: required in Lambda (local keys are for development)')
   return await LocalCipher.open(config.dataDir)
 }
 
 /**
  * An ARN wins over a literal value: ARNs are how AWS deployments pass secrets. Without either, a local
- * run gets a generated cookie secret under the data dir; Lambda never does (config refuses that).
+ * run gets a generated cookie secret under the data dir; Lambda never writes one.
  */
 export async function resolveSecrets (config: Config, options: CryptoOptions = {}): Promise<ResolvedSecrets> {
   const upstreamClientSecret = config.upstream.clientSecretArn !== undefined
@@ -68,6 +72,8 @@ export async function resolveSecrets (config: Config, options: CryptoOptions = {
   let cookieSecret: string
   if (config.cookieSecretArn !== undefined) cookieSecret = await resolveSecretArn(config.cookieSecretArn, options.secrets)
   else if (config.cookieSecret !== undefined) cookieSecret = config.cookieSecret
+  // A pure resource server sets no cookies; a throwaway value keeps the type honest without a secret to manage.
+  else if (config.inLambda && config.mode === 'resource-server') cookieSecret = randomBytes(32).toString('base64url')
   else if (config.inLambda) throw new Error('COOKIE_SECRET_ARN: required in Lambda')
   else cookieSecret = await loadOrCreateLocalSecret(config.dataDir, 'cookie')
   if (cookieSecret.length < 32) throw new Error('the cookie secret must be at least 32 characters')

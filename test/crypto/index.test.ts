@@ -1,4 +1,5 @@
 import t from 'tap'
+import { readdir } from 'node:fs/promises'
 import { loadConfig } from '../../src/config.ts'
 import { createCipher, createKeySet, createKmsClient, KmsCipher, KmsKeySet, LocalCipher, LocalKeySet, resolveSecrets, signingKeyRetentionSeconds } from '../../src/crypto/index.ts'
 import { startFakeKms, TEST_CREDENTIALS } from '../support/fake-kms.ts'
@@ -84,4 +85,21 @@ t.test('secrets: literal values are used as given; a local run generates and kee
 t.test('secrets: a cookie secret shorter than 32 characters from an ARN is refused', async t => {
   const config = loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), COOKIE_SECRET_ARN: fakeSecrets.putSecret('short', 'too-short') })
   await t.rejects(resolveSecrets(config, { secrets }), /at least 32/)
+})
+
+t.test('in Lambda, local keys are refused: they would differ per instance and the file system is read-only', async t => {
+  const config = { ...loadConfig({ GATEHOUSE_DATA_DIR: t.testdir() }), inLambda: true }
+  await t.rejects(createKeySet(config, fakeClock()), /KMS_SIGNING_KEY_ID/)
+  await t.rejects(createCipher(config), /KMS_ENCRYPTION_KEY_ID/)
+  await t.rejects(resolveSecrets(config), /COOKIE_SECRET_ARN/)
+})
+
+t.test('in Lambda, a pure resource server (no cookies) gets a throwaway cookie secret, never written to disk', async t => {
+  const dataDir = t.testdir()
+  const config = { ...loadConfig({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_MODE: 'resource-server', TRUSTED_ISSUERS: 'https://issuer.example' }), inLambda: true }
+  const a = await resolveSecrets(config)
+  const b = await resolveSecrets(config)
+  t.match(a.cookieSecret, /^[A-Za-z0-9_-]{43}$/)
+  t.not(a.cookieSecret, b.cookieSecret)
+  t.same(await readdir(dataDir), [])
 })
