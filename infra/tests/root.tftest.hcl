@@ -50,6 +50,12 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/gatehouse" }
   }
+  mock_resource "aws_apigatewayv2_authorizer" {
+    defaults = { id = "auth01" }
+  }
+  mock_resource "aws_apigatewayv2_integration" {
+    defaults = { id = "integ01" }
+  }
   mock_resource "aws_lambda_function" {
     defaults = {
       arn        = "arn:aws:lambda:eu-west-1:123456789012:function:gatehouse"

@@ -1,0 +1,523 @@
+# Each module planned on its own against a mock AWS provider, so assertions can read its resources.
+mock_provider "aws" {
+  # Plan-time assertions need computed attributes (ARNs, the API endpoint) known during plan.
+  override_during = plan
+
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      id            = "abc123"
+      api_endpoint  = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/gatehouse-function" }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/gatehouse" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn    = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-4000-8000-000000000000"
+      key_id = "00000000-0000-4000-8000-000000000000"
+    }
+  }
+  mock_resource "aws_cognito_user_pool" {
+    defaults = {
+      id       = "eu-west-1_Example"
+      arn      = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Example"
+      endpoint = "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"
+    }
+  }
+  mock_resource "aws_cognito_user_pool_client" {
+    defaults = { id = "exampleclientid" }
+  }
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cookie-secret-AbCdEf" }
+  }
+  mock_resource "aws_secretsmanager_secret_version" {
+    defaults = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cognito-client-secret-AbCdEf" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/gatehouse" }
+  }
+  mock_resource "aws_apigatewayv2_authorizer" {
+    defaults = { id = "auth01" }
+  }
+  mock_resource "aws_apigatewayv2_integration" {
+    defaults = { id = "integ01" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:gatehouse"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:gatehouse/invocations"
+    }
+  }
+}
+
+variables {
+  package_path               = "tests/fixtures/lambda.zip"
+  public_url                 = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+  table_name                 = "gatehouse"
+  table_arn                  = "arn:aws:dynamodb:eu-west-1:123456789012:table/gatehouse"
+  table_kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/table"
+  signing_key_arn            = "arn:aws:kms:eu-west-1:123456789012:key/sign-2"
+  previous_signing_key_arns  = ["arn:aws:kms:eu-west-1:123456789012:key/sign-1"]
+  encryption_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/enc"
+  upstream_issuer            = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"
+  upstream_client_id         = "exampleclientid"
+  upstream_client_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cognito-client-secret-AbCdEf"
+  upstream_endpoints = {
+    authorization = "https://gatehouse.auth.eu-west-1.amazoncognito.com/oauth2/authorize"
+    token         = "https://gatehouse.auth.eu-west-1.amazoncognito.com/oauth2/token"
+    revocation    = "https://gatehouse.auth.eu-west-1.amazoncognito.com/oauth2/revoke"
+  }
+  user_role_arn              = "arn:aws:iam::123456789012:role/gatehouse-function"
+  lambda_function_name       = "gatehouse"
+  lambda_function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:gatehouse/invocations"
+  domain_prefix              = "gatehouse-test"
+  callback_urls              = ["https://abc123.execute-api.eu-west-1.amazonaws.com/callback"]
+  logout_urls                = ["https://abc123.execute-api.eu-west-1.amazonaws.com"]
+}
+
+# ---- storage ----
+
+run "storage_table_has_ttl_pitr_and_customer_key_encryption" {
+  command = plan
+  module {
+    source = "./modules/storage"
+  }
+  variables {
+    name          = "gatehouse"
+    key_user_arns = ["arn:aws:iam::123456789012:role/gatehouse-function"]
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.this.hash_key == "pk" && aws_dynamodb_table.this.range_key == "sk"
+    error_message = "on-demand table keyed by pk/sk"
+  }
+  assert {
+    condition     = one(aws_dynamodb_table.this.ttl).enabled && one(aws_dynamodb_table.this.ttl).attribute_name == "expiresAt"
+    error_message = "TTL must be enabled on expiresAt"
+  }
+  assert {
+    condition     = one(aws_dynamodb_table.this.point_in_time_recovery).enabled
+    error_message = "point-in-time recovery must be on"
+  }
+  assert {
+    condition     = one(aws_dynamodb_table.this.server_side_encryption).enabled && one(aws_dynamodb_table.this.server_side_encryption).kms_key_arn == aws_kms_key.table[0].arn
+    error_message = "SSE must use the module's customer-managed key"
+  }
+  assert {
+    condition     = aws_dynamodb_table.this.deletion_protection_enabled
+    error_message = "deletion protection defaults on"
+  }
+  assert {
+    condition     = aws_kms_key.table[0].enable_key_rotation
+    error_message = "the table key rotates yearly"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_kms_key.table[0].policy).Statement : alltrue([for a in flatten([s.Action]) : !strcontains(a, "*")])])
+    error_message = "no wildcard action in the table key policy"
+  }
+  assert {
+    condition     = contains(flatten([jsondecode(aws_kms_key.table[0].policy).Statement[1].Principal.AWS]), "arn:aws:iam::123456789012:role/gatehouse-function") && jsondecode(aws_kms_key.table[0].policy).Statement[1].Condition.StringEquals["kms:ViaService"] == "dynamodb.eu-west-1.amazonaws.com"
+    error_message = "the function's role may use the table key only through DynamoDB"
+  }
+}
+
+run "storage_uses_a_given_key_and_honours_deletion_protection_off" {
+  command = plan
+  module {
+    source = "./modules/storage"
+  }
+  variables {
+    name                = "gatehouse"
+    kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/mine"
+    deletion_protection = false
+  }
+
+  assert {
+    condition     = length(aws_kms_key.table) == 0 && one(aws_dynamodb_table.this.server_side_encryption).kms_key_arn == "arn:aws:kms:eu-west-1:123456789012:key/mine"
+    error_message = "a given key replaces the module's own"
+  }
+  assert {
+    condition     = !aws_dynamodb_table.this.deletion_protection_enabled
+    error_message = "deletion_protection = false reaches the table"
+  }
+}
+
+run "storage_rejects_bad_table_name_and_key_arn" {
+  command = plan
+  module {
+    source = "./modules/storage"
+  }
+  variables {
+    name        = "a b"
+    kms_key_arn = "alias/mine"
+  }
+  expect_failures = [var.name, var.kms_key_arn]
+}
+
+# ---- keys ----
+
+run "keys_are_rsa_sign_verify_and_symmetric_scoped_to_the_role" {
+  command = plan
+  module {
+    source = "./modules/keys"
+  }
+  variables {
+    name = "gatehouse"
+  }
+
+  assert {
+    condition     = aws_kms_key.this["1"].customer_master_key_spec == "RSA_2048" && aws_kms_key.this["1"].key_usage == "SIGN_VERIFY"
+    error_message = "the signing key is RSA_2048 / SIGN_VERIFY (RS256; HTTP API authorizers accept RSA only)"
+  }
+  assert {
+    condition     = aws_kms_key.encryption.customer_master_key_spec == "SYMMETRIC_DEFAULT" && aws_kms_key.encryption.key_usage == "ENCRYPT_DECRYPT" && aws_kms_key.encryption.enable_key_rotation
+    error_message = "the envelope key is symmetric with yearly rotation"
+  }
+  assert {
+    condition     = jsondecode(aws_kms_key.this["1"].policy).Statement[1].Principal.AWS == "arn:aws:iam::123456789012:role/gatehouse-function" && toset(jsondecode(aws_kms_key.this["1"].policy).Statement[1].Action) == toset(["kms:GetPublicKey", "kms:Sign"])
+    error_message = "only the function role may sign"
+  }
+  assert {
+    condition     = jsondecode(aws_kms_key.encryption.policy).Statement[1].Principal.AWS == "arn:aws:iam::123456789012:role/gatehouse-function" && toset(jsondecode(aws_kms_key.encryption.policy).Statement[1].Action) == toset(["kms:Decrypt", "kms:GenerateDataKey"])
+    error_message = "only the function role may encrypt and decrypt"
+  }
+  assert {
+    condition     = alltrue(flatten([for p in [aws_kms_key.this["1"].policy, aws_kms_key.encryption.policy] : [for s in jsondecode(p).Statement : [for a in flatten([s.Action]) : !strcontains(a, "*")]]]))
+    error_message = "no wildcard action in key policies"
+  }
+  assert {
+    condition     = !contains(jsondecode(aws_kms_key.this["1"].policy).Statement[0].Action, "kms:Sign") && !contains(jsondecode(aws_kms_key.encryption.policy).Statement[0].Action, "kms:Decrypt")
+    error_message = "key administrators cannot use the keys"
+  }
+}
+
+run "keys_rotation_keeps_the_previous_signing_key" {
+  command = plan
+  module {
+    source = "./modules/keys"
+  }
+  variables {
+    name                    = "gatehouse"
+    signing_key_generations = ["2025-01", "2025-07"]
+  }
+  override_resource {
+    target          = aws_kms_key.this["2025-01"]
+    override_during = plan
+    values          = { arn = "arn:aws:kms:eu-west-1:123456789012:key/old" }
+  }
+  override_resource {
+    target          = aws_kms_key.this["2025-07"]
+    override_during = plan
+    values          = { arn = "arn:aws:kms:eu-west-1:123456789012:key/new" }
+  }
+
+  assert {
+    condition     = output.kms_signing_key_arn == "arn:aws:kms:eu-west-1:123456789012:key/new" && output.kms_previous_signing_key_arns == ["arn:aws:kms:eu-west-1:123456789012:key/old"]
+    error_message = "the last generation signs; earlier ones are previous keys"
+  }
+}
+
+run "keys_reject_bad_generations_and_role" {
+  command = plan
+  module {
+    source = "./modules/keys"
+  }
+  variables {
+    name                    = "gatehouse"
+    signing_key_generations = ["a", "a"]
+    user_role_arn           = "gatehouse-function"
+  }
+  expect_failures = [var.signing_key_generations, var.user_role_arn]
+}
+
+# ---- function ----
+
+run "function_runs_the_bundle_on_nodejs22_arm64_with_the_app_environment" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name = "gatehouse"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.runtime == "nodejs22.x" && aws_lambda_function.this.architectures == tolist(["arm64"]) && aws_lambda_function.this.handler == "index.handler"
+    error_message = "nodejs22.x, arm64, index.handler"
+  }
+  assert {
+    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256("tests/fixtures/lambda.zip") && aws_lambda_function.this.memory_size == 1024 && aws_lambda_function.this.timeout == 15
+    error_message = "code hash from the bundle; memory and timeout from variables"
+  }
+  assert {
+    condition = aws_lambda_function.this.environment[0].variables == tomap({
+      GATEHOUSE_PUBLIC_URL            = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+      GATEHOUSE_TABLE                 = "gatehouse"
+      UPSTREAM_ISSUER                 = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"
+      UPSTREAM_CLIENT_ID              = "exampleclientid"
+      UPSTREAM_CLIENT_SECRET_ARN      = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cognito-client-secret-AbCdEf"
+      UPSTREAM_AUTHORIZATION_ENDPOINT = "https://gatehouse.auth.eu-west-1.amazoncognito.com/oauth2/authorize"
+      UPSTREAM_TOKEN_ENDPOINT         = "https://gatehouse.auth.eu-west-1.amazoncognito.com/oauth2/token"
+      UPSTREAM_REVOCATION_ENDPOINT    = "https://gatehouse.auth.eu-west-1.amazoncognito.com/oauth2/revoke"
+      KMS_SIGNING_KEY_ID              = "arn:aws:kms:eu-west-1:123456789012:key/sign-2"
+      KMS_PREVIOUS_SIGNING_KEY_IDS    = "arn:aws:kms:eu-west-1:123456789012:key/sign-1"
+      KMS_ENCRYPTION_KEY_ID           = "arn:aws:kms:eu-west-1:123456789012:key/enc"
+      COOKIE_SECRET_ARN               = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cookie-secret-AbCdEf"
+      GRANT_CACHE_TTL                 = "30"
+      LOG_LEVEL                       = "info"
+      ALLOWED_ORIGINS                 = "*"
+    })
+    error_message = "the environment carries exactly the config.ts settings, secrets only by ARN"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.this.retention_in_days == 30 && aws_cloudwatch_log_group.this.name == "/aws/lambda/gatehouse"
+    error_message = "the log group has a retention"
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : alltrue([for a in flatten([s.Action]) : !strcontains(a, "*")])])
+    error_message = "no wildcard action in the role policy"
+  }
+  assert {
+    condition     = alltrue(flatten([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : [for r in flatten([s.Resource]) : r != "*" && (!strcontains(r, "*") || (startswith(r, "arn:aws:logs:") && endswith(r, ":log-group:/aws/lambda/gatehouse:*")))]]))
+    error_message = "no wildcard resource in the role policy, except the log-stream suffix AWS requires"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "TableItems"][0] == ["arn:aws:dynamodb:eu-west-1:123456789012:table/gatehouse"]
+    error_message = "only this table"
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "SignAccessTokens"][0] == ["arn:aws:kms:eu-west-1:123456789012:key/sign-2", "arn:aws:kms:eu-west-1:123456789012:key/sign-1"]
+    error_message = "sign with the current and previous keys only"
+  }
+  assert {
+    condition     = toset([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Sid]) == toset(["TableItems", "TableKeyThroughDynamoDB", "SignAccessTokens", "EnvelopeEncryptUpstreamTokens", "ReadSecrets", "WriteLogs"])
+    error_message = "no statement beyond table, keys, secrets and logs (Cognito RevokeToken needs no IAM permission)"
+  }
+}
+
+run "function_rejects_bad_sizes_urls_and_secret_environment" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name                  = "gatehouse"
+    memory_size           = 64
+    timeout               = 60
+    public_url            = "https://abc123.execute-api.eu-west-1.amazonaws.com/"
+    log_retention_in_days = 0
+    extra_environment     = { UPSTREAM_CLIENT_SECRET = "hunter2" }
+  }
+  expect_failures = [var.memory_size, var.timeout, var.public_url, var.log_retention_in_days, var.extra_environment]
+}
+
+# ---- api ----
+
+run "api_routes_every_gatehouse_path_and_guards_post_mcp_with_a_jwt_authorizer" {
+  command = plan
+  module {
+    source = "./modules/api"
+  }
+  variables {
+    name = "gatehouse"
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_authorizer.mcp[0].authorizer_type == "JWT" && aws_apigatewayv2_authorizer.mcp[0].identity_sources == toset(["$request.header.Authorization"])
+    error_message = "a JWT authorizer on the Authorization header"
+  }
+  assert {
+    condition     = one(aws_apigatewayv2_authorizer.mcp[0].jwt_configuration).issuer == aws_apigatewayv2_api.this.api_endpoint && one(aws_apigatewayv2_authorizer.mcp[0].jwt_configuration).issuer == "https://abc123.execute-api.eu-west-1.amazonaws.com"
+    error_message = "the authorizer's issuer is gatehouse's public URL"
+  }
+  assert {
+    condition     = one(aws_apigatewayv2_authorizer.mcp[0].jwt_configuration).audience == toset(["https://abc123.execute-api.eu-west-1.amazonaws.com/mcp"])
+    error_message = "the authorizer's audience is the /mcp URL"
+  }
+  assert {
+    condition     = aws_apigatewayv2_route.mcp.route_key == "POST /mcp" && aws_apigatewayv2_route.mcp.authorization_type == "JWT" && aws_apigatewayv2_route.mcp.authorizer_id == aws_apigatewayv2_authorizer.mcp[0].id
+    error_message = "POST /mcp carries the authorizer"
+  }
+  assert {
+    condition = toset(concat(keys(aws_apigatewayv2_route.this), [aws_apigatewayv2_route.mcp.route_key])) == toset([
+      "GET /.well-known/oauth-authorization-server", "GET /.well-known/openid-configuration",
+      "GET /.well-known/oauth-protected-resource", "GET /.well-known/oauth-protected-resource/mcp", "GET /jwks.json",
+      "POST /register", "GET /authorize", "POST /authorize/consent", "GET /callback", "POST /token", "POST /introspect",
+      "POST /revoke", "POST /mcp", "GET /mcp", "DELETE /mcp", "GET /healthz",
+    ])
+    error_message = "every gatehouse route reaches the function"
+  }
+  assert {
+    condition     = alltrue([for r in aws_apigatewayv2_route.this : r.authorization_type == "NONE" || r.authorization_type == null])
+    error_message = "discovery, OAuth and health routes stay unauthenticated at the gateway"
+  }
+  assert {
+    condition     = aws_apigatewayv2_integration.lambda.integration_type == "AWS_PROXY" && aws_apigatewayv2_integration.lambda.payload_format_version == "2.0"
+    error_message = "Lambda proxy integration, payload 2.0"
+  }
+  assert {
+    condition     = aws_apigatewayv2_stage.default.default_route_settings[0].throttling_rate_limit == 50 && aws_apigatewayv2_stage.default.default_route_settings[0].throttling_burst_limit == 100
+    error_message = "stage-wide throttling plus stricter limits on the OAuth routes"
+  }
+  assert {
+    condition     = one(aws_apigatewayv2_stage.default.access_log_settings).destination_arn == aws_cloudwatch_log_group.access.arn && aws_cloudwatch_log_group.access.retention_in_days == 30
+    error_message = "access logs go to a log group with retention"
+  }
+  assert {
+    condition     = contains(one(aws_apigatewayv2_api.this.cors_configuration).allow_headers, "authorization") && contains(one(aws_apigatewayv2_api.this.cors_configuration).expose_headers, "www-authenticate")
+    error_message = "CORS lets browsers send Authorization and read WWW-Authenticate"
+  }
+  assert {
+    condition     = output.mcp_url == "https://abc123.execute-api.eu-west-1.amazonaws.com/mcp"
+    error_message = "mcp_url output"
+  }
+}
+
+run "api_custom_domain_is_the_authorizer_issuer" {
+  command = plan
+  module {
+    source = "./modules/api"
+  }
+  variables {
+    name            = "gatehouse"
+    domain_name     = "mcp.example.com"
+    certificate_arn = "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+  }
+
+  assert {
+    condition     = one(aws_apigatewayv2_authorizer.mcp[0].jwt_configuration).issuer == "https://mcp.example.com" && one(aws_apigatewayv2_authorizer.mcp[0].jwt_configuration).audience == toset(["https://mcp.example.com/mcp"])
+    error_message = "issuer and audience follow the custom domain"
+  }
+  assert {
+    condition     = length(aws_apigatewayv2_domain_name.this) == 1 && length(aws_apigatewayv2_api_mapping.this) == 1 && length(aws_route53_record.this) == 0
+    error_message = "domain and mapping created; DNS left to the operator without a zone id"
+  }
+}
+
+run "api_rejects_bad_domain_throttling_and_retention" {
+  command = plan
+  module {
+    source = "./modules/api"
+  }
+  variables {
+    name                         = "gatehouse"
+    domain_name                  = "https://mcp.example.com/"
+    throttling_rate_limit        = 0
+    throttling_burst_limit       = 0.5
+    access_log_retention_in_days = 2
+    cors_allowed_origins         = ["https://app.example.com/path"]
+  }
+  expect_failures = [var.domain_name, var.throttling_rate_limit, var.throttling_burst_limit, var.access_log_retention_in_days, var.cors_allowed_origins]
+}
+
+# ---- cognito ----
+
+run "cognito_pool_client_domain_groups_and_sso" {
+  command = plan
+  module {
+    source = "./modules/cognito"
+  }
+  variables {
+    name = "gatehouse"
+    identity_providers = {
+      Okta  = { type = "SAML", metadata_url = "https://example.okta.com/app/abc/sso/saml/metadata" }
+      Entra = { type = "OIDC", oidc_issuer = "https://login.microsoftonline.com/tenant/v2.0", client_id = "entra-client" }
+    }
+    identity_provider_client_secrets = { Entra = "entra-secret" }
+  }
+
+  assert {
+    condition     = aws_cognito_user_pool.this.username_attributes == toset(["email"]) && aws_cognito_user_pool.this.mfa_configuration == "OPTIONAL" && aws_cognito_user_pool.this.deletion_protection == "ACTIVE"
+    error_message = "email sign-in, MFA from the variable, deletion protection"
+  }
+  assert {
+    condition     = one(aws_cognito_user_pool.this.password_policy).minimum_length == 12 && length(aws_cognito_user_pool.this.software_token_mfa_configuration) == 1
+    error_message = "password policy and TOTP MFA"
+  }
+  assert {
+    condition     = aws_cognito_user_pool_domain.this.domain == "gatehouse-test" && aws_cognito_user_pool_domain.this.managed_login_version == 1
+    error_message = "a hosted UI domain"
+  }
+  assert {
+    condition     = aws_cognito_user_pool_client.gatehouse.generate_secret && aws_cognito_user_pool_client.gatehouse.allowed_oauth_flows == toset(["code"]) && aws_cognito_user_pool_client.gatehouse.allowed_oauth_scopes == toset(["openid", "email", "profile"])
+    error_message = "one confidential client, code flow, openid email profile"
+  }
+  assert {
+    condition     = aws_cognito_user_pool_client.gatehouse.callback_urls == toset(["https://abc123.execute-api.eu-west-1.amazonaws.com/callback"]) && aws_cognito_user_pool_client.gatehouse.logout_urls == toset(["https://abc123.execute-api.eu-west-1.amazonaws.com"])
+    error_message = "callback is gatehouse's /callback; logout URL set"
+  }
+  assert {
+    condition     = aws_cognito_user_pool_client.gatehouse.supported_identity_providers == toset(["COGNITO", "Okta", "Entra"])
+    error_message = "the client offers the pool's own users and every enterprise IdP"
+  }
+  assert {
+    condition     = toset(keys(aws_cognito_user_group.this)) == toset(["engineering", "admins"])
+    error_message = "default groups engineering and admins"
+  }
+  assert {
+    condition     = aws_cognito_identity_provider.this["Okta"].provider_type == "SAML" && aws_cognito_identity_provider.this["Okta"].provider_details["MetadataURL"] == "https://example.okta.com/app/abc/sso/saml/metadata"
+    error_message = "SAML IdP from the variable"
+  }
+  assert {
+    condition     = aws_cognito_identity_provider.this["Entra"].provider_type == "OIDC" && aws_cognito_identity_provider.this["Entra"].provider_details["oidc_issuer"] == "https://login.microsoftonline.com/tenant/v2.0"
+    error_message = "OIDC IdP from the variable"
+  }
+  assert {
+    condition     = output.cognito_user_pool_issuer == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example" && output.cognito_token_endpoint == "https://gatehouse-test.auth.eu-west-1.amazoncognito.com/oauth2/token"
+    error_message = "issuer and hosted UI endpoints"
+  }
+  assert {
+    condition     = length(aws_cognito_user_pool.this.user_pool_add_ons) == 0
+    error_message = "no threat protection add-on outside the PLUS tier"
+  }
+}
+
+run "cognito_threat_protection_on_plus" {
+  command = plan
+  module {
+    source = "./modules/cognito"
+  }
+  variables {
+    name                   = "gatehouse"
+    user_pool_tier         = "PLUS"
+    advanced_security_mode = "ENFORCED"
+    mfa_configuration      = "ON"
+  }
+
+  assert {
+    condition     = one(aws_cognito_user_pool.this.user_pool_add_ons).advanced_security_mode == "ENFORCED" && aws_cognito_user_pool.this.mfa_configuration == "ON"
+    error_message = "advanced security where the tier allows it"
+  }
+}
+
+run "cognito_rejects_bad_mfa_security_domain_and_idps" {
+  command = plan
+  module {
+    source = "./modules/cognito"
+  }
+  variables {
+    name                   = "gatehouse"
+    domain_prefix          = "my-cognito-login"
+    mfa_configuration      = "SOMETIMES"
+    advanced_security_mode = "AUDIT"
+    callback_urls          = ["http://example.com/callback"]
+    identity_providers = {
+      Broken = { type = "SAML" }
+    }
+  }
+  expect_failures = [var.domain_prefix, var.mfa_configuration, var.advanced_security_mode, var.callback_urls, var.identity_providers]
+}
