@@ -46,7 +46,8 @@ const idp = createDevIdp({
   port,
   clients: [{
     clientId: args['client-id'] ?? config.upstream.clientId,
-    clientSecret: args['client-secret'] ?? config.upstream.clientSecret,
+    // An empty --client-secret means a public client.
+    clientSecret: (args['client-secret'] ?? config.upstream.clientSecret) || undefined,
     redirectUris
   }]
 })
@@ -63,9 +64,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (closing) return
     closing = true
-    idp.close().then(() => { process.exitCode = 0 }, err => {
+    // Exit explicitly: oidc-provider keeps timers (caches) that would hold the event loop open.
+    idp.close().then(() => process.exit(0), err => {
       process.stderr.write(`dev-idp: close failed: ${(err as Error).message}\n`)
-      process.exitCode = 1
+      process.exit(1)
     })
   })
 }
