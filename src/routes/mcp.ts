@@ -1,4 +1,115 @@
-// Placeholder replaced by the MCP resource server.
-import type { FastifyPluginAsync } from 'fastify'
-const mcpRoutes: FastifyPluginAsync = async () => {}
-export default mcpRoutes
+// POST /mcp: the MCP resource server (streamable HTTP, stateless, JSON responses). Order of checks:
+// Origin (403), bearer token (401/503), body size (413), content type (415), Accept (406),
+// MCP-Protocol-Version (400), JSON-RPC shape (-32700/-32600), tool scope (403 insufficient_scope), then the
+// shared MCP server. GET and DELETE answer 405: no server-initiated streams, no sessions to end.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import bearerPlugin, { MissingTokenError } from '../plugins/bearer.ts'
+import { isAllowedOrigin } from '../plugins/origins.ts'
+import { sendOAuthError, toOAuthError } from '../plugins/errors.ts'
+import { AccessDeniedError, InsufficientScopeError } from '../oauth/errors.ts'
+import { wwwAuthenticate } from '../mcp/bearer.ts'
+import { McpHttpError, PARSE_ERROR, TRANSPORT_ERROR, assertAcceptsJson, parseBody, protocolVersion } from '../mcp/http.ts'
+import { GatehouseMcpServer, authInfoFor } from '../mcp/server.ts'
+import { TOOLS } from '../mcp/tools/index.ts'
+import { seedDatasetIfEmpty } from '../mcp/dataset.ts'
+
+const BODY_LIMIT = 1024 * 1024
+const DOWNSTREAM_TIMEOUT_MS = 10_000
+
+function sendRpcError (reply: FastifyReply, error: McpHttpError): FastifyReply {
+  return reply.code(error.status).header('cache-control', 'no-store').type('application/json').send(error.toJSON())
+}
+
+export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
+  const { config, services, audit } = app.gatehouse
+  await app.register(bearerPlugin)
+
+  try {
+    const seeded = await seedDatasetIfEmpty(services.store, services.clock)
+    if (seeded > 0) app.log.info({ rows: seeded }, 'sample dataset seeded')
+  } catch (error) {
+    app.log.warn({ err: error }, 'sample dataset not seeded (store unavailable); query_data will show what exists')
+  }
+
+  const mcp = new GatehouseMcpServer({
+    tools: TOOLS,
+    deps: {
+      dataset: services.store,
+      grants: services.store,
+      cipher: services.cipher,
+      clock: services.clock,
+      downstreamUrl: config.downstreamUrl,
+      downstreamTimeoutMs: DOWNSTREAM_TIMEOUT_MS,
+      fetch: globalThis.fetch
+    },
+    audit,
+    log: app.log
+  })
+  await mcp.connect()
+  app.addHook('onClose', async () => { await mcp.close() })
+
+  const resourceMetadata = `${config.publicUrl}/.well-known/oauth-protected-resource/mcp`
+
+  // Errors of this scope: OAuth JSON plus the Bearer challenge for 401/403 (what MCP clients read),
+  // JSON-RPC errors for everything the transport refuses; nothing becomes a 500 that could be a 4xx.
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof McpHttpError) return sendRpcError(reply, error)
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendRpcError(reply, new McpHttpError(400, PARSE_ERROR, 'Parse error: the body is not valid JSON'))
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendRpcError(reply, new McpHttpError(413, TRANSPORT_ERROR, `Request body exceeds ${BODY_LIMIT} bytes`))
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return sendRpcError(reply, new McpHttpError(415, TRANSPORT_ERROR, 'Unsupported Media Type: Content-Type must be application/json'))
+    }
+    const mapped = toOAuthError(error)
+    if (mapped.status === 401) {
+      reply.header('www-authenticate', wwwAuthenticate(mapped instanceof MissingTokenError
+        ? { resourceMetadata }
+        : { resourceMetadata, error: mapped.code, description: mapped.description }))
+    } else if (mapped instanceof InsufficientScopeError) {
+      reply.header('www-authenticate', wwwAuthenticate({ resourceMetadata, error: mapped.code, scope: mapped.requiredScope, description: mapped.description }))
+    }
+    if (mapped.status >= 500 && mapped.code === 'server_error') request.log.error({ err: error }, 'unhandled error')
+    else request.log.info({ error: mapped.code, status: mapped.status, detail: mapped.detail }, 'mcp request refused')
+    return sendOAuthError(request, reply, mapped)
+  })
+
+  function checkOrigin (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    // DNS rebinding defence (MCP transports, "Security Warning"): browsers always send Origin; other clients may not.
+    const origin = request.headers.origin
+    if (origin !== undefined && !isAllowedOrigin(origin, config.allowedOrigins)) { done(new AccessDeniedError('this Origin is not allowed')); return }
+    done()
+  }
+
+  app.post('/mcp', {
+    bodyLimit: BODY_LIMIT,
+    onRequest: [checkOrigin, app.mcpBearerGuard]
+  }, async (request, reply) => {
+    const caller = request.mcpCaller
+    if (caller === null) throw new MissingTokenError()
+    if (request.headers['content-type'] === undefined) throw new McpHttpError(415, TRANSPORT_ERROR, 'Unsupported Media Type: Content-Type must be application/json')
+    assertAcceptsJson(request.headers.accept)
+    const version = protocolVersion(request.headers['mcp-protocol-version'])
+    const { batch, requests } = parseBody(request.body, version)
+    for (const message of requests) {
+      const scope = mcp.missingScope(caller, message)
+      if (scope !== undefined) {
+        audit.event('tool.denied', { sub: caller.sub, client_id: caller.clientId, tool: (message.params as { name?: string }).name, reason: 'scope', required_scope: scope })
+        throw new InsufficientScopeError(scope, `this tool needs the ${scope} scope`)
+      }
+    }
+    reply.header('cache-control', 'no-store')
+    if (requests.length === 0) return reply.code(202).send()
+    const answers = await mcp.transport.exchange(requests, { authInfo: authInfoFor(caller) })
+    return reply.type('application/json').send(batch ? answers : answers[0])
+  })
+
+  // Stateless: no SSE stream to open (GET) and no session to end (DELETE). MCP transports: 405 is the answer.
+  const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.code(405).header('allow', 'POST').header('cache-control', 'no-store').type('application/json')
+      .send(new McpHttpError(405, TRANSPORT_ERROR, 'Method Not Allowed: this server is stateless; use POST').toJSON())
+  app.get('/mcp', notAllowed)
+  app.delete('/mcp', notAllowed)
+}

@@ -1,0 +1,92 @@
+// Streamable HTTP rules for a stateless, JSON-response MCP endpoint (MCP 2025-06-18 / 2025-11-25 "Transports"):
+// what a POST must look like before anything reaches the server. Pure functions; the route applies them.
+import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/sdk/types.js'
+
+/** JSON-RPC error codes used at the HTTP layer (the SDK's transport uses -32000 for transport refusals). */
+export const PARSE_ERROR = -32700
+export const INVALID_REQUEST = -32600
+export const TRANSPORT_ERROR = -32000
+
+/** A batch may hold at most this many messages (2025-03-26 clients only; later revisions have no batches). */
+export const MAX_BATCH = 20
+
+export class McpHttpError extends Error {
+  readonly status: number
+  readonly code: number
+  readonly id: RequestId | null
+  constructor (status: number, code: number, message: string, id: RequestId | null = null) {
+    super(message)
+    this.name = 'McpHttpError'
+    this.status = status
+    this.code = code
+    this.id = id
+  }
+
+  toJSON (): { jsonrpc: '2.0', id: RequestId | null, error: { code: number, message: string } } {
+    return { jsonrpc: '2.0', id: this.id, error: { code: this.code, message: this.message } }
+  }
+}
+
+/**
+ * MCP-Protocol-Version: absent means 2025-03-26 (the spec's fallback); an unsupported value is 400.
+ * Returns the version the request speaks.
+ */
+export function protocolVersion (header: string | string[] | undefined): string {
+  if (header === undefined) return '2025-03-26'
+  const value = Array.isArray(header) ? header[0] ?? '' : header
+  if (!SUPPORTED_PROTOCOL_VERSIONS.includes(value)) {
+    throw new McpHttpError(400, TRANSPORT_ERROR, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(value.slice(0, 40))} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`)
+  }
+  return value
+}
+
+/** Every answer here is application/json, so a client must accept it (it should also list text/event-stream). */
+export function assertAcceptsJson (accept: string | undefined): void {
+  if (accept === undefined || accept === '') return
+  if (/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept)) return
+  throw new McpHttpError(406, TRANSPORT_ERROR, 'Not Acceptable: the client must accept application/json')
+}
+
+function isRequestId (value: unknown): value is RequestId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
+}
+
+function validMessage (value: unknown): value is JSONRPCMessage {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const m = value as Record<string, unknown>
+  if (m.jsonrpc !== '2.0') return false
+  if ('params' in m && (m.params === null || typeof m.params !== 'object')) return false
+  if (typeof m.method === 'string') return !('id' in m) || isRequestId(m.id)
+  // A response (to a server request; gatehouse sends none, so these are accepted and dropped).
+  return isRequestId(m.id) && ('result' in m || 'error' in m)
+}
+
+export interface ParsedBody {
+  batch: boolean
+  /** Requests to answer; notifications and responses are acknowledged and dropped. */
+  requests: JSONRPCRequest[]
+}
+
+/** The body Fastify parsed as JSON: one JSON-RPC message (or, for 2025-03-26, a batch). */
+export function parseBody (body: unknown, version: string): ParsedBody {
+  const batch = Array.isArray(body)
+  if (batch) {
+    if (version >= '2025-06-18') throw new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: JSON-RPC batches are not supported in this protocol version')
+    if (body.length === 0 || body.length > MAX_BATCH) throw new McpHttpError(400, INVALID_REQUEST, `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages`)
+  }
+  const messages: unknown[] = batch ? body : [body]
+  const requests: JSONRPCRequest[] = []
+  const ids = new Set<RequestId>()
+  for (const message of messages) {
+    if (!validMessage(message)) {
+      const id = (message as { id?: unknown } | null)?.id
+      throw new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: not a JSON-RPC 2.0 message', isRequestId(id) ? id : null)
+    }
+    if ('method' in message && 'id' in message) {
+      if (ids.has(message.id)) throw new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: duplicate id in batch', message.id)
+      ids.add(message.id)
+      requests.push(message as JSONRPCRequest)
+    }
+  }
+  return { batch, requests }
+}

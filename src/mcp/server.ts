@@ -1,0 +1,136 @@
+// The MCP server: one long-lived SDK `Server` per app, behind RequestScopedTransport. It holds no
+// per-caller state: the caller arrives with every request (extra.authInfo), tools/list is filtered for
+// that caller, and initialize answers without remembering the client (there is no session to remember it in).
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import {
+  CallToolRequestSchema, ErrorCode, InitializeRequestSchema, LATEST_PROTOCOL_VERSION, ListToolsRequestSchema,
+  McpError, SUPPORTED_PROTOCOL_VERSIONS, type CallToolResult, type JSONRPCRequest, type Tool as ToolDescription
+} from '@modelcontextprotocol/sdk/types.js'
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
+import { Compile } from 'typebox/compile'
+import { StoreUnavailableError, type AuditLog } from '../oauth/ports.ts'
+import { hasScope, inAnyGroup, isAllowed, type Caller } from './caller.ts'
+import { toolError, type Tool, type ToolDeps } from './tools/types.ts'
+import { RequestScopedTransport } from './transport.ts'
+
+/** JSON-RPC error for a tool the caller's groups do not allow (an application code: not a protocol failure). */
+export const TOOL_FORBIDDEN = -32003
+
+export const SERVER_INFO = { name: 'gatehouse', version: '0.1.0' } as const
+
+interface Logger {
+  error: (fields: Record<string, unknown>, message: string) => void
+}
+
+export interface McpServerOptions {
+  tools: readonly Tool[]
+  deps: ToolDeps
+  audit: AuditLog
+  log: Logger
+  instructions?: string
+}
+
+interface RegisteredTool {
+  tool: Tool
+  description: ToolDescription
+  check: (value: unknown) => boolean
+  errors: (value: unknown) => string[]
+}
+
+/** The caller the transport attached to this request; absent only if something bypassed the bearer guard. */
+export function callerOf (authInfo: AuthInfo | undefined): Caller {
+  const caller = authInfo?.extra?.caller as Caller | undefined
+  if (caller === undefined) throw new McpError(ErrorCode.InvalidRequest, 'unauthenticated')
+  return caller
+}
+
+/** What the bearer guard attaches: no MCP token (tools never need it, so none can pass it on). */
+export function authInfoFor (caller: Caller): AuthInfo {
+  return { token: '', clientId: caller.clientId, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }
+}
+
+export class GatehouseMcpServer {
+  readonly server: Server
+  readonly transport = new RequestScopedTransport()
+  readonly #tools = new Map<string, RegisteredTool>()
+  readonly #options: McpServerOptions
+
+  constructor (options: McpServerOptions) {
+    this.#options = options
+    for (const tool of options.tools) {
+      if (tool.available !== undefined && !tool.available(options.deps)) continue
+      const validator = Compile(tool.inputSchema)
+      this.#tools.set(tool.name, {
+        tool,
+        // TypeBox schemas are JSON Schema already; the round trip drops TypeBox's symbol keys.
+        description: {
+          name: tool.name,
+          title: tool.title,
+          description: tool.description,
+          inputSchema: JSON.parse(JSON.stringify(tool.inputSchema)) as ToolDescription['inputSchema'],
+          ...(tool.annotations === undefined ? {} : { annotations: tool.annotations })
+        },
+        check: value => validator.Check(value),
+        errors: value => [...validator.Errors(value)].slice(0, 5).map(e => `${e.instancePath === '' ? 'arguments' : e.instancePath} ${e.message}`)
+      })
+    }
+    const capabilities = { tools: { listChanged: false } }
+    this.server = new Server(SERVER_INFO, {
+      capabilities,
+      ...(options.instructions === undefined ? {} : { instructions: options.instructions })
+    })
+    this.server.setRequestHandler(InitializeRequestSchema, request => ({
+      protocolVersion: SUPPORTED_PROTOCOL_VERSIONS.includes(request.params.protocolVersion) ? request.params.protocolVersion : LATEST_PROTOCOL_VERSION,
+      capabilities,
+      serverInfo: SERVER_INFO,
+      ...(options.instructions === undefined ? {} : { instructions: options.instructions })
+    }))
+    this.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
+      const caller = callerOf(extra.authInfo)
+      const tools: ToolDescription[] = []
+      for (const registered of this.#tools.values()) if (isAllowed(caller, registered.tool)) tools.push(registered.description)
+      return { tools }
+    })
+    this.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => this.#call(callerOf(extra.authInfo), request.params.name, request.params.arguments ?? {}, extra.signal))
+  }
+
+  async connect (): Promise<void> { await this.server.connect(this.transport) }
+  async close (): Promise<void> { await this.server.close() }
+
+  /** The tool a tools/call names, if it exists here. */
+  tool (name: unknown): Tool | undefined {
+    return typeof name === 'string' ? this.#tools.get(name)?.tool : undefined
+  }
+
+  /**
+   * The scope a message needs that the caller lacks (a tools/call of a tool it has no scope for), for the
+   * HTTP-level 403 insufficient_scope that lets a client step up. Unknown tools are left to the server.
+   */
+  missingScope (caller: Caller, request: JSONRPCRequest): string | undefined {
+    if (request.method !== 'tools/call') return undefined
+    const tool = this.tool((request.params as { name?: unknown } | undefined)?.name)
+    return tool !== undefined && !hasScope(caller, tool.scope) ? tool.scope : undefined
+  }
+
+  async #call (caller: Caller, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+    const registered = this.#tools.get(name)
+    if (registered === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`)
+    const { tool } = registered
+    // The route refuses these with HTTP 403 first; this keeps the server safe on its own.
+    if (!hasScope(caller, tool.scope)) throw new McpError(TOOL_FORBIDDEN, `tool ${name} needs the ${tool.scope} scope`)
+    if (!inAnyGroup(caller, tool.groups)) {
+      this.#options.audit.event('tool.denied', { sub: caller.sub, client_id: caller.clientId, tool: name, reason: 'groups', required_groups: tool.groups })
+      throw new McpError(TOOL_FORBIDDEN, `tool ${name} is not available to your groups`)
+    }
+    // MCP 2025-11-25: input validation failures are tool execution errors, so the model can correct itself.
+    if (!registered.check(args)) return toolError(`invalid arguments: ${registered.errors(args).join('; ')}`)
+    try {
+      return await tool.handler(args as never, { caller, deps: this.#options.deps, signal })
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) return toolError('the data store is temporarily unavailable, try again shortly')
+      // Never hand internal messages (store, crypto) to the client.
+      this.#options.log.error({ err: error, tool: name }, 'tool failed')
+      throw new McpError(ErrorCode.InternalError, `tool ${name} failed`)
+    }
+  }
+}
