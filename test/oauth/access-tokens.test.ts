@@ -57,7 +57,7 @@ t.test('expired, wrong-audience, wrong-issuer, unknown-kid and tampered tokens a
   expect('not.a.jwt!', 'garbage')
   clock.advance(600 + 31)
   expect(token, 'expired beyond skew')
-  t.equal(createPublicKey({ key: jwk, format: 'jwk' }).asymmetricKeyType, 'rsa')
+  t.equal(createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' }).asymmetricKeyType, 'rsa')
 })
 
 t.test('clock skew: a token expired by less than the skew is still accepted', async t => {
