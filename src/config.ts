@@ -141,7 +141,6 @@ function fromEnv (env: Env): Config {
   if (inLambda) {
     if (env.GATEHOUSE_PUBLIC_URL === undefined) problems.push('GATEHOUSE_PUBLIC_URL: required in Lambda')
     if (env.GATEHOUSE_MODE === 'authorization-server' && devIdp) problems.push('UPSTREAM_ISSUER: required in Lambda (the development IdP never runs there)')
-    if (env.AWS_ENDPOINT_URL_DYNAMODB !== undefined && /127\.0\.0\.1|localhost/.test(env.AWS_ENDPOINT_URL_DYNAMODB)) problems.push('AWS_ENDPOINT_URL_DYNAMODB: the embedded store is refused in Lambda')
     if (env.GATEHOUSE_MODE === 'authorization-server') {
       if (env.KMS_SIGNING_KEY_ID === undefined) problems.push('KMS_SIGNING_KEY_ID: required in Lambda (local keys are for development)')
       if (env.KMS_ENCRYPTION_KEY_ID === undefined) problems.push('KMS_ENCRYPTION_KEY_ID: required in Lambda (local keys are for development)')

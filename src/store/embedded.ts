@@ -13,8 +13,11 @@ interface DynaliteOptions {
   updateTableMs?: number
 }
 
-// dynalite is CommonJS without type declarations; this is the one call we make.
-const dynalite = createRequire(import.meta.url)('dynalite') as (options: DynaliteOptions) => Server
+// dynalite is CommonJS without type declarations; this is the one call we make. Loaded on first use so the
+// Lambda bundle (which never starts it) neither carries nor evaluates it.
+function loadDynalite (): (options: DynaliteOptions) => Server {
+  return createRequire(import.meta.url)('dynalite') as (options: DynaliteOptions) => Server
+}
 
 export interface EmbeddedStoreOptions {
   /** The store persists under `<dataDir>/dynamodb`. */
@@ -40,6 +43,7 @@ export class EmbeddedStoreBusyError extends Error {
 export async function startEmbeddedStore (options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
   // A Lambda's disk is ephemeral and per-instance: an emulator there would silently lose grants.
   if (options.inLambda) throw new EmbeddedStoreRefusedError('the embedded store is refused in Lambda; use DynamoDB')
+  const dynalite = loadDynalite()
   const path = resolve(options.dataDir, 'dynamodb')
   await mkdir(path, { recursive: true })
   const release = await lockDataDir(path)

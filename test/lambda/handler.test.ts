@@ -1,0 +1,88 @@
+// The bundled Lambda handler (dist/lambda/index.cjs from `npm run build`), loaded with require() in a fresh
+// Node process exactly as the nodejs22.x runtime would, invoked with API Gateway HTTP API payload 2.0
+// events. KMS is the loopback stand-in that speaks KMS's wire protocol; DynamoDB is the embedded emulator.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { bundle } from '../../scripts/bundle.ts'
+import { startTestStore } from '../support/store.ts'
+import { startFakeKms } from '../support/fake-kms.ts'
+
+const PUBLIC_URL = 'https://abc123.execute-api.us-east-1.amazonaws.com'
+
+function event (method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Record<string, unknown> {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString: '',
+    headers: { host: new URL(PUBLIC_URL).host, 'x-forwarded-proto': 'https', ...headers },
+    requestContext: { accountId: '123456789012', apiId: 'abc123', domainName: new URL(PUBLIC_URL).host, http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'test' }, requestId: 'r1', routeKey: '$default', stage: '$default', time: '', timeEpoch: 0 },
+    isBase64Encoded: false,
+    ...(body === undefined ? {} : { body })
+  }
+}
+
+/** Loads the bundle with require() in a new process and runs the events through its handler, in order. */
+async function invoke (bundlePath: string, env: Record<string, string>, events: unknown[]): Promise<Array<{ statusCode: number, headers: Record<string, string>, body: string }>> {
+  const script = `const { handler } = require(${JSON.stringify(bundlePath)});
+(async () => { const out = []; for (const e of ${JSON.stringify(events)}) out.push(await handler(e, { callbackWaitsForEmptyEventLoop: true, functionName: 'gatehouse', awsRequestId: 'x' }));
+process.stdout.write(JSON.stringify(out)); process.exit(0) })().catch(e => { console.error(e); process.exit(1) })`
+  return await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => { out += d })
+    child.stderr.on('data', (d: Buffer) => { err += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60000)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      if (code !== 0) reject(new Error(`handler process exited ${code}: ${err.slice(-2000)}`))
+      else resolve(JSON.parse(out))
+    })
+  })
+}
+
+t.test('the bundled handler answers API Gateway HTTP API v2 events', async t => {
+  const built = await bundle()
+  t.ok(built.gzipBytes > 0)
+  const store = await startTestStore(t)
+  const kms = await startFakeKms()
+  t.teardown(() => kms.close())
+  const signing = await kms.createSigningKey()
+  const encryption = await kms.createEncryptionKey()
+  const env = {
+    AWS_LAMBDA_FUNCTION_NAME: 'gatehouse',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    GATEHOUSE_PUBLIC_URL: PUBLIC_URL,
+    GATEHOUSE_TABLE: store.table,
+    AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
+    AWS_ENDPOINT_URL_KMS: kms.endpoint,
+    KMS_SIGNING_KEY_ID: signing.keyId,
+    KMS_ENCRYPTION_KEY_ID: encryption.keyId,
+    COOKIE_SECRET: 'a-cookie-secret-of-at-least-32-characters!',
+    UPSTREAM_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example',
+    UPSTREAM_CLIENT_ID: 'client',
+    UPSTREAM_CLIENT_SECRET: 'upstream-secret',
+    LOG_LEVEL: 'silent'
+  }
+  const [prm, mcp, jwks] = await invoke(built.bundlePath, env, [
+    event('GET', '/.well-known/oauth-protected-resource/mcp'),
+    event('POST', '/mcp', { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'),
+    event('GET', '/jwks.json')
+  ])
+  t.equal(prm?.statusCode, 200)
+  t.match(prm?.headers['content-type'], /application\/json/)
+  t.equal(JSON.parse(prm?.body ?? '{}').resource, `${PUBLIC_URL}/mcp`)
+  t.equal(mcp?.statusCode, 401)
+  t.equal(mcp?.headers['www-authenticate'], `Bearer resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`)
+  const keys = JSON.parse(jwks?.body ?? '{}').keys
+  t.equal(keys.length, 1, 'the KMS signing key is published')
+  t.ok(kms.calls.GetPublicKey >= 1, 'the public key came from KMS')
+})
+
+t.test('the bundle refuses to start in Lambda without KMS keys (no local keys on AWS)', async t => {
+  const built = await bundle()
+  await t.rejects(invoke(built.bundlePath, { AWS_LAMBDA_FUNCTION_NAME: 'gatehouse', GATEHOUSE_PUBLIC_URL: PUBLIC_URL, UPSTREAM_ISSUER: 'https://issuer.example', LOG_LEVEL: 'silent' }, [event('GET', '/healthz')]), /KMS_SIGNING_KEY_ID/)
+})
