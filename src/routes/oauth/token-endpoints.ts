@@ -6,6 +6,7 @@ import { clientRules } from '../../oauth/context.ts'
 import { exchangeToken } from '../../oauth/grants/index.ts'
 import { introspect, revoke } from '../../oauth/introspection.ts'
 import { InvalidRequestError } from '../../oauth/errors.ts'
+import { perAddressLimit } from '../../plugins/rate-limits.ts'
 
 const Field = Type.String({ maxLength: 8192 })
 /** Form parameters must not repeat (RFC 6749 §3.2): a repeated one arrives as an array and fails this schema. */
@@ -35,7 +36,7 @@ const tokenRoutes: FastifyPluginAsync = async (fastify) => {
   })
 
   app.post('/register', {
-    config: { rateLimit: { max: 20, timeWindow: '1 minute' } },
+    config: perAddressLimit(20),
     schema: { body: Type.Object({}, { additionalProperties: true }) }
   }, async (request, reply) => {
     const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
@@ -46,7 +47,7 @@ const tokenRoutes: FastifyPluginAsync = async (fastify) => {
   })
 
   app.post('/token', {
-    config: { rateLimit: { max: 120, timeWindow: '1 minute' } },
+    config: perAddressLimit(120),
     schema: { body: FormBody }
   }, async (request) => {
     requireForm(request)
@@ -54,7 +55,7 @@ const tokenRoutes: FastifyPluginAsync = async (fastify) => {
   })
 
   app.post('/introspect', {
-    config: { rateLimit: { max: 600, timeWindow: '1 minute' } },
+    config: perAddressLimit(600),
     schema: { body: FormBody }
   }, async (request) => {
     requireForm(request)
@@ -62,7 +63,7 @@ const tokenRoutes: FastifyPluginAsync = async (fastify) => {
   })
 
   app.post('/revoke', {
-    config: { rateLimit: { max: 120, timeWindow: '1 minute' } },
+    config: perAddressLimit(120),
     schema: { body: FormBody }
   }, async (request, reply) => {
     requireForm(request)
