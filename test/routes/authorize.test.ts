@@ -1,14 +1,14 @@
 // GET /authorize through app.inject: DESIGN decision 2 (never redirect before the client and the redirect
 // URI are validated; after that, errors go back to the client with state and iss — RFC 6749 §4.1.2.1,
 // RFC 9207), and the consent page's headers.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildTestApp } from '../support/app.ts'
 import { s256 } from '../../src/oauth/pkce.ts'
 
 const REDIRECT = 'https://client.example/cb'
 const VERIFIER = 'v'.repeat(43)
 
-async function setup (t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function setup (t: Test) {
   const { app, config } = await buildTestApp(t)
   const res = await app.inject({ method: 'POST', url: '/register', payload: { redirect_uris: [REDIRECT, 'http://127.0.0.1/loopback'], token_endpoint_auth_method: 'none', client_name: 'Route Test' } })
   t.equal(res.statusCode, 201)

@@ -1,12 +1,12 @@
 // POST /register (RFC 7591) through app.inject: the client information response, hashed secrets,
 // DESIGN decision 5's redirect URI rules, metadata errors (§3.2.2), malformed bodies and the rate limit.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildTestApp } from '../support/app.ts'
 import { sha256 } from '../../src/oauth/secrets.ts'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
-function assertOAuthError (t: Parameters<Parameters<typeof t.test>[1]>[0], res: { statusCode: number, headers: Record<string, unknown>, json: () => any }, status: number, error: string, name: string): void {
+function assertOAuthError (t: Test, res: { statusCode: number, headers: Record<string, unknown>, json: () => any }, status: number, error: string, name: string): void {
   t.equal(res.statusCode, status, `${name}: status`)
   t.match(res.headers['content-type'], /^application\/json/, `${name}: JSON`)
   t.equal(res.json().error, error, `${name}: error`)
