@@ -118,6 +118,7 @@ export interface ClientStore {
 }
 
 export interface TransactionStore {
+  /** Create-only: fails with StoreConflictError when it exists. */
   saveTransaction (tx: AuthorizationTransaction): Promise<void>
   findTransaction (id: string): Promise<AuthorizationTransaction | undefined>
   /** Records consent once: only a transaction not yet sent upstream can be. */
@@ -127,6 +128,7 @@ export interface TransactionStore {
 }
 
 export interface CodeStore {
+  /** Create-only: fails with StoreConflictError when it exists. */
   saveCode (code: AuthorizationCodeRecord): Promise<void>
   findCode (codeHash: string): Promise<AuthorizationCodeRecord | undefined>
   /** Single use: marks it consumed by `grantId`; a loser gets the record (with the winner's grantId) if it still exists. */
@@ -134,6 +136,7 @@ export interface CodeStore {
 }
 
 export interface GrantStore {
+  /** Create-only: fails with StoreConflictError when it exists (a re-save must never clear revokedAt). */
   saveGrant (grant: GrantRecord): Promise<void>
   findGrant (grantId: string): Promise<GrantRecord | undefined>
   revokeGrant (grantId: string, now: number): Promise<void>
@@ -142,6 +145,7 @@ export interface GrantStore {
 }
 
 export interface RefreshTokenStore {
+  /** Create-only: fails with StoreConflictError when it exists. */
   saveRefreshToken (token: RefreshTokenRecord): Promise<void>
   findRefreshToken (tokenHash: string): Promise<RefreshTokenRecord | undefined>
   /** Single use: exactly one caller wins; a loser learns the token was used before (reuse). */
@@ -149,6 +153,7 @@ export interface RefreshTokenStore {
 }
 
 export interface ConsentStore {
+  /** Replaces an existing consent for the same user and client. */
   saveConsent (consent: ConsentRecord): Promise<void>
   findConsent (sub: string, clientId: string): Promise<ConsentRecord | undefined>
 }
