@@ -15,3 +15,40 @@ test: ## run the whole test suite
 
 build: ## bundle the Lambda function into dist/
 	npm run build
+
+# ---- AWS (docs/deploy.md) ----
+.PHONY: deploy plan destroy outputs test-infra test-localstack tfvars-check
+TERRAFORM ?= terraform
+TF_DIR    := infra
+TF_VARS   ?= terraform.tfvars
+LOCALSTACK_URL ?= http://localhost:4566
+
+tfvars-check:
+	@test -f $(TF_DIR)/$(TF_VARS) || { echo "missing $(TF_DIR)/$(TF_VARS): cp $(TF_DIR)/terraform.tfvars.example $(TF_DIR)/$(TF_VARS) and edit it (docs/deploy.md)"; exit 2; }
+
+dist/lambda.zip:
+	npm run build
+
+deploy: tfvars-check build ## build the bundle, terraform init + apply in infra/ with infra/terraform.tfvars, print the MCP URL
+	$(TERRAFORM) -chdir=$(TF_DIR) init -input=false
+	$(TERRAFORM) -chdir=$(TF_DIR) apply -input=false -var-file=$(TF_VARS)
+	@echo; echo "MCP URL: $$($(TERRAFORM) -chdir=$(TF_DIR) output -raw mcp_url)"
+
+plan: tfvars-check build ## build the bundle and show what `make deploy` would change
+	$(TERRAFORM) -chdir=$(TF_DIR) init -input=false
+	$(TERRAFORM) -chdir=$(TF_DIR) plan -input=false -var-file=$(TF_VARS)
+
+destroy: tfvars-check dist/lambda.zip ## delete the deployment (set deletion_protection = false and deploy first)
+	$(TERRAFORM) -chdir=$(TF_DIR) destroy -input=false -var-file=$(TF_VARS)
+
+outputs: ## print the deployment's outputs (MCP URL, issuer, hosted UI domain, pool id, table, function)
+	@$(TERRAFORM) -chdir=$(TF_DIR) output
+
+test-infra: ## Terraform checks: fmt, offline init, validate, mock-provider plan tests, static facts
+	npx tap test/infra
+
+test-localstack: ## run the store and KMS tests against LocalStack (LOCALSTACK_URL, default localhost:4566) instead of the embedded emulators
+	@curl -sf $(LOCALSTACK_URL)/_localstack/health >/dev/null || { echo "no LocalStack at $(LOCALSTACK_URL): docker run --rm -d -p 4566:4566 localstack/localstack"; exit 2; }
+	AWS_ENDPOINT_URL_DYNAMODB=$(LOCALSTACK_URL) AWS_ENDPOINT_URL_KMS=$(LOCALSTACK_URL) \
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+	npx tap test/store test/crypto
