@@ -32,6 +32,9 @@ interface Authenticator {
 }
 
 const PEM_TTL_MS = 5 * 60_000
+
+/** Cognito names custom scopes `<resource server id>/<scope>`; the tools ask for the bare scope. */
+const resourceServerScope = (scope: string): string => scope.slice(scope.lastIndexOf('/') + 1)
 const JWKS_FAILURE_BACKOFF_MS = 10_000
 
 /** Resource-server mode: external tokens (e.g. Cognito access tokens) from the pinned issuers. */
@@ -106,7 +109,7 @@ async function trustedIssuerAuthenticator (app: FastifyInstance): Promise<Authen
         sub: String(claims.sub),
         ...(typeof claims.email === 'string' ? { email: claims.email } : {}),
         groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
-        scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
+        scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean).map(resourceServerScope) : [],
         clientId: clientId ?? String(aud[0]),
         issuer: String(claims.iss),
         expiresAt: Number(claims.exp)

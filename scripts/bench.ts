@@ -1,0 +1,353 @@
+// `npm run bench`: one run, one load generator, three servers on loopback, each in its own child process
+// (so its RSS is its own and the load generator has its own core):
+//   (a) a bare Fastify echo route,
+//   (b) the MCP SDK's own stateless Express example (new McpServer + transport per request) serving a
+//       whoami-like tool,
+//   (c) gatehouse POST /mcp tools/call whoami with a real RS256 token and a grant in the store.
+// The load generator is a bounded closed loop: N keep-alive connections (raw HTTP/1.1), each sending its next
+// request when the previous answer is fully read, for a fixed duration after a warm-up.
+// Options (environment): BENCH_CONNECTIONS (default 16), BENCH_DURATION (seconds, default 10),
+// BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse"), BENCH_GATEHOUSE_LOG=info
+// to run (c) with request logging on (to /dev/null), BENCH_NODE_ARGS for the servers' node flags
+// (e.g. "--cpu-prof --cpu-prof-dir=.prof" to profile them).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { tmpdir, cpus } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { connect, type Socket } from 'node:net'
+
+const SELF = fileURLToPath(import.meta.url)
+/** Set by a server that holds resources (the embedded store) to release on SIGTERM. */
+let closeServer: () => Promise<void> = async () => {}
+const TOOL_CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } })
+const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' }
+
+interface Target {
+  port: number
+  path: string
+  headers: Record<string, string>
+  body: string
+  /** A substring every good answer contains. */
+  expect: string
+}
+
+// ── servers (child processes) ────────────────────────────────────────────────
+
+async function serveEcho (): Promise<Target> {
+  const { default: Fastify } = await import('fastify')
+  const app = Fastify({ logger: false })
+  app.post('/echo', async request => request.body)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  return { port: (app.server.address() as { port: number }).port, path: '/echo', headers: { 'content-type': 'application/json' }, body: TOOL_CALL, expect: '"whoami"' }
+}
+
+/** The SDK's examples/server/simpleStatelessStreamableHttp, with its tool replaced by a whoami-like one and its console.log removed. */
+async function serveSdkExpress (): Promise<Target> {
+  const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js')
+  const { StreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/streamableHttp.js')
+  const { createMcpExpressApp } = await import('@modelcontextprotocol/sdk/server/express.js')
+  const getServer = () => {
+    const server = new McpServer({ name: 'stateless-streamable-http-server', version: '1.0.0' }, { capabilities: { logging: {} } })
+    server.registerTool('whoami', { description: 'Returns the caller', inputSchema: {} }, async () => {
+      const value = { sub: 'user-1', email: 'user@example.com', groups: ['engineering'], scopes: ['mcp:read', 'mcp:write'], client_id: 'bench-client' }
+      return { content: [{ type: 'text', text: JSON.stringify(value) }], structuredContent: value }
+    })
+    return server
+  }
+  const app = createMcpExpressApp()
+  type ExpressRequest = import('node:http').IncomingMessage & { body?: unknown }
+  type ExpressResponse = import('node:http').ServerResponse & { status: (code: number) => { json: (value: unknown) => void } }
+  app.post('/mcp', async (req: ExpressRequest, res: ExpressResponse) => {
+    const server = getServer()
+    try {
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined })
+      await server.connect(transport)
+      await transport.handleRequest(req, res, req.body)
+      res.on('close', () => { void transport.close(); void server.close() })
+    } catch {
+      if (!res.headersSent) res.status(500).json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: null })
+    }
+  })
+  const server = await new Promise<import('node:http').Server>(resolve => { const s = app.listen(0, '127.0.0.1', () => resolve(s)) })
+  return { port: (server.address() as { port: number }).port, path: '/mcp', headers: MCP_HEADERS, body: TOOL_CALL, expect: 'user-1' }
+}
+
+async function serveGatehouse (): Promise<Target> {
+  const { default: Fastify } = await import('fastify')
+  const { default: gatehouse, options: serverOptions } = await import('../src/app.ts')
+  const { loadConfig } = await import('../src/config.ts')
+  const { startEmbeddedStore } = await import('../src/store/embedded.ts')
+  const { DynamoStore, createDynamoClient } = await import('../src/store/dynamo-store.ts')
+  const { ensureTable } = await import('../src/store/table.ts')
+  const { LocalKeySet } = await import('../src/crypto/local-keys.ts')
+  const { LocalCipher } = await import('../src/crypto/local-cipher.ts')
+  const { issueAccessToken } = await import('../src/oauth/access-tokens.ts')
+  const { SYSTEM_CLOCK } = await import('../src/oauth/ports.ts')
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'))
+  const emulator = await startEmbeddedStore({ dataDir, inLambda: false })
+  const client = createDynamoClient({ region: 'us-east-1', endpoint: emulator.endpoint, timeoutMs: 3000 })
+  await ensureTable(client, 'gatehouse-bench')
+  const store = new DynamoStore({ client, table: 'gatehouse-bench', clock: SYSTEM_CLOCK, timeoutMs: 3000 })
+  const keys = await LocalKeySet.open({ dataDir, clock: SYSTEM_CLOCK })
+  const cipher = new LocalCipher(randomBytes(32))
+  const port = Number(process.env.BENCH_PORT)
+  const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), UPSTREAM_ISSUER: 'http://127.0.0.1:9', COOKIE_SECRET: randomBytes(32).toString('hex') })
+  const unused = async (): Promise<never> => { throw new Error('not used by the benchmark') }
+  const logging = process.env.BENCH_GATEHOUSE_LOG === 'info'
+  const app = Fastify({
+    ...serverOptions,
+    logger: logging ? { ...(serverOptions.logger as object), level: 'info', stream: { write: () => {} } } : false
+  })
+  await app.register(gatehouse, {
+    config,
+    services: {
+      store,
+      keys,
+      cipher,
+      cookieSecret: config.cookieSecret!,
+      upstream: { authorizationUrl: unused, completeLogin: unused, refresh: unused, revoke: unused },
+      metadataDocuments: { fetch: unused },
+      close: async () => { client.destroy(); await emulator.close(); await rm(dataDir, { recursive: true, force: true }) }
+    }
+  })
+  await app.listen({ host: '127.0.0.1', port })
+  closeServer = async () => { await app.close() }
+
+  const now = SYSTEM_CLOCK.now()
+  const identity = { sub: 'user-1', email: 'user@example.com', groups: ['engineering'] }
+  const grantId = randomUUID()
+  await store.saveGrant({ grantId, clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource: config.resourceUrl, createdAt: now, expiresAt: now + 86400 })
+  const { token } = await issueAccessToken({ grantId, clientId: 'bench-client', identity }, ['mcp:read', 'mcp:write'], {
+    keys, clock: SYSTEM_CLOCK, issuer: config.publicUrl, audience: config.resourceUrl, ttlSeconds: 3600
+  })
+  return { port, path: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, body: TOOL_CALL, expect: 'user-1' }
+}
+
+// ── load generator (parent) ──────────────────────────────────────────────────
+
+interface Result {
+  name: string
+  requests: number
+  errors: number
+  seconds: number
+  rps: number
+  p50: number
+  p99: number
+  rssMaxMb: number
+  /** CPU cores the server used (1.0 = one core busy all the time). */
+  serverCpu: number
+  loaderCpu: number
+}
+
+async function freePort (): Promise<number> {
+  const { createServer } = await import('node:net')
+  return await new Promise(resolve => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+async function startChild (name: string): Promise<{ child: ChildProcess, target: Target }> {
+  const port = await freePort()
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const child = spawn(process.execPath, [...nodeArgs, SELF, '--serve', name], {
+    env: { ...process.env, BENCH_PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const target = await new Promise<Target>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! })
+    lines.on('line', line => {
+      if (line.startsWith('ready ')) { lines.close(); resolve(JSON.parse(line.slice(6)) as Target) }
+    })
+    child.once('exit', code => reject(new Error(`${name} server exited with ${code}`)))
+  })
+  child.stdout!.resume()
+  return { child, target }
+}
+
+async function rssMb (pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
+  const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1]
+  return kb === undefined ? 0 : Number(kb) / 1024
+}
+
+/** utime + stime of a process, in seconds (Linux /proc; 0 elsewhere). */
+async function cpuSeconds (pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100
+}
+
+/**
+ * One keep-alive HTTP/1.1 connection on a raw socket: writes a prebuilt request, reads exactly one response
+ * (Content-Length or chunked), repeat. Far cheaper per request than a general client, so the load generator
+ * is not what limits the numbers (the CPU column shows who is busy).
+ */
+class RawConnection {
+  readonly #socket: Socket
+  #buffer = Buffer.alloc(0)
+  #done: ((ok: boolean) => void) | undefined
+  #expect: Buffer
+
+  constructor (socket: Socket, expect: string) {
+    this.#socket = socket
+    this.#expect = Buffer.from(expect)
+    socket.setNoDelay(true)
+    socket.on('data', chunk => {
+      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk])
+      this.#parse()
+    })
+    socket.on('error', () => this.#finish(false))
+    socket.on('close', () => this.#finish(false))
+  }
+
+  static async open (port: number, expect: string): Promise<RawConnection> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => resolve(s))
+      s.once('error', reject)
+    })
+    return new RawConnection(socket, expect)
+  }
+
+  send (request: Buffer): Promise<boolean> {
+    return new Promise(resolve => {
+      this.#done = resolve
+      this.#socket.write(request)
+    })
+  }
+
+  close (): void { this.#socket.destroy() }
+
+  #finish (ok: boolean): void {
+    const done = this.#done
+    this.#done = undefined
+    done?.(ok)
+  }
+
+  #parse (): void {
+    const buffer = this.#buffer
+    const headerEnd = buffer.indexOf('\r\n\r\n')
+    if (headerEnd === -1) return
+    const head = buffer.toString('latin1', 0, headerEnd).toLowerCase()
+    const ok = head.startsWith('http/1.1 200')
+    let end: number
+    const length = /\r\ncontent-length:\s*(\d+)/.exec(head)
+    if (length !== null) {
+      end = headerEnd + 4 + Number(length[1])
+      if (buffer.length < end) return
+    } else if (head.includes('transfer-encoding: chunked')) {
+      let at = headerEnd + 4
+      for (;;) {
+        const lineEnd = buffer.indexOf('\r\n', at)
+        if (lineEnd === -1) return
+        const size = parseInt(buffer.toString('latin1', at, lineEnd), 16)
+        at = lineEnd + 2 + size + 2
+        if (at > buffer.length) return
+        if (size === 0) break
+      }
+      end = at
+    } else {
+      this.#finish(false)
+      return
+    }
+    const body = buffer.subarray(headerEnd + 4, end)
+    this.#buffer = buffer.subarray(end)
+    this.#finish(ok && body.includes(this.#expect))
+  }
+}
+
+function rawRequest (target: Target): Buffer {
+  const body = Buffer.from(target.body)
+  const headers = Object.entries({ ...target.headers, host: `127.0.0.1:${target.port}`, 'content-length': String(body.length), connection: 'keep-alive' })
+    .map(([k, v]) => `${k}: ${v}\r\n`).join('')
+  return Buffer.concat([Buffer.from(`POST ${target.path} HTTP/1.1\r\n${headers}\r\n`), body])
+}
+
+async function load (target: Target, connections: number, seconds: number, record: boolean, pid: number) {
+  const request = rawRequest(target)
+  const pool = await Promise.all(Array.from({ length: connections }, async () => await RawConnection.open(target.port, target.expect)))
+  const latencies: number[] = []
+  let requests = 0
+  let errors = 0
+  let rssMax = 0
+  const deadline = performance.now() + seconds * 1000
+  const sampler = setInterval(() => { void rssMb(pid).then(mb => { rssMax = Math.max(rssMax, mb) }) }, 200)
+  async function worker (connection: RawConnection): Promise<void> {
+    while (performance.now() < deadline) {
+      const start = performance.now()
+      if (!await connection.send(request)) { errors++; return }
+      if (record) latencies.push(performance.now() - start)
+      requests++
+    }
+  }
+  const started = performance.now()
+  const cpuBefore = await cpuSeconds(pid)
+  const ownBefore = process.cpuUsage()
+  await Promise.all(pool.map(worker))
+  const elapsed = (performance.now() - started) / 1000
+  const serverCpu = (await cpuSeconds(pid) - cpuBefore) / elapsed
+  const own = process.cpuUsage(ownBefore)
+  const loaderCpu = (own.user + own.system) / 1e6 / elapsed
+  clearInterval(sampler)
+  for (const connection of pool) connection.close()
+  latencies.sort((a, b) => a - b)
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
+  return { requests, errors, seconds: elapsed, p50: at(0.5), p99: at(0.99), rssMax, serverCpu, loaderCpu }
+}
+
+const LABELS: Record<string, string> = {
+  echo: '(a) bare Fastify echo',
+  sdk: '(b) MCP SDK stateless Express example',
+  gatehouse: '(c) gatehouse POST /mcp tools/call'
+}
+
+async function main (): Promise<void> {
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 16)
+  const duration = Number(process.env.BENCH_DURATION ?? 10)
+  const warmup = Number(process.env.BENCH_WARMUP ?? 2)
+  const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse').split(',').map(s => s.trim()).filter(Boolean)
+  process.stdout.write(`node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), ${connections} connections, ${warmup} s warm-up + ${duration} s per target\n`)
+  const results = new Map<string, Result>()
+  for (const name of names) {
+    const { child, target } = await startChild(name)
+    try {
+      await load(target, connections, warmup, false, child.pid!)
+      const r = await load(target, connections, duration, true, child.pid!)
+      const result: Result = { name, requests: r.requests, errors: r.errors, seconds: r.seconds, rps: r.requests / r.seconds, p50: r.p50, p99: r.p99, rssMaxMb: r.rssMax, serverCpu: r.serverCpu, loaderCpu: r.loaderCpu }
+      results.set(name, result)
+      process.stdout.write(`${LABELS[name] ?? name}: ${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, RSS ${result.rssMaxMb.toFixed(0)} MB, server CPU ${result.serverCpu.toFixed(2)}, load generator CPU ${result.loaderCpu.toFixed(2)}\n`)
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise(resolve => child.once('exit', resolve))
+    }
+  }
+  process.stdout.write('\n| target | req/s | p50 ms | p99 ms | errors | RSS under load (max) | server CPU (cores) | µs CPU / request |\n|---|---:|---:|---:|---:|---:|---:|---:|\n')
+  for (const r of results.values()) {
+    process.stdout.write(`| ${LABELS[r.name] ?? r.name} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.errors} | ${r.rssMaxMb.toFixed(0)} MB | ${r.serverCpu.toFixed(2)} | ${Math.round(1e6 * r.serverCpu / r.rps)} |\n`)
+  }
+  const a = results.get('echo')
+  const b = results.get('sdk')
+  const c = results.get('gatehouse')
+  if (c !== undefined && b !== undefined) process.stdout.write(`\n(c)/(b) = ${(c.rps / b.rps).toFixed(2)}× (target ≥ 5×)\n`)
+  if (c !== undefined && a !== undefined) process.stdout.write(`(c)/(a) = ${(100 * c.rps / a.rps).toFixed(1)} % (target ≥ 25 %)\n`)
+  const failed = [...results.values()].some(r => r.errors > 0)
+  if (failed) { process.stdout.write('some requests failed: the numbers above are not valid\n'); process.exitCode = 1 }
+}
+
+const serveIndex = process.argv.indexOf('--serve')
+if (serveIndex !== -1) {
+  const name = process.argv[serveIndex + 1]
+  const serve = name === 'echo' ? serveEcho : name === 'sdk' ? serveSdkExpress : name === 'gatehouse' ? serveGatehouse : undefined
+  if (serve === undefined) throw new Error(`unknown target ${name}`)
+  const target = await serve()
+  process.once('SIGTERM', () => { void closeServer().finally(() => process.exit(0)) })
+  process.stdout.write(`ready ${JSON.stringify(target)}\n`)
+} else {
+  await main()
+}
