@@ -1,7 +1,8 @@
 // The static tier: the facts the issue names, read from the .tf files with @cdktf/hcl2json. Runs with or
 // without the terraform binary; terraform.test.ts adds fmt/validate/plan-time tests where the binary exists.
 import t from 'tap'
-import { access } from 'node:fs/promises'
+import { access, readFile } from 'node:fs/promises'
+import { parse } from '@cdktf/hcl2json'
 import { join } from 'node:path'
 import { EnvSchema } from '../../src/config.ts'
 import { INFRA_DIR, MODULES, admits, body, loadAll, resource, statements, strings, type Hcl, type TfConfig } from './terraform-facts.ts'
@@ -185,4 +186,10 @@ t.test('no output carries a secret', async t => {
 
 t.test('the root outputs the MCP URL, issuer, hosted UI domain, table and function names', async t => {
   for (const o of ['mcp_url', 'issuer', 'cognito_hosted_ui_domain', 'dynamodb_table_name', 'lambda_function_name']) t.ok(root.outputs[o], o)
+})
+
+t.test('terraform.tfvars.example sets only variables the root declares', async t => {
+  const example = await parse('terraform.tfvars.example', await readFile(join(INFRA_DIR, 'terraform.tfvars.example'), 'utf8')) as Hcl
+  t.ok(Object.keys(example).length > 5)
+  for (const name of Object.keys(example)) t.ok(name in root.variables, `${name} is a root variable`)
 })
