@@ -47,6 +47,13 @@ export function assertAcceptsJson (accept: string | undefined): void {
   throw new McpHttpError(406, TRANSPORT_ERROR, 'Not Acceptable: the client must accept application/json')
 }
 
+/** Content-Type is application/json (parameters such as charset allowed). */
+export function isJsonMediaType (contentType: string | undefined): boolean {
+  if (contentType === undefined) return false
+  const semicolon = contentType.indexOf(';')
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase() === 'application/json'
+}
+
 function isRequestId (value: unknown): value is RequestId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
 }

@@ -8,7 +8,7 @@ import { isAllowedOrigin } from '../plugins/origins.ts'
 import { sendOAuthError, toOAuthError } from '../plugins/errors.ts'
 import { AccessDeniedError, InsufficientScopeError } from '../oauth/errors.ts'
 import { wwwAuthenticate } from '../mcp/bearer.ts'
-import { McpHttpError, PARSE_ERROR, TRANSPORT_ERROR, assertAcceptsJson, parseBody, protocolVersion } from '../mcp/http.ts'
+import { McpHttpError, PARSE_ERROR, TRANSPORT_ERROR, assertAcceptsJson, isJsonMediaType, parseBody, protocolVersion } from '../mcp/http.ts'
 import { GatehouseMcpServer, authInfoFor } from '../mcp/server.ts'
 import { TOOLS } from '../mcp/tools/index.ts'
 import { seedDatasetIfEmpty } from '../mcp/dataset.ts'
@@ -89,7 +89,7 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const caller = request.mcpCaller
     if (caller === null) throw new MissingTokenError()
-    if (request.headers['content-type'] === undefined) throw new McpHttpError(415, TRANSPORT_ERROR, 'Unsupported Media Type: Content-Type must be application/json')
+    if (!isJsonMediaType(request.headers['content-type'])) throw new McpHttpError(415, TRANSPORT_ERROR, 'Unsupported Media Type: Content-Type must be application/json')
     assertAcceptsJson(request.headers.accept)
     const version = protocolVersion(request.headers['mcp-protocol-version'])
     const { batch, requests } = parseBody(request.body, version)
