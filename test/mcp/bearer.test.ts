@@ -1,6 +1,6 @@
 // The bearer rules behind /mcp: header parsing and challenge (RFC 6750 §2.1, §3), the grant check cache
 // (DESIGN decision 7) and the verified-token cache, with a fake clock and the real store.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { LocalKeySet } from '../../src/crypto/local-keys.ts'
 import { AccessTokenVerifier, issueAccessToken } from '../../src/oauth/access-tokens.ts'
@@ -26,7 +26,7 @@ t.test('RFC 6750 §3 + RFC 9728 §5.1: the challenge lists error, description, s
     'Bearer error="insufficient_scope", error_description="needs write", scope="mcp:write", resource_metadata="m"', 'quotes cannot break the header')
 })
 
-async function grantFixture (t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function grantFixture (t: Test) {
   const clock = createFakeClock()
   const { store } = await startTestStore(t, { clock })
   let reads = 0

@@ -1,7 +1,7 @@
 // Resource-server-only mode (GATEHOUSE_MODE=resource-server): /mcp accepts access tokens from the trusted
 // issuers only, verified with their JWKS (@fastify/jwt + get-jwks), issuers, RS256 and audience/client_id
 // pinned. A local issuer signs Cognito-shaped tokens; the development IdP provides a real one.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createServer } from 'node:http'
 import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
@@ -12,7 +12,7 @@ import { UPSTREAM_REDIRECT_URI, upstreamLogin } from './upstream.ts'
 interface LocalIssuer { issuer: string, kid: string, key: KeyObject, publicPem: string, jwksFetches: number, close (): Promise<void> }
 
 /** A Cognito-like issuer: discovery document and JWKS on loopback, counting JWKS fetches. */
-async function startIssuer (t: Tap): Promise<LocalIssuer> {
+async function startIssuer (t: Test): Promise<LocalIssuer> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
   const kid = randomUUID()
   const state = { jwksFetches: 0 }
@@ -32,7 +32,6 @@ async function startIssuer (t: Tap): Promise<LocalIssuer> {
   t.teardown(() => issuer.close())
   return issuer
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
@@ -45,7 +44,7 @@ function cognitoAccessToken (issuer: LocalIssuer, claims: Record<string, unknown
   return `${input}.${sign('sha256', Buffer.from(input), issuer.key).toString('base64url')}`
 }
 
-async function rsApp (t: Tap, issuers: string[], audiences = 'app-client-1') {
+async function rsApp (t: Test, issuers: string[], audiences = 'app-client-1') {
   return await buildMcpApp(t, { env: { GATEHOUSE_MODE: 'resource-server', TRUSTED_ISSUERS: issuers.join(','), TRUSTED_AUDIENCES: audiences, UPSTREAM_TIMEOUT_MS: '1000' } })
 }
 
