@@ -45,10 +45,10 @@ outputs: ## print the deployment's outputs (MCP URL, issuer, hosted UI domain, p
 	@$(TERRAFORM) -chdir=$(TF_DIR) output
 
 test-infra: ## Terraform checks: fmt, offline init, validate, mock-provider plan tests, static facts
-	npx tap test/infra
+	npx tap --disable-coverage 'test/infra/**/*.test.ts'
 
 test-localstack: ## run the store and KMS tests against LocalStack (LOCALSTACK_URL, default localhost:4566) instead of the embedded emulators
 	@curl -sf $(LOCALSTACK_URL)/_localstack/health >/dev/null || { echo "no LocalStack at $(LOCALSTACK_URL): docker run --rm -d -p 4566:4566 localstack/localstack"; exit 2; }
 	AWS_ENDPOINT_URL_DYNAMODB=$(LOCALSTACK_URL) AWS_ENDPOINT_URL_KMS=$(LOCALSTACK_URL) \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-	npx tap test/store test/crypto
+	npx tap --disable-coverage 'test/store/**/*.test.ts' 'test/crypto/**/*.test.ts'
