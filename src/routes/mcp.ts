@@ -38,7 +38,9 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
       grants: services.store,
       cipher: services.cipher,
       clock: services.clock,
-      downstreamUrl: config.downstreamUrl,
+      // Resource-server mode holds no upstream tokens, and forwarding the caller's own token would be
+      // token passthrough: no on-behalf-of calls there.
+      downstreamUrl: config.mode === 'authorization-server' ? config.downstreamUrl : undefined,
       downstreamTimeoutMs: DOWNSTREAM_TIMEOUT_MS,
       fetch: globalThis.fetch
     },

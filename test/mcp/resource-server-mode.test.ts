@@ -45,7 +45,7 @@ function cognitoAccessToken (issuer: LocalIssuer, claims: Record<string, unknown
 }
 
 async function rsApp (t: Test, issuers: string[], audiences = 'app-client-1') {
-  return await buildMcpApp(t, { env: { GATEHOUSE_MODE: 'resource-server', TRUSTED_ISSUERS: issuers.join(','), TRUSTED_AUDIENCES: audiences, UPSTREAM_TIMEOUT_MS: '1000' } })
+  return await buildMcpApp(t, { env: { GATEHOUSE_MODE: 'resource-server', TRUSTED_ISSUERS: issuers.join(','), TRUSTED_AUDIENCES: audiences, UPSTREAM_TIMEOUT_MS: '1000', DOWNSTREAM_URL: 'http://127.0.0.1:9/api' } })
 }
 
 t.test('a trusted issuer\'s Cognito access token: groups from cognito:groups, scopes from scope (resource-server prefix dropped)', async t => {
@@ -55,7 +55,7 @@ t.test('a trusted issuer\'s Cognito access token: groups from cognito:groups, sc
   const me = toolJson((await callTool(app, token, 'whoami')).json())
   t.same(me, { sub: 'cognito-sub-1', email: null, groups: ['engineering'], scopes: ['openid', 'mcp:read'], client_id: 'app-client-1' })
   const tools = (await post(app, token, rpc('tools/list'))).json().result.tools.map((x: { name: string }) => x.name).sort()
-  t.same(tools, ['query_data', 'whoami'])
+  t.same(tools, ['query_data', 'whoami'], 'no call_downstream: no upstream tokens to use, and no passthrough')
   const write = await callTool(app, token, 'add_record', { id: 'r-1', title: 't', category: 'x', value: 1 })
   t.equal(write.statusCode, 403, 'insufficient_scope works the same in this mode')
   t.match(write.headers['www-authenticate'], /scope="mcp:write"/)
