@@ -49,6 +49,8 @@ export async function bundle (): Promise<{ bundlePath: string, zipPath: string, 
     // The embedded emulator and the development IdP never run in Lambda (config refuses them). The AWS SDK
     // v3 ships with the nodejs22.x runtime: leaving it out keeps the bundle (and cold start) small.
     external: ['dynalite', 'oidc-provider', '@aws-sdk/*', '@smithy/*'],
+    // get-jwks' JWK→PEM conversion through Node's crypto instead of elliptic/bn.js/asn1.js (~50 KB gzip).
+    alias: { 'jwk-to-pem': join(root, 'scripts', 'shims', 'jwk-to-pem.cjs') },
     logLevel: 'warning'
   })
   const code = await readFile(bundlePath)
