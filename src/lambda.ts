@@ -9,7 +9,7 @@ const app = Fastify({ ...options, logger: { ...(options.logger as object), level
 void app.register(gatehouse, { config })
 
 // Start initialising during the init phase (free CPU burst on cold start); the proxy awaits readiness.
-const ready: Promise<unknown> = app.ready().then(() => undefined)
+const ready: Promise<unknown> = Promise.resolve(app.ready())
 ready.catch((error: unknown) => { app.log.error({ err: error }, 'gatehouse failed to start') })
 
 const proxy = awsLambdaFastify(app, { callbackWaitsForEmptyEventLoop: false, decorateRequest: false, serializeLambdaArguments: false })

@@ -68,8 +68,13 @@ async function buildServices (config: Config, given: Partial<Services>, app: Fas
   }
   let upstream = given.upstream
   if (upstream === undefined) {
-    const { createUpstream } = await import('../upstream/index.ts')
-    upstream = createUpstream({ ...config.upstream, clientSecret: upstreamClientSecret }, { region: config.store.region })
+    const { createUpstream } = await import('../upstream/create-upstream.ts')
+    upstream = createUpstream(config.upstream, {
+      redirectUri: `${config.publicUrl}/callback`,
+      ...(upstreamClientSecret === undefined ? {} : { clientSecret: upstreamClientSecret }),
+      log: app.log,
+      now: () => clock.now()
+    })
   }
   let metadataDocuments = given.metadataDocuments
   if (metadataDocuments === undefined && config.mode === 'authorization-server') {
