@@ -1,6 +1,8 @@
 // The MCP server: one long-lived SDK `Server` per app, behind RequestScopedTransport. It holds no
 // per-caller state: the caller arrives with every request (extra.authInfo), tools/list is filtered for
 // that caller, and initialize answers without remembering the client (there is no session to remember it in).
+// Nothing depends on a prior initialize, so requests that carry their protocol version themselves (the
+// stateless 2026 revision) need only the version added to the supported list.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import {
   CallToolRequestSchema, ErrorCode, InitializeRequestSchema, LATEST_PROTOCOL_VERSION, ListToolsRequestSchema,

@@ -103,6 +103,8 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
       }
     }
     reply.header('cache-control', 'no-store')
+    // Notifications and responses are acknowledged and dropped: a stateless server has nothing they could
+    // change, and forwarding a cancellation by id would let one caller name another caller's request.
     if (requests.length === 0) return reply.code(202).send()
     const answers = await mcp.transport.exchange(requests, { authInfo: authInfoFor(caller) })
     return reply.type('application/json').send(batch ? answers : answers[0])
