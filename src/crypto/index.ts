@@ -1,19 +1,17 @@
 // Chooses the key implementations from the config: AWS KMS when key ids are configured, files under
 // the data dir otherwise. app.ts/lambda.ts call these once at start.
 import { randomBytes } from 'node:crypto'
-import { KMSClient } from '@aws-sdk/client-kms'
+import type { KMSClient } from '@aws-sdk/client-kms'
 import type { Config } from '../config.ts'
 import type { Cipher, Clock, KeySet } from '../oauth/ports.ts'
-import { KmsCipher } from './kms-cipher.ts'
-import { KmsKeySet } from './kms-keys.ts'
 import { LocalCipher } from './local-cipher.ts'
 import { LocalKeySet } from './local-keys.ts'
 import { loadOrCreateLocalSecret, resolveSecretArn, type SecretClients } from './secrets.ts'
 
+// The KMS adapters (and the AWS SDK client behind them) are loaded only when KMS is configured: a cold
+// start pays only for the clients it uses.
 export { KeyServiceError, SealedValueError } from './errors.ts'
 export { rsaPublicJwk, rsaThumbprint } from './jwk.ts'
-export { KmsCipher, type KmsCipherOptions } from './kms-cipher.ts'
-export { KmsKeySet, type KmsKeySetOptions } from './kms-keys.ts'
 export { LocalCipher } from './local-cipher.ts'
 export { LocalKeySet, type LocalKeySetOptions } from './local-keys.ts'
 export { loadOrCreateLocalSecret, resolveSecretArn, type SecretClients } from './secrets.ts'
@@ -30,7 +28,8 @@ export interface ResolvedSecrets {
   cookieSecret: string
 }
 
-export function createKmsClient (config: Config): KMSClient {
+export async function createKmsClient (config: Config): Promise<KMSClient> {
+  const { KMSClient } = await import('@aws-sdk/client-kms')
   return new KMSClient({ region: config.store.region, ...(config.keys.kmsEndpoint === undefined ? {} : { endpoint: config.keys.kmsEndpoint }) })
 }
 
@@ -42,9 +41,10 @@ export function signingKeyRetentionSeconds (config: Config): number {
   return config.ttl.accessToken + config.ttl.clockSkew
 }
 
-export async function createKeySet (config: Config, clock: Clock, options: CryptoOptions = {}): Promise<KmsKeySet | LocalKeySet> {
+export async function createKeySet (config: Config, clock: Clock, options: CryptoOptions = {}): Promise<KeySet> {
   if (config.keys.kmsSigningKeyId !== undefined) {
-    return await KmsKeySet.open({ client: options.kms ?? createKmsClient(config), currentKeyId: config.keys.kmsSigningKeyId, previousKeyIds: config.keys.kmsPreviousSigningKeyIds })
+    const { KmsKeySet } = await import('./kms-keys.ts')
+    return await KmsKeySet.open({ client: options.kms ?? await createKmsClient(config), currentKeyId: config.keys.kmsSigningKeyId, previousKeyIds: config.keys.kmsPreviousSigningKeyIds })
   }
   // Lambda's file system is read-only and per instance: local keys there would differ per instance.
   if (config.inLambda) throw new Error('KMS_SIGNING_KEY_ID: required in Lambda (local keys are for development)')
@@ -55,7 +55,8 @@ export async function createKeySet (config: Config, clock: Clock, options: Crypt
 
 export async function createCipher (config: Config, options: CryptoOptions = {}): Promise<Cipher> {
   if (config.keys.kmsEncryptionKeyId !== undefined) {
-    return new KmsCipher({ client: options.kms ?? createKmsClient(config), keyId: config.keys.kmsEncryptionKeyId })
+    const { KmsCipher } = await import('./kms-cipher.ts')
+    return new KmsCipher({ client: options.kms ?? await createKmsClient(config), keyId: config.keys.kmsEncryptionKeyId })
   }
   if (config.inLambda) throw new Error('KMS_ENCRYPTION_KEY_ID: required in Lambda (local keys are for development)')
   return await LocalCipher.open(config.dataDir)

@@ -2,8 +2,8 @@
 // random value generated once under <dataDir>/keys/ for local runs.
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import type { SSMClient } from '@aws-sdk/client-ssm'
 import { KeyServiceError } from './errors.ts'
 import { createPrivateFile, ensurePrivateDir, readPrivateFile } from './private-files.ts'
 
@@ -23,10 +23,13 @@ export async function resolveSecretArn (arn: string, clients: SecretClients = {}
   let value: string | undefined
   try {
     if (service === 'secretsmanager') {
+      // Loaded on use: a cold start pays only for the SDK clients it needs.
+      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
       const client = clients.secretsManager?.(region) ?? new SecretsManagerClient({ region })
       const out = await client.send(new GetSecretValueCommand({ SecretId: arn }))
       value = out.SecretString
     } else {
+      const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm')
       const client = clients.ssm?.(region) ?? new SSMClient({ region })
       // GetParameter accepts the full ARN as Name; WithDecryption turns a SecureString into its plaintext.
       const out = await client.send(new GetParameterCommand({ Name: arn, WithDecryption: true }))

@@ -1,6 +1,6 @@
 // Cognito-specific upstream calls. Cognito's RevokeToken API (rather than /oauth2/revoke) is used so
 // that AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, honoured by the SDK, also reaches cognito-local.
-import { CognitoIdentityProviderClient, RevokeTokenCommand } from '@aws-sdk/client-cognito-identity-provider'
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 
 export interface CognitoUserPool {
   region: string
@@ -27,13 +27,16 @@ export interface CognitoRevokerOptions {
 
 /** Revokes a Cognito refresh token (and the access tokens issued from it). */
 export function createCognitoRevoker (options: CognitoRevokerOptions): (refreshToken: string) => Promise<void> {
-  const client = new CognitoIdentityProviderClient({
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    requestHandler: { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs },
-    maxAttempts: 2
-  })
+  // The SDK client is loaded on the first revocation, not at cold start.
+  let client: CognitoIdentityProviderClient | undefined
   return async refreshToken => {
+    const { CognitoIdentityProviderClient, RevokeTokenCommand } = await import('@aws-sdk/client-cognito-identity-provider')
+    client ??= new CognitoIdentityProviderClient({
+      region: options.region,
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      requestHandler: { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs },
+      maxAttempts: 2
+    })
     await client.send(new RevokeTokenCommand({
       ClientId: options.clientId,
       ...(options.clientSecret === undefined ? {} : { ClientSecret: options.clientSecret }),

@@ -1,7 +1,9 @@
 import t from 'tap'
 import { readdir } from 'node:fs/promises'
 import { loadConfig } from '../../src/config.ts'
-import { createCipher, createKeySet, createKmsClient, KmsCipher, KmsKeySet, LocalCipher, LocalKeySet, resolveSecrets, signingKeyRetentionSeconds } from '../../src/crypto/index.ts'
+import { createCipher, createKeySet, createKmsClient, LocalCipher, LocalKeySet, resolveSecrets, signingKeyRetentionSeconds } from '../../src/crypto/index.ts'
+import { KmsCipher } from '../../src/crypto/kms-cipher.ts'
+import { KmsKeySet } from '../../src/crypto/kms-keys.ts'
 import { startFakeKms, TEST_CREDENTIALS } from '../support/fake-kms.ts'
 import { startFakeSecrets } from '../support/fake-secrets.ts'
 import { fakeClock, signJwt, verifyWithJwks } from './jwt-helpers.ts'
@@ -47,7 +49,7 @@ t.test('with KMS key ids, keys and cipher use KMS through the configured endpoin
 
 t.test('the KMS client honours the endpoint override and the region', async t => {
   const config = loadConfig({ AWS_ENDPOINT_URL_KMS: kms.endpoint, AWS_REGION: 'eu-central-1' })
-  const client = createKmsClient(config)
+  const client = await createKmsClient(config)
   t.equal(await client.config.region(), 'eu-central-1')
   t.equal(String((await client.config.endpoint?.())?.hostname), '127.0.0.1')
 })
