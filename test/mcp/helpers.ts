@@ -1,5 +1,4 @@
 // Shared by the MCP tests: the real app (buildTestApp) plus small request helpers.
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
@@ -8,22 +7,9 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, type TestApp, type TestAppOptions } from '../support/app.ts'
 import { mintToken, type MintOptions, type MintedToken } from '../support/tokens.ts'
-import type { Services } from '../../src/plugins/services.ts'
 import { LocalKeySet } from '../../src/crypto/local-keys.ts'
 import { LocalCipher } from '../../src/crypto/local-cipher.ts'
 import { SYSTEM_CLOCK, type Cipher, type KeySet } from '../../src/oauth/ports.ts'
-
-const UPSTREAM_READY = existsSync(new URL('../../src/upstream/index.ts', import.meta.url))
-const DOCUMENTS_READY = existsSync(new URL('../../src/upstream/client-metadata-documents.ts', import.meta.url))
-
-/** Stand-ins only while src/upstream is unfinished; /mcp never uses them. */
-function standIns (): Partial<Services> {
-  const unused = async (): Promise<never> => { throw new Error('upstream stand-in: not used by /mcp tests') }
-  return {
-    ...(UPSTREAM_READY ? {} : { upstream: { authorizationUrl: unused, completeLogin: unused, refresh: unused, revoke: unused } }),
-    ...(DOCUMENTS_READY ? {} : { metadataDocuments: { fetch: unused } })
-  }
-}
 
 export interface McpTestApp extends TestApp {
   keys: KeySet
@@ -39,7 +25,7 @@ export async function buildMcpApp (t: Test, options: TestAppOptions = {}): Promi
   const clock = options.clock ?? SYSTEM_CLOCK
   const keys = await LocalKeySet.open({ dataDir: keyDir, clock })
   const cipher = new LocalCipher(randomBytes(32))
-  const built = await buildTestApp(t, { ...options, services: { ...standIns(), keys, cipher, ...options.services } })
+  const built = await buildTestApp(t, { ...options, services: { keys, cipher, ...options.services } })
   const context = { config: built.config, store: built.store.store, keys, cipher, clock }
   return { ...built, keys, cipher, mint: async (mintOptions = {}) => await mintToken(context, mintOptions) }
 }
