@@ -40,6 +40,23 @@ export interface ServicesPluginOptions {
   services?: Partial<Services> | undefined
 }
 
+function refuse (what: string): never {
+  throw new Error(`${what} is not available in resource-server mode`)
+}
+
+/** Resource-server mode: nothing is signed, sealed or federated; any attempt is a programming error. */
+const NO_SIGNING_KEYS: KeySet = {
+  current: { kid: 'none', sign: async () => refuse('token signing') },
+  publicKeys: async () => []
+}
+const NO_CIPHER: Cipher = { seal: async () => refuse('sealing'), open: async () => refuse('unsealing') }
+const NO_UPSTREAM: UpstreamIdp = {
+  authorizationUrl: async () => refuse('upstream login'),
+  completeLogin: async () => refuse('upstream login'),
+  refresh: async () => refuse('upstream refresh'),
+  revoke: async () => refuse('upstream revocation')
+}
+
 /** Audit events: one structured line each, stable names, never a token or secret. */
 function auditLog (app: FastifyInstance): AuditLog {
   return { event: (name, fields) => app.log.info({ audit: name, ...fields }, name) }
@@ -57,8 +74,10 @@ async function buildServices (config: Config, given: Partial<Services>, app: Fas
     if (opened.endpoint !== undefined && config.store.embedded) app.log.info({ endpoint: opened.endpoint, dataDir: config.dataDir }, 'embedded DynamoDB-compatible store started')
   }
   const crypto = await import('../crypto/index.ts')
-  const keys = given.keys ?? await crypto.createKeySet(config, clock)
-  const cipher = given.cipher ?? await crypto.createCipher(config)
+  // A pure resource server issues no tokens and holds no upstream tokens: it gets no keys at all.
+  const resourceServer = config.mode === 'resource-server'
+  const keys = given.keys ?? (resourceServer ? NO_SIGNING_KEYS : await crypto.createKeySet(config, clock))
+  const cipher = given.cipher ?? (resourceServer ? NO_CIPHER : await crypto.createCipher(config))
   let cookieSecret = given.cookieSecret
   let upstreamClientSecret = config.upstream.clientSecret
   if (cookieSecret === undefined || given.upstream === undefined) {
@@ -67,6 +86,7 @@ async function buildServices (config: Config, given: Partial<Services>, app: Fas
     upstreamClientSecret = secrets.upstreamClientSecret
   }
   let upstream = given.upstream
+  if (upstream === undefined && resourceServer) upstream = NO_UPSTREAM
   if (upstream === undefined) {
     const { createUpstream } = await import('../upstream/create-upstream.ts')
     upstream = createUpstream(config.upstream, {

@@ -24,11 +24,15 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
   const { config, services, audit } = app.gatehouse
   await app.register(bearerPlugin)
 
-  try {
-    const seeded = await seedDatasetIfEmpty(services.store, services.clock)
-    if (seeded > 0) app.log.info({ rows: seeded }, 'sample dataset seeded')
-  } catch (error) {
-    app.log.warn({ err: error }, 'sample dataset not seeded (store unavailable); query_data will show what exists')
+  // Local runs seed the sample dataset on start; on AWS `scripts/seed-data.ts` does it once, so a cold
+  // start makes no store call it does not need.
+  if (!config.inLambda) {
+    try {
+      const seeded = await seedDatasetIfEmpty(services.store, services.clock)
+      if (seeded > 0) app.log.info({ rows: seeded }, 'sample dataset seeded')
+    } catch (error) {
+      app.log.warn({ err: error }, 'sample dataset not seeded (store unavailable); query_data will show what exists')
+    }
   }
 
   const mcp = new GatehouseMcpServer({

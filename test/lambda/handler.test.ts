@@ -86,3 +86,22 @@ t.test('the bundle refuses to start in Lambda without KMS keys (no local keys on
   const built = await bundle()
   await t.rejects(invoke(built.bundlePath, { AWS_LAMBDA_FUNCTION_NAME: 'gatehouse', GATEHOUSE_PUBLIC_URL: PUBLIC_URL, UPSTREAM_ISSUER: 'https://issuer.example', LOG_LEVEL: 'silent' }, [event('GET', '/healthz')]), /KMS_SIGNING_KEY_ID/)
 })
+
+t.test('resource-server mode starts in Lambda without keys of its own and names the trusted issuer', async t => {
+  const built = await bundle()
+  const store = await startTestStore(t)
+  const issuer = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example'
+  const [prm, mcp, metadata] = await invoke(built.bundlePath, {
+    AWS_LAMBDA_FUNCTION_NAME: 'gatehouse', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret',
+    GATEHOUSE_PUBLIC_URL: PUBLIC_URL, GATEHOUSE_MODE: 'resource-server', TRUSTED_ISSUERS: issuer, TRUSTED_AUDIENCES: 'app-client-id',
+    GATEHOUSE_TABLE: store.table, AWS_ENDPOINT_URL_DYNAMODB: store.endpoint, LOG_LEVEL: 'silent'
+  }, [
+    event('GET', '/.well-known/oauth-protected-resource'),
+    event('POST', '/mcp', { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: 'Bearer not-a-jwt' }, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'),
+    event('GET', '/.well-known/oauth-authorization-server')
+  ])
+  t.same(JSON.parse(prm?.body ?? '{}').authorization_servers, [issuer])
+  t.equal(mcp?.statusCode, 401)
+  t.match(mcp?.headers['www-authenticate'], /error="invalid_token"/)
+  t.equal(metadata?.statusCode, 404, 'no authorization server endpoints in resource-server mode')
+})
