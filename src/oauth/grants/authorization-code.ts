@@ -3,15 +3,38 @@
 import type { AuthorizationServerContext } from '../context.ts'
 import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
 import { verifyCodeVerifier } from '../pkce.ts'
-import type { ClientRecord, GrantRecord } from '../ports.ts'
+import { StoreConflictError, type AuthorizationCodeRecord, type ClientRecord, type GrantRecord } from '../ports.ts'
 import { resolveResource } from '../resource.ts'
 import { sha256 } from '../secrets.ts'
 import { issueTokens } from './issue.ts'
 import type { GrantHandler, TokenParams } from './types.ts'
 
-async function revokeForReuse (grantId: string | undefined, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
+function grantFromCode (code: AuthorizationCodeRecord, grantId: string, now: number, ctx: AuthorizationServerContext): GrantRecord {
+  const grant: GrantRecord = {
+    grantId,
+    clientId: code.clientId,
+    identity: code.identity,
+    scope: code.scope,
+    resource: code.resource,
+    createdAt: now,
+    expiresAt: now + ctx.ttl.grantMax
+  }
+  if (code.upstreamSealed !== undefined) grant.upstreamSealed = code.upstreamSealed
+  if (code.upstreamExpiresAt !== undefined) grant.upstreamExpiresAt = code.upstreamExpiresAt
+  return grant
+}
+
+async function revokeForReuse (code: AuthorizationCodeRecord, grantId: string | undefined, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
   if (grantId === undefined) return
-  await ctx.store.revokeGrant(grantId, ctx.clock.now())
+  const now = ctx.clock.now()
+  // The first redemption may not have saved its grant yet (revoking a missing grant does nothing): create it
+  // already revoked, so that redemption's own save fails and it issues nothing.
+  try {
+    await ctx.store.saveGrant({ ...grantFromCode(code, grantId, now, ctx), revokedAt: now })
+  } catch (error) {
+    if (!(error instanceof StoreConflictError)) throw error
+    await ctx.store.revokeGrant(grantId, now)
+  }
   ctx.audit.event('code.reuse_detected', { clientId, grantId })
   ctx.audit.event('grant.revoked', { clientId, grantId, reason: 'code_reuse' })
 }
@@ -30,7 +53,7 @@ export const authorizationCodeGrant: GrantHandler = {
     if (code === undefined) throw new InvalidGrantError('authorization code is invalid or expired')
     if (code.clientId !== client.clientId) throw new InvalidGrantError('authorization code was issued to another client')
     if (code.consumedAt !== undefined) {
-      await revokeForReuse(code.grantId, client.clientId, ctx)
+      await revokeForReuse(code, code.grantId, client.clientId, ctx)
       throw new InvalidGrantError('authorization code was already used', 'reuse')
     }
     if (code.redirectUri !== params.redirect_uri) throw new InvalidGrantError('redirect_uri does not match the authorization request')
@@ -41,21 +64,17 @@ export const authorizationCodeGrant: GrantHandler = {
     const grantId = code.grantId as string
     const consumed = await ctx.store.consumeCode(codeHash, grantId, now)
     if (!consumed.won) {
-      await revokeForReuse(consumed.record?.grantId ?? grantId, client.clientId, ctx)
+      await revokeForReuse(code, consumed.record?.grantId ?? grantId, client.clientId, ctx)
       throw new InvalidGrantError('authorization code was already used', 'lost redemption race')
     }
-    const grant: GrantRecord = {
-      grantId,
-      clientId: client.clientId,
-      identity: code.identity,
-      scope: code.scope,
-      resource: code.resource,
-      createdAt: now,
-      expiresAt: now + ctx.ttl.grantMax
+    const grant = grantFromCode(code, grantId, now, ctx)
+    try {
+      await ctx.store.saveGrant(grant)
+    } catch (error) {
+      // A concurrent reuse of this code got there first and left the grant revoked.
+      if (error instanceof StoreConflictError) throw new InvalidGrantError('authorization code was already used', 'revoked by a concurrent redemption')
+      throw error
     }
-    if (code.upstreamSealed !== undefined) grant.upstreamSealed = code.upstreamSealed
-    if (code.upstreamExpiresAt !== undefined) grant.upstreamExpiresAt = code.upstreamExpiresAt
-    await ctx.store.saveGrant(grant)
     const response = await issueTokens(grant, client, grant.scope, ctx)
     ctx.audit.event('grant.issued', { clientId: client.clientId, sub: grant.identity.sub, grantId, scope: response.scope })
     return response
