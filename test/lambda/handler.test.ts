@@ -28,7 +28,8 @@ async function invoke (bundlePath: string, env: Record<string, string>, events: 
 (async () => { const out = []; for (const e of ${JSON.stringify(events)}) out.push(await handler(e, { callbackWaitsForEmptyEventLoop: true, functionName: 'gatehouse', awsRequestId: 'x' }));
 process.stdout.write(JSON.stringify(out)); process.exit(0) })().catch(e => { console.error(e); process.exit(1) })`
   return await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    // The bundle is a build artifact: its sources' coverage is measured where they are tested directly.
+    const child = spawn(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => { out += d })
