@@ -6,6 +6,9 @@ import { randomToken, sha256 } from '../secrets.ts'
 import type { TokenResponse } from './types.ts'
 
 export async function issueTokens (grant: GrantRecord, client: ClientRecord, scope: string[], ctx: AuthorizationServerContext): Promise<TokenResponse> {
+  // After a key rotation the verifier (/mcp, /introspect) must know the new key before a token signed by it
+  // leaves this process; it keeps the previous keys the key set still publishes.
+  if (!ctx.accessTokens.hasKey(ctx.keys.current.kid)) ctx.accessTokens.setKeys(await ctx.keys.publicKeys())
   const { token } = await issueAccessToken(grant, scope, { keys: ctx.keys, clock: ctx.clock, issuer: ctx.issuer, audience: grant.resource, ttlSeconds: ctx.ttl.accessToken })
   const response: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: ctx.ttl.accessToken, scope: scope.join(' ') }
   if (client.grantTypes.includes('refresh_token')) {
