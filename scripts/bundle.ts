@@ -46,6 +46,10 @@ export async function bundle (): Promise<{ bundlePath: string, zipPath: string, 
     minify: true,
     sourcemap: false,
     legalComments: 'none',
+    // `await import('@aws-sdk/…')` of an external package would go through the ESM loader, which runs
+    // cjs-module-lexer over the SDK client's CommonJS to find its exports (≈ 8 ms for client-kms). Marking
+    // dynamic import unsupported makes esbuild emit `Promise.resolve().then(() => require(…))` instead.
+    supported: { 'dynamic-import': false },
     // The embedded emulator and the development IdP never run in Lambda (config refuses them). The AWS SDK
     // v3 ships with the nodejs22.x runtime: leaving it out keeps the bundle (and cold start) small.
     external: ['dynalite', 'oidc-provider', '@aws-sdk/*', '@smithy/*'],
