@@ -44,3 +44,18 @@ t.test('call_downstream reports the downstream refusal and an expired upstream s
   t.equal(escape.result.isError, true, 'the path cannot leave the configured API')
   t.match(escape.result.content[0].text, /invalid arguments/)
 })
+
+t.test('the upstream token never leaves the configured origin, even when DOWNSTREAM_URL has no base path', async t => {
+  const built = await buildMcpApp(t, { env: { DOWNSTREAM_URL: downstream.url } })
+  const upstream = await upstreamLogin(idp, 'alice')
+  const { token } = await built.mint({ sub: 'alice-sub', groups: [], upstream })
+  const before = downstream.authorizations.length
+  for (const path of ['//1249767681/x', '//0x4a7d2b01/', '//intranet/x', '/\\evil.example/x']) {
+    const res = (await callTool(built.app, token, 'call_downstream', { path })).json()
+    t.equal(res.result.isError, true, `${path} refused`)
+    t.match(res.result.content[0].text, /invalid arguments|must stay under/, `${path} refused before any request (not merely unreachable)`)
+  }
+  t.equal(downstream.authorizations.length, before, 'no request was sent anywhere')
+  const ok = (await callTool(built.app, token, 'call_downstream', { path: '/api/profile' })).json()
+  t.notOk(ok.result.isError, 'a normal path still works')
+})

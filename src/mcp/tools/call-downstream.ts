@@ -27,7 +27,8 @@ export default defineTool({
   title: 'Call downstream API',
   description: 'Calls the enterprise API configured for this server (GET) as the signed-in user and returns its answer.',
   inputSchema: Type.Object({
-    path: Type.Optional(Type.String({ pattern: '^/[A-Za-z0-9/_-]{0,200}$', default: '/', description: 'path under the API base URL, e.g. /profile' }))
+    // No `//`: a path starting with two slashes would be read as another host (network-path reference).
+    path: Type.Optional(Type.String({ pattern: '^/(?!/)[A-Za-z0-9/_-]{0,200}$', default: '/', description: 'path under the API base URL, e.g. /profile' }))
   }, { additionalProperties: false }),
   scope: 'mcp:read',
   groups: [],
@@ -44,7 +45,12 @@ export default defineTool({
       return toolError('the upstream session has expired; refresh the MCP token and try again')
     }
     const base = new URL(deps.downstreamUrl)
-    const url = new URL(base.pathname.replace(/\/$/, '') + (input.path ?? '/'), base.origin)
+    const basePath = base.pathname.replace(/\/$/, '')
+    const url = new URL(basePath + (input.path ?? '/'), base.origin)
+    // The user's upstream token goes to the configured API only: same origin, under its base path.
+    if (url.origin !== base.origin || !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`))) {
+      return toolError('the path must stay under the downstream API')
+    }
     let response: Response
     try {
       response = await deps.fetch(url, {
