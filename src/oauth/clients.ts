@@ -48,6 +48,8 @@ export interface ClientRulesOptions {
   clock: Clock
   scopes: string[]
   redirectSchemes: string[]
+  /** This server's origin: redirect URIs may not point back at it. */
+  issuer?: string | undefined
   /** Fetches Client ID Metadata Documents; absent = URL client ids are refused. */
   metadataDocuments?: ClientMetadataDocumentFetcher | undefined
 }
@@ -79,13 +81,13 @@ function stringArray (value: unknown, field: string, fallback: string[]): string
 }
 
 /** Validates RFC 7591 metadata into the fields of a client record (no id, no secret). */
-export function validateClientMetadata (input: ClientMetadataInput, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes'>): Omit<ClientRecord, 'clientId' | 'createdAt' | 'expiresAt' | 'clientSecretHash'> {
+export function validateClientMetadata (input: ClientMetadataInput, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes' | 'issuer'>): Omit<ClientRecord, 'clientId' | 'createdAt' | 'expiresAt' | 'clientSecretHash'> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new InvalidClientMetadataError('client metadata must be a JSON object')
   const redirectUris = stringArray(input.redirect_uris, 'redirect_uris', [])
   if (redirectUris.length === 0) throw new InvalidRedirectUriError('redirect_uris must list at least one redirect URI')
   if (redirectUris.length > MAX_REDIRECT_URIS) throw new InvalidRedirectUriError(`at most ${MAX_REDIRECT_URIS} redirect URIs`)
   for (const uri of redirectUris) {
-    const problem = redirectUriProblem(uri, options.redirectSchemes)
+    const problem = redirectUriProblem(uri, options.redirectSchemes, options.issuer === undefined ? undefined : new URL(options.issuer).origin)
     if (problem !== undefined) throw new InvalidRedirectUriError(problem)
   }
   const method = input.token_endpoint_auth_method ?? 'client_secret_basic'
@@ -177,7 +179,7 @@ export async function findClient (clientId: string | undefined, options: ClientR
 }
 
 /** Validates a Client ID Metadata Document: its client_id must equal the URL it was fetched from. */
-export function clientFromMetadataDocument (url: string, document: unknown, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes' | 'clock'>): ClientRecord {
+export function clientFromMetadataDocument (url: string, document: unknown, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes' | 'clock' | 'issuer'>): ClientRecord {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) throw new InvalidClientError('client metadata document is not a JSON object')
   const doc = document as ClientMetadataInput & { client_id?: unknown, client_secret?: unknown }
   if (doc.client_id !== url) throw new InvalidClientError('client metadata document client_id does not match its URL')

@@ -32,5 +32,5 @@ export interface AuthorizationServerContext {
 }
 
 export function clientRules (ctx: AuthorizationServerContext): ClientRulesOptions {
-  return { clients: ctx.store, clock: ctx.clock, scopes: ctx.scopes, redirectSchemes: ctx.redirectSchemes, metadataDocuments: ctx.metadataDocuments }
+  return { clients: ctx.store, clock: ctx.clock, scopes: ctx.scopes, redirectSchemes: ctx.redirectSchemes, issuer: ctx.issuer, metadataDocuments: ctx.metadataDocuments }
 }

@@ -9,7 +9,7 @@ const MAX_LENGTH = 2000
 export type RedirectUriProblem = string
 
 /** Returns why the URI is unacceptable for registration, or undefined when it is fine. */
-export function redirectUriProblem (uri: string, privateSchemes: readonly string[]): RedirectUriProblem | undefined {
+export function redirectUriProblem (uri: string, privateSchemes: readonly string[], ownOrigin?: string): RedirectUriProblem | undefined {
   if (uri.length > MAX_LENGTH) return 'redirect URI is too long'
   if (/[\s\u0000-\u001f\u007f]/.test(uri)) return 'redirect URI contains whitespace or control characters'
   if (uri.includes('*')) return 'redirect URI must not contain wildcards'
@@ -18,6 +18,9 @@ export function redirectUriProblem (uri: string, privateSchemes: readonly string
   if (uri.includes('#')) return 'redirect URI must not contain a fragment'
   if (FORBIDDEN_SCHEMES.has(url.protocol)) return `redirect URI scheme ${url.protocol} is not allowed`
   if (url.username !== '' || url.password !== '') return 'redirect URI must not contain user information'
+  // A redirect back into gatehouse itself would let one flow's answer start another flow as a
+  // same-origin navigation, which is allowed to skip the consent page (DESIGN decision 8).
+  if (ownOrigin !== undefined && url.origin === ownOrigin) return 'redirect URI must not point at this authorization server'
   if (url.protocol === 'https:') return url.hostname === '' ? 'redirect URI has no host' : undefined
   if (url.protocol === 'http:') return LOOPBACK_HOSTS.has(url.hostname) ? undefined : 'http redirect URIs are allowed only on loopback hosts (127.0.0.1, [::1], localhost)'
   const scheme = url.protocol.slice(0, -1)
