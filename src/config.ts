@@ -54,6 +54,8 @@ export const EnvSchema = Type.Object({
   COOKIE_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HMAC key for consent cookies (≥ 32 chars); unset locally = generated under the data dir' })),
   COOKIE_SECRET_ARN: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):' })),
 
+  INTROSPECTION_CLIENT_IDS: CommaList('confidential clients (typically resource servers) that may introspect any token; other confidential clients only their own', ''),
+
   TRUSTED_ISSUERS: CommaList('resource-server mode: external issuers whose tokens /mcp accepts', ''),
   TRUSTED_AUDIENCES: CommaList('resource-server mode: accepted aud or client_id values', ''),
 
@@ -97,6 +99,7 @@ export interface Config {
   keys: { kmsSigningKeyId: string | undefined, kmsPreviousSigningKeyIds: string[], kmsEncryptionKeyId: string | undefined, kmsEndpoint: string | undefined }
   cookieSecret: string | undefined
   cookieSecretArn: string | undefined
+  introspectionClients: string[]
   trustedIssuers: string[]
   trustedAudiences: string[]
   downstreamUrl: string | undefined
@@ -206,6 +209,7 @@ function fromEnv (env: Env): Config {
     },
     cookieSecret: env.COOKIE_SECRET,
     cookieSecretArn: env.COOKIE_SECRET_ARN,
+    introspectionClients: list(env.INTROSPECTION_CLIENT_IDS),
     trustedIssuers: list(env.TRUSTED_ISSUERS),
     trustedAudiences: list(env.TRUSTED_AUDIENCES),
     downstreamUrl: env.DOWNSTREAM_URL

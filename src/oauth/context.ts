@@ -27,6 +27,8 @@ export interface AuthorizationServerContext {
   scopes: string[]
   defaultScopes: string[]
   redirectSchemes: string[]
+  /** Clients allowed to introspect tokens issued to others (resource servers). */
+  introspectionClients: string[]
   ttl: Lifetimes
   metadataDocuments?: ClientMetadataDocumentFetcher | undefined
 }

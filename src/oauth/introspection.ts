@@ -25,20 +25,27 @@ function tryAccessToken (token: string, ctx: AuthorizationServerContext): Access
   try { return ctx.accessTokens.verify(token) } catch { return undefined }
 }
 
-/** Introspection is for authenticated confidential clients (DESIGN decision 6). Unknown → active:false. */
+/**
+ * Introspection is for authenticated confidential clients (DESIGN decision 6; RFC 7662 §2.1, §4): a client
+ * configured as a resource server may introspect any token, any other one only tokens issued to it — so
+ * self-registration does not buy an oracle for everyone's tokens. Unknown or not yours → active:false.
+ */
 export async function introspect (params: Record<string, string | undefined>, credentials: ClientCredentials, ctx: AuthorizationServerContext): Promise<IntrospectionResponse> {
   const caller = await authenticateClient(credentials, clientRules(ctx), true)
   const token = params.token
   if (token === undefined || token === '') throw new InvalidRequestError('token is required')
   const now = ctx.clock.now()
-  const response = await describeToken(token, params.token_type_hint, now, ctx)
+  let response = await describeToken(token, now, ctx)
+  if (response.active && response.client_id !== caller.clientId && !ctx.introspectionClients.includes(caller.clientId)) response = { active: false }
   ctx.audit.event('token.introspected', { clientId: caller.clientId, active: response.active })
   return response
 }
 
-async function describeToken (token: string, hint: string | undefined, now: number, ctx: AuthorizationServerContext): Promise<IntrospectionResponse> {
+// token_type_hint is ignored (RFC 7662 §2.1, RFC 7009 §2.1 allow it): the type is detected from the token
+// itself, so a wrong hint can never hide a live token.
+async function describeToken (token: string, now: number, ctx: AuthorizationServerContext): Promise<IntrospectionResponse> {
   if (token.length > 8192) return { active: false }
-  const claims = hint === 'refresh_token' ? undefined : tryAccessToken(token, ctx)
+  const claims = tryAccessToken(token, ctx)
   if (claims !== undefined) {
     const grant = await ctx.store.findGrant(claims.gid)
     if (!isGrantActive(grant, now)) return { active: false }
@@ -62,7 +69,7 @@ export async function revoke (params: Record<string, string | undefined>, creden
   if (token === undefined || token === '') throw new InvalidRequestError('token is required')
   if (token.length > 8192) return
   let grantId: string | undefined
-  const claims = params.token_type_hint === 'refresh_token' ? undefined : tryAccessToken(token, ctx)
+  const claims = tryAccessToken(token, ctx)
   if (claims !== undefined) {
     if (claims.client_id === client.clientId) grantId = claims.gid
   } else if (token.length <= 200) {

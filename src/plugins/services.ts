@@ -134,6 +134,7 @@ export default fp(async function servicesPlugin (app: FastifyInstance, options: 
     scopes: config.scopes,
     defaultScopes: config.defaultScopes,
     redirectSchemes: config.redirectSchemes,
+    introspectionClients: config.introspectionClients,
     ttl: config.ttl,
     metadataDocuments: services.metadataDocuments
   }

@@ -2,7 +2,7 @@
 // process, and real HTTP on loopback.
 import t from 'tap'
 import * as oauth from 'oauth4webapi'
-import { authorize, exchangeCode, postForm, registerClient, startHarness, CLIENT_REDIRECT } from '../support/oauth-harness.ts'
+import { authorize, exchangeCode, postForm, registerClient, registerResourceServer, startHarness, CLIENT_REDIRECT } from '../support/oauth-harness.ts'
 
 t.test('authorization code + PKCE → tokens; refresh rotates; reuse revokes the family; introspect; revoke', async t => {
   const h = await startHarness(t)
@@ -35,11 +35,20 @@ t.test('authorization code + PKCE → tokens; refresh rotates; reuse revokes the
   const familyGone = await postForm(h.as.token_endpoint as string, { grant_type: 'refresh_token', refresh_token: rotated.refresh_token as string, client_id: pub.client.client_id })
   t.equal(familyGone.body.error, 'invalid_grant', 'reuse revoked the whole family, including the newest token')
 
-  // Introspection needs a confidential client.
-  const rs = await registerClient(h, { token_endpoint_auth_method: 'client_secret_basic' })
-  t.ok(rs.secret)
+  // Introspection needs a confidential client configured as a resource server (DESIGN decision 6).
+  const rs = await registerResourceServer(h)
   const auth3 = await authorize(h, pub.client)
   const t3 = await exchangeCode(h, pub, auth3)
+  const stranger = await registerClient(h, { token_endpoint_auth_method: 'client_secret_basic' })
+  const strangerView = await oauth.processIntrospectionResponse(h.as, stranger.client, await oauth.introspectionRequest(h.as, stranger.client, stranger.auth, t3.access_token, h.options))
+  t.equal(strangerView.active, false, 'a self-registered confidential client learns nothing about other clients\' tokens')
+  const ownClient = await registerClient(h, { token_endpoint_auth_method: 'client_secret_basic' })
+  const ownAuth = await authorize(h, ownClient.client)
+  const ownTokens = await exchangeCode(h, ownClient, ownAuth)
+  const ownView = await oauth.processIntrospectionResponse(h.as, ownClient.client, await oauth.introspectionRequest(h.as, ownClient.client, ownClient.auth, ownTokens.access_token, h.options))
+  t.equal(ownView.active, true, 'a confidential client may introspect its own token')
+  const hinted = await postForm(h.as.introspection_endpoint as string, { token: t3.access_token, token_type_hint: 'refresh_token' }, { authorization: `Basic ${Buffer.from(`${rs.client.client_id}:${rs.secret}`).toString('base64')}` })
+  t.equal(hinted.body.active, true, 'a wrong token_type_hint does not hide a live token')
   const active = await oauth.processIntrospectionResponse(h.as, rs.client, await oauth.introspectionRequest(h.as, rs.client, rs.auth, t3.access_token, h.options))
   t.equal(active.active, true)
   t.equal(active.client_id, pub.client.client_id)

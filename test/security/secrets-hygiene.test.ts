@@ -3,7 +3,7 @@
 // log line, and none is stored in usable form in the table (only hashes, and upstream tokens sealed).
 import t from 'tap'
 import { ScanCommand } from '@aws-sdk/client-dynamodb'
-import { authorize, exchangeCode, postForm, registerClient, startHarness } from '../support/oauth-harness.ts'
+import { authorize, exchangeCode, postForm, registerClient, registerResourceServer, startHarness } from '../support/oauth-harness.ts'
 import { createDynamoClient } from '../../src/store/dynamo-store.ts'
 import type { GrantRecord, UpstreamTokens } from '../../src/oauth/ports.ts'
 
@@ -14,7 +14,7 @@ t.test('a whole flow leaves no secret in the logs and none usable in the store',
   const keep = (what: string, value: string | undefined | null): void => { if (value !== undefined && value !== null && value.length >= 8) secrets.set(value, what) }
 
   const pub = await registerClient(h)
-  const conf = await registerClient(h, { token_endpoint_auth_method: 'client_secret_basic' })
+  const conf = await registerResourceServer(h)
   keep('client secret', conf.secret)
   const basic = `Basic ${Buffer.from(`${conf.client.client_id}:${conf.secret}`).toString('base64')}`
   keep('Authorization header (Basic)', basic.slice(6))

@@ -24,7 +24,7 @@ export async function startHarness (t: Test, options: TestAppOptions = {}): Prom
     ...options,
     listen: true,
     port,
-    env: { UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID: idp.clientId, UPSTREAM_CLIENT_SECRET: idp.clientSecret, ...options.env }
+    env: { UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID: idp.clientId, UPSTREAM_CLIENT_SECRET: idp.clientSecret, INTROSPECTION_CLIENT_IDS: 'harness-resource-server', ...options.env }
   })
   const issuer = new URL(app.url)
   const opts = { [oauth.allowInsecureRequests]: true } as const
@@ -90,4 +90,26 @@ export async function postForm (url: string, fields: Record<string, string>, hea
   let body: unknown = text
   try { body = JSON.parse(text) } catch { /* not JSON */ }
   return { status: response.status, body, headers: response.headers }
+}
+
+/** The confidential client the harness configures as a resource server (INTROSPECTION_CLIENT_IDS). */
+export const RESOURCE_SERVER_CLIENT_ID = 'harness-resource-server'
+
+/** Provisions the resource server's client directly in the store, as an operator would (not by open registration). */
+export async function registerResourceServer (h: Harness): Promise<RegisteredClient> {
+  const secret = oauth.generateRandomState() + oauth.generateRandomState()
+  const { sha256 } = await import('../../src/oauth/secrets.ts')
+  await h.store.store.saveClient({
+    clientId: RESOURCE_SERVER_CLIENT_ID,
+    clientSecretHash: sha256(secret),
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    redirectUris: [CLIENT_REDIRECT],
+    grantTypes: ['authorization_code'],
+    responseTypes: ['code'],
+    clientName: 'resource server',
+    createdAt: Math.floor(Date.now() / 1000),
+    expiresAt: 0
+  })
+  const client: oauth.Client = { client_id: RESOURCE_SERVER_CLIENT_ID, token_endpoint_auth_method: 'client_secret_basic' }
+  return { client, auth: oauth.ClientSecretBasic(secret), secret }
 }
