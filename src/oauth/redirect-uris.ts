@@ -35,21 +35,23 @@ export function isLoopbackRedirect (uri: string): boolean {
   } catch { return false }
 }
 
-/** Does `presented` match the registered URI? Exact string match; loopback http URIs ignore the port. */
-export function redirectUriMatches (registered: string, presented: string): boolean {
-  if (registered === presented) return true
-  if (!isLoopbackRedirect(registered) || !isLoopbackRedirect(presented)) return false
-  const a = new URL(registered)
-  const b = new URL(presented)
-  // Compare everything but the port, on the raw strings' parsed parts, so a loopback URI cannot smuggle another host.
-  return a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search && !presented.includes('#') &&
-    withoutPort(registered) === withoutPort(presented)
+/** A loopback redirect URI as written, with its port taken out; undefined for any other URI. */
+const LOOPBACK_RAW = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?(\/[^#\s\\]*)?$/
+
+function loopbackWithoutPort (uri: string): string | undefined {
+  const match = LOOPBACK_RAW.exec(uri)
+  return match === null ? undefined : `http://${match[1] as string}${match[2] ?? ''}`
 }
 
-function withoutPort (uri: string): string {
-  const url = new URL(uri)
-  url.port = ''
-  return url.href
+/**
+ * Does `presented` match the registered URI? Exact string comparison (RFC 9700 §4.1.3); for loopback
+ * http URIs the port is left out of the comparison (RFC 8252 §7.3) — on the strings as written, never
+ * after URL normalisation, so `..` segments, other spellings of the host or a changed case do not match.
+ */
+export function redirectUriMatches (registered: string, presented: string): boolean {
+  if (registered === presented) return true
+  const a = loopbackWithoutPort(registered)
+  return a !== undefined && a === loopbackWithoutPort(presented)
 }
 
 export function findMatchingRedirectUri (registered: readonly string[], presented: string | undefined): string | undefined {

@@ -36,3 +36,12 @@ t.test('RFC 9207: the authorization response carries iss and keeps the registere
   t.equal(url.searchParams.get('iss'), 'https://as.example')
   t.notOk(url.searchParams.has('error'))
 })
+
+t.test('RFC 9700 §4.1.3: loopback matching compares the strings as written, only the port may differ', async t => {
+  const registered = 'http://127.0.0.1/cb'
+  for (const variant of ['http://127.0.0.1:1/x/../cb', 'http://0x7f.1:1/cb', 'HTTP://127.0.0.1:1/cb', 'http:\\\\127.0.0.1:1/cb', 'http://127.0.0.1:1/c\tb', 'http://127.0.0.1:1/%63b', 'http://127.0.0.1:1/cb/', 'http://127.0.0.1:99999999/cb']) {
+    t.notOk(redirectUriMatches(registered, variant), JSON.stringify(variant))
+  }
+  t.ok(redirectUriMatches(registered, 'http://127.0.0.1:8080/cb'))
+  t.ok(redirectUriMatches('http://[::1]:3000/cb?x=1', 'http://[::1]:4000/cb?x=1'))
+})
