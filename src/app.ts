@@ -27,6 +27,9 @@ function requestSerializer (request: { method: string, url: string, ip?: string,
   return { method: request.method, path: request.url.split('?')[0], ip: request.ip }
 }
 
+/** Ajv options for route schemas (also what src/lambda.ts builds on). */
+export const ajvCustomOptions = { removeAdditional: false, coerceTypes: false, allErrors: false } as const
+
 /** Server options for `fastify start --options` and for the Lambda and test entry points. */
 export const options: FastifyServerOptions = {
   logger: {
@@ -40,7 +43,21 @@ export const options: FastifyServerOptions = {
   trustProxy: true,
   return503OnClosing: true,
   requestTimeout: 30000,
-  ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } }
+  ajv: { customOptions: ajvCustomOptions }
+}
+
+/**
+ * Server options for the Lambda entry: the above, with Ajv's meta-schema check of route schemas off. The
+ * schemas are static and every other entry point (tests, local runs) still checks them at start;
+ * compiling Ajv's draft-07 meta-schema to check them again on every cold start costs ≈ 20–35 ms.
+ * test/lambda/schemas.test.ts shows both option sets answer the same to requests the schemas reject.
+ */
+export function lambdaOptions (logLevel: string): FastifyServerOptions {
+  return {
+    ...options,
+    ajv: { customOptions: { ...ajvCustomOptions, validateSchema: false } },
+    logger: { ...(options.logger as object), level: logLevel }
+  }
 }
 
 export default async function gatehouse (app: FastifyInstance, opts: AppOptions): Promise<void> {

@@ -1,11 +1,11 @@
 // AWS Lambda entry: the very same app, wrapped by @fastify/aws-lambda for API Gateway HTTP API (payload 2.0).
 import Fastify from 'fastify'
 import awsLambdaFastify from '@fastify/aws-lambda'
-import gatehouse, { options } from './app.ts'
+import gatehouse, { lambdaOptions } from './app.ts'
 import { loadConfig } from './config.ts'
 
 const config = loadConfig()
-const app = Fastify({ ...options, logger: { ...(options.logger as object), level: config.logLevel } })
+const app = Fastify(lambdaOptions(config.logLevel))
 void app.register(gatehouse, { config })
 
 // Start initialising during the init phase (free CPU burst on cold start); the proxy awaits readiness.

@@ -1,0 +1,59 @@
+// The Lambda entry builds the app with lambdaOptions(): Ajv's meta-schema check of route schemas is off
+// there (a cold-start cost). Everything else about validation must be identical: the same routes, and the
+// same answers to requests the schemas reject. The default option set (tests, local runs) still checks
+// every route schema against the meta-schema at start: building the app with it here is that check.
+import t, { type Test } from 'tap'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import gatehouse, { lambdaOptions, options } from '../../src/app.ts'
+import { loadConfig } from '../../src/config.ts'
+import { startTestStore } from '../support/store.ts'
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' }
+
+const requests: Array<{ method: 'GET' | 'POST', url: string, headers?: Record<string, string>, payload?: string }> = [
+  { method: 'GET', url: '/authorize' },
+  { method: 'GET', url: '/authorize?client_id=a&client_id=b&response_type=code' },
+  { method: 'GET', url: '/authorize?response_type=code&client_id=c&redirect_uri=https%3A%2F%2Fx.example%2Fcb&code_challenge=x&code_challenge_method=S256&state=s&scope=mcp%3Aread' },
+  { method: 'GET', url: '/callback' },
+  { method: 'GET', url: '/callback?code=a&code=b&state=s' },
+  { method: 'POST', url: '/authorize/consent', headers: FORM, payload: '' },
+  { method: 'POST', url: '/authorize/consent', headers: FORM, payload: 'transaction=a&transaction=b' },
+  { method: 'POST', url: '/token', headers: FORM, payload: 'grant_type=authorization_code&grant_type=refresh_token' },
+  { method: 'POST', url: '/token', headers: FORM, payload: 'grant_type=client_credentials' },
+  { method: 'POST', url: '/token', headers: FORM, payload: '' },
+  { method: 'POST', url: '/revoke', headers: FORM, payload: 'token=a&token=b' },
+  { method: 'POST', url: '/introspect', headers: FORM, payload: 'token=a&token=b' },
+  { method: 'POST', url: '/register', headers: { 'content-type': 'application/json' }, payload: '[]' }
+]
+
+async function build (t: Test, serverOptions: typeof options, routes: string[]): Promise<FastifyInstance> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-schemas-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const store = await startTestStore(t)
+  const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, UPSTREAM_ISSUER: 'http://127.0.0.1:9', LOG_LEVEL: 'silent' })
+  const app = Fastify({ ...serverOptions, logger: false })
+  app.addHook('onRoute', route => { routes.push(`${String(route.method)} ${route.url} ${JSON.stringify(route.schema ?? null)}`) })
+  await app.register(gatehouse, { config, services: { store: store.store } })
+  t.teardown(() => app.close())
+  await app.ready()
+  return app
+}
+
+t.test('Lambda options skip only the meta-schema check: same routes, same schemas, same answers', async t => {
+  const defaultRoutes: string[] = []
+  const lambdaRoutes: string[] = []
+  const byDefault = await build(t, options, defaultRoutes)
+  const inLambda = await build(t, lambdaOptions('silent'), lambdaRoutes)
+  t.equal(lambdaOptions('silent').ajv?.customOptions?.validateSchema, false)
+  t.not(options.ajv?.customOptions?.validateSchema, false, 'the default option set checks route schemas against the meta-schema')
+  t.same(lambdaRoutes, defaultRoutes)
+  t.ok(defaultRoutes.filter(r => !r.endsWith(' null')).length >= 5, 'the OAuth routes carry schemas')
+  for (const request of requests) {
+    const [a, b] = await Promise.all([byDefault.inject(request), inLambda.inject(request)])
+    const view = (r: typeof a): unknown => ({ status: r.statusCode, type: r.headers['content-type'], location: r.headers.location, body: r.body.replace(/"(transaction|state)":"[^"]*"/g, '') })
+    t.same(view(b), view(a), `${request.method} ${request.url} ${request.payload ?? ''}`)
+  }
+})
