@@ -145,3 +145,14 @@ t.test('the consent and callback routes answer malformed input with HTML pages, 
   t.match(longParam.headers['content-type'], /^text\/html/)
   t.equal(longParam.headers.location, undefined)
 })
+
+t.test('/authorize is rate-limited per address and answers 429 as an HTML page', async t => {
+  const { app } = await buildTestApp(t)
+  let last
+  for (let i = 0; i < 121; i++) last = await app.inject({ method: 'GET', url: '/authorize?client_id=nobody', remoteAddress: '198.51.100.7' })
+  t.equal(last?.statusCode, 429)
+  t.match(last?.headers['content-type'], /text\/html/)
+  t.notOk(last?.headers.location, 'never a redirect')
+  const other = await app.inject({ method: 'GET', url: '/authorize?client_id=nobody', remoteAddress: '198.51.100.8' })
+  t.not(other.statusCode, 429, 'another address has its own budget')
+})

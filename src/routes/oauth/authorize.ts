@@ -4,6 +4,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { completeAuthorization, decideConsent, startAuthorization } from '../../oauth/authorize.ts'
 import { browserId, cookieNames, existingBrowserId, hasRememberedConsent, rememberConsent } from './browser-cookies.ts'
 import { consentPage, errorPage, PAGE_HEADERS } from './pages.ts'
+import { perAddressLimit } from '../../plugins/rate-limits.ts'
 import { InvalidRequestError, type OAuthError } from '../../oauth/errors.ts'
 
 const Param = Type.String({ maxLength: 4096 })
@@ -37,7 +38,8 @@ const CallbackQuery = Type.Object({
   iss: Type.Optional(Param)
 }, { additionalProperties: true })
 
-const HTML = { config: { html: true } }
+/** Browser routes: errors as HTML pages; each writes or consumes a store item, so each is limited per address. */
+const html = (perMinute: number) => ({ config: { html: true, ...perAddressLimit(perMinute) } })
 
 function showError (reply: FastifyReply, error: OAuthError): FastifyReply {
   return reply.code(error.status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(error))
@@ -52,7 +54,7 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
   const { ctx, config } = app.gatehouse
   const names = cookieNames(config.publicUrl)
 
-  app.get('/authorize', { schema: { querystring: AuthorizeQuery }, ...HTML }, async (request, reply) => {
+  app.get('/authorize', { schema: { querystring: AuthorizeQuery }, ...html(120) }, async (request, reply) => {
     const id = browserId(request, reply, names)
     const outcome = await startAuthorization(request.query, { browserId: id }, ctx)
     if (outcome.kind === 'error-page') return showError(reply, outcome.error)
@@ -78,7 +80,7 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
     }))
   })
 
-  app.post('/authorize/consent', { schema: { body: ConsentBody }, ...HTML }, async (request, reply) => {
+  app.post('/authorize/consent', { schema: { body: ConsentBody }, ...html(60) }, async (request, reply) => {
     const { transaction, csrf_token: csrfToken, decision } = request.body
     if (decision !== 'allow' && decision !== 'deny') return showError(reply, new InvalidRequestError('decision must be allow or deny'))
     const outcome = await decideConsent({ transactionId: transaction, csrfToken, approve: decision === 'allow', browserId: existingBrowserId(request, names) }, ctx)
@@ -87,7 +89,7 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
     return redirect(reply, outcome.location)
   })
 
-  app.get('/callback', { schema: { querystring: CallbackQuery }, ...HTML }, async (request, reply) => {
+  app.get('/callback', { schema: { querystring: CallbackQuery }, ...html(60) }, async (request, reply) => {
     const callbackUrl = new URL(request.url, config.publicUrl)
     const outcome = await completeAuthorization({ callbackUrl, browserId: existingBrowserId(request, names) }, ctx)
     if (outcome.kind === 'error-page') return showError(reply, outcome.error)
