@@ -23,8 +23,9 @@ export interface AppOptions {
 }
 
 /** Logged request shape: no query string (codes, states), no headers (tokens, cookies). */
-function requestSerializer (request: { method: string, url: string, ip?: string, id?: string }): Record<string, unknown> {
-  return { method: request.method, path: request.url.split('?')[0], ip: request.ip }
+function requestSerializer (request: { method: string, url: string, ip?: string, socket?: { remoteAddress?: string } }): Record<string, unknown> {
+  // The connection's address: with trustProxy, request.ip is the client-written left-most X-Forwarded-For.
+  return { method: request.method, path: request.url.split('?')[0], ip: request.socket?.remoteAddress ?? request.ip }
 }
 
 /** Ajv options for route schemas (also what src/lambda.ts builds on). */
