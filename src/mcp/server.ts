@@ -4,6 +4,8 @@
 // Nothing depends on a prior initialize, so requests that carry their protocol version themselves (the
 // stateless 2026 revision) need only the version added to the supported list.
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js'
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js'
 import {
   CallToolRequestSchema, ErrorCode, InitializeRequestSchema, LATEST_PROTOCOL_VERSION, ListToolsRequestSchema,
   McpError, SUPPORTED_PROTOCOL_VERSIONS, type CallToolResult, type JSONRPCRequest, type Tool as ToolDescription
@@ -51,6 +53,15 @@ export function authInfoFor (caller: Caller): AuthInfo {
   return { token: '', clientId: caller.clientId, scopes: caller.scopes, expiresAt: caller.expiresAt, extra: { caller } }
 }
 
+/**
+ * The SDK's default validator (an Ajv instance with formats, built in Server's constructor) is only used
+ * to check elicitation results, which this server never requests: build it on first use, not at start.
+ */
+function lazySchemaValidator (): jsonSchemaValidator {
+  let inner: AjvJsonSchemaValidator | undefined
+  return { getValidator: schema => (inner ??= new AjvJsonSchemaValidator()).getValidator(schema) }
+}
+
 export class GatehouseMcpServer {
   readonly server: Server
   readonly transport = new RequestScopedTransport()
@@ -61,7 +72,9 @@ export class GatehouseMcpServer {
     this.#options = options
     for (const tool of options.tools) {
       if (tool.available !== undefined && !tool.available(options.deps)) continue
-      const validator = Compile(tool.inputSchema)
+      // Compiled on the tool's first call, not at start (cold start pays only for the tools it uses).
+      let compiled: ReturnType<typeof Compile<typeof tool.inputSchema>> | undefined
+      const validator = (): ReturnType<typeof Compile<typeof tool.inputSchema>> => (compiled ??= Compile(tool.inputSchema))
       this.#tools.set(tool.name, {
         tool,
         // TypeBox schemas are JSON Schema already; the round trip drops TypeBox's symbol keys.
@@ -72,13 +85,14 @@ export class GatehouseMcpServer {
           inputSchema: JSON.parse(JSON.stringify(tool.inputSchema)) as ToolDescription['inputSchema'],
           ...(tool.annotations === undefined ? {} : { annotations: tool.annotations })
         },
-        check: value => validator.Check(value),
-        errors: value => [...validator.Errors(value)].slice(0, 5).map(e => `${e.instancePath === '' ? 'arguments' : e.instancePath} ${e.message}`)
+        check: value => validator().Check(value),
+        errors: value => [...validator().Errors(value)].slice(0, 5).map(e => `${e.instancePath === '' ? 'arguments' : e.instancePath} ${e.message}`)
       })
     }
     const capabilities = { tools: { listChanged: false } }
     this.server = new Server(SERVER_INFO, {
       capabilities,
+      jsonSchemaValidator: lazySchemaValidator(),
       ...(options.instructions === undefined ? {} : { instructions: options.instructions })
     })
     this.server.setRequestHandler(InitializeRequestSchema, request => ({
