@@ -54,7 +54,15 @@ export async function bundle (): Promise<{ bundlePath: string, zipPath: string, 
     // v3 ships with the nodejs22.x runtime: leaving it out keeps the bundle (and cold start) small.
     external: ['dynalite', 'oidc-provider', '@aws-sdk/*', '@smithy/*'],
     // get-jwks' JWK→PEM conversion through Node's crypto instead of elliptic/bn.js/asn1.js (~50 KB gzip).
-    alias: { 'jwk-to-pem': join(root, 'scripts', 'shims', 'jwk-to-pem.cjs') },
+    // fast-jwt's key-type sniffing through a small DER reader instead of asn1.js + bn.js (≈ 20 KB gzip;
+    // test/lambda/asn1-shim.test.ts); fastify's plugin version checks through semver's own three functions
+    // instead of its whole index; no pino transport worker (the Lambda logs to stdout).
+    alias: {
+      'jwk-to-pem': join(root, 'scripts', 'shims', 'jwk-to-pem.cjs'),
+      'asn1.js': join(root, 'scripts', 'shims', 'asn1.cjs'),
+      semver: join(root, 'scripts', 'shims', 'semver.cjs'),
+      'thread-stream': join(root, 'scripts', 'shims', 'thread-stream.cjs')
+    },
     logLevel: 'warning'
   })
   const code = await readFile(bundlePath)
