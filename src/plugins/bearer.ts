@@ -48,6 +48,10 @@ async function trustedIssuerAuthenticator (app: FastifyInstance): Promise<Authen
   // cannot make us hammer an issuer's JWKS.
   const pems = new Map<string, { pem: string, until: number }>()
   const failures = new Map<string, number>()
+  // Unknown kids are looked up at most once per issuer per JWKS_FAILURE_BACKOFF_MS (forged tokens with
+  // random kids must not turn into outbound requests); concurrent requests for one kid share a lookup.
+  const issuerLookups = new Map<string, number>()
+  const inflight = new Map<string, Promise<string>>()
 
   async function publicKey (_request: FastifyRequest, decoded: { header: { kid?: unknown, alg?: unknown }, payload: { iss?: unknown } }): Promise<string> {
     const { kid, alg } = decoded.header
@@ -60,6 +64,16 @@ async function trustedIssuerAuthenticator (app: FastifyInstance): Promise<Authen
     const cached = pems.get(key)
     if (cached !== undefined && cached.until > now) return cached.pem
     if ((failures.get(key) ?? 0) > now) throw new InvalidTokenError(undefined, 'JWKS recently failed for this kid')
+    const pending = inflight.get(key)
+    if (pending !== undefined) return await pending
+    if ((issuerLookups.get(iss) ?? 0) > now) throw new InvalidTokenError(undefined, 'unknown kid; the issuer\'s keys were looked up moments ago')
+    issuerLookups.set(iss, now + JWKS_FAILURE_BACKOFF_MS)
+    const lookup = fetchPem(key, kid, alg, iss, now)
+    inflight.set(key, lookup)
+    try { return await lookup } finally { inflight.delete(key) }
+  }
+
+  async function fetchPem (key: string, kid: string, alg: string, iss: string, now: number): Promise<string> {
     try {
       // get-jwks' own timeout option does not reach fetch(); bound the wait here.
       let timer: NodeJS.Timeout | undefined

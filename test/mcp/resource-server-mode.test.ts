@@ -72,6 +72,14 @@ t.test('JWK → PEM is cached per kid: many requests, one JWKS fetch', async t =
   t.equal(issuer.jwksFetches, 1)
 })
 
+t.test('forged tokens with random kids cause at most one JWKS lookup per issuer per backoff window', async t => {
+  const issuer = await startIssuer(t)
+  const { app } = await rsApp(t, [issuer.issuer])
+  const results = await Promise.all(Array.from({ length: 20 }, () => post(app, cognitoAccessToken(issuer, {}, { kid: randomUUID() }), rpc('tools/list'))))
+  t.ok(results.every(r => r.statusCode === 401), 'all refused')
+  t.ok(issuer.jwksFetches <= 1, `JWKS fetched ${issuer.jwksFetches} time(s) for 20 random kids`)
+})
+
 t.test('pinned issuer, algorithm, audience/client_id and token use: everything else is 401 invalid_token', async t => {
   const trusted = await startIssuer(t)
   const other = await startIssuer(t)
