@@ -439,8 +439,9 @@ export function judge (request: FuzzRequest, outcome: RawOutcome, effects: strin
   // HEAD has no body to judge; OPTIONS is CORS preflight, answered by @fastify/cors in its own terms.
   if (verb === 'HEAD' || verb === 'OPTIONS') return status < 500 ? checkEffects(request, status, effects) : 'HEAD/OPTIONS 5xx'
   if (!onRoute) {
-    if (endpoint.path === '/mcp' && (verb === 'GET' || verb === 'DELETE')) return status === 405 && isRpcError(parsed) ? checkEffects(request, status, effects) : `/mcp ${verb}: expected 405 JSON-RPC error, got ${status}`
-    if (status === 404 || status === 405 || status === 400) return isOAuthError(parsed) ? checkEffects(request, status, effects) : `off-route ${status} without the JSON error format: ${body.toString('utf8').slice(0, 120)}`
+    // GET/DELETE /mcp: 405, unless the body was refused first (415/413/400) — always as a JSON-RPC error.
+    if (endpoint.path === '/mcp' && (verb === 'GET' || verb === 'DELETE')) return status >= 400 && status < 500 && (isRpcError(parsed) || isOAuthError(parsed)) && (status === 405 || bodyLength > 0 || raw.headers.some(([n]) => n.toLowerCase() === 'content-type')) ? checkEffects(request, status, effects) : `/mcp ${verb}: expected a 405 JSON-RPC error, got ${status}`
+    if (status >= 400 && status < 500) return isOAuthError(parsed) ? checkEffects(request, status, effects) : `off-route ${status} without the JSON error format: ${body.toString('utf8').slice(0, 120)}`
     return `off-route request answered ${status}`
   }
   switch (route.kind) {
