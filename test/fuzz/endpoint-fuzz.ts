@@ -247,7 +247,8 @@ function headerArbitrary (target: FuzzTarget, values: fc.Arbitrary<string>): fc.
     for (const [name, value] of list) {
       if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) rawInvalid = true
       size += name.length + value.length + 4
-      if (name === 'authorization' && (value === `Bearer ${p.accessToken}` || value === `Bearer ${p.readOnlyToken}`)) withToken = true
+      // The auth scheme is case-insensitive (RFC 7235 §2.1), so "bearer <token>" is a valid credential too.
+      if (name === 'authorization' && /^bearer /i.test(value) && [p.accessToken, p.readOnlyToken].includes(value.slice(7).trim())) withToken = true
     }
     if (size > 12_000) rawInvalid = true // near or past node's 16 KiB header limit: 431 at the parser is fine
     if (list.filter(([n]) => n === 'content-type').length > 1) rawInvalid = true
