@@ -16,7 +16,9 @@ export async function registerTestClient (app: FastifyInstance, metadata: Record
   const response = await app.inject({
     method: 'POST',
     url: '/register',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}.1` },
+    headers: { 'content-type': 'application/json' },
+    // /register is limited per connection address; each registration here comes from its own.
+    remoteAddress: `10.${Math.floor(Math.random() * 255)}.${Math.floor(Math.random() * 255)}.1`,
     payload: { redirect_uris: ['http://127.0.0.1:53682/cb'], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], client_name: 'test', ...metadata }
   })
   if (response.statusCode !== 201) throw new Error(`registration failed: ${response.statusCode} ${response.body}`)

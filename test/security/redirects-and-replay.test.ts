@@ -10,6 +10,9 @@ import { registerTestClient } from './mint.ts'
 
 const GOOD = 'https://good.example/cb'
 const LOOPBACK = 'http://127.0.0.1:53682/cb'
+// Rate limits key on the connection address: each injected request comes from its own.
+let addresses = 0
+const nextAddress = (): string => { addresses++; return `10.2.${addresses >> 8}.${addresses & 255}` }
 const challenge = (): string => createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url')
 
 const ATTEMPTS = [
@@ -62,7 +65,7 @@ t.test('/authorize never redirects to a redirect_uri that is not registered, wha
   for (const attempt of ATTEMPTS) {
     for (const extra of [{}, { response_type: 'token' }, { code_challenge_method: 'plain' }]) {
       const query = new URLSearchParams({ client_id: client.clientId, redirect_uri: attempt, response_type: 'code', code_challenge: challenge(), code_challenge_method: 'S256', state: 's', ...extra })
-      const res = await app.inject({ method: 'GET', url: `/authorize?${query.toString()}` })
+      const res = await app.inject({ method: 'GET', url: `/authorize?${query.toString()}`, remoteAddress: nextAddress() })
       const label = `${JSON.stringify(attempt)} ${JSON.stringify(extra)}`
       const location = res.headers.location
       if (location === undefined) {
@@ -78,7 +81,7 @@ t.test('/authorize never redirects to a redirect_uri that is not registered, wha
   // Controls: the registered URIs, and the loopback URI on another port (RFC 8252 §7.3), are accepted.
   for (const ok of [GOOD, LOOPBACK, 'http://127.0.0.1:9/cb']) {
     const query = new URLSearchParams({ client_id: client.clientId, redirect_uri: ok, response_type: 'token', code_challenge: challenge(), code_challenge_method: 'S256', state: 's' })
-    const res = await app.inject({ method: 'GET', url: `/authorize?${query.toString()}` })
+    const res = await app.inject({ method: 'GET', url: `/authorize?${query.toString()}`, remoteAddress: nextAddress() })
     t.equal(res.statusCode, 303, `${ok}: parameter errors go back to a registered URI`)
     t.ok(String(res.headers.location).startsWith(`${ok}?`), `${ok}: exactly there`)
   }
@@ -87,7 +90,7 @@ t.test('/authorize never redirects to a redirect_uri that is not registered, wha
 t.test('registration refuses redirect URIs that could redirect anywhere', async t => {
   const { app } = await buildTestApp(t)
   for (const uri of ['http://evil.example/cb', 'https://*.example/cb', 'https://good.example/cb#x', 'javascript:alert(1)', 'data:text/html,x', 'file:///etc/passwd', 'https://user:pw@good.example/cb', 'evil://cb', 'https://good.example/cb\n']) {
-    const res = await app.inject({ method: 'POST', url: '/register', headers: { 'content-type': 'application/json', 'x-forwarded-for': `10.1.${Math.floor(Math.random() * 250)}.1` }, payload: { redirect_uris: [uri], token_endpoint_auth_method: 'none' } })
+    const res = await app.inject({ method: 'POST', url: '/register', headers: { 'content-type': 'application/json' }, remoteAddress: nextAddress(), payload: { redirect_uris: [uri], token_endpoint_auth_method: 'none' } })
     t.equal(res.statusCode, 400, `${JSON.stringify(uri)} refused`)
   }
 })

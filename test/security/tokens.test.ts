@@ -19,10 +19,10 @@ interface Fixture { app: FastifyInstance, clock: FakeClock, token: string, clien
 async function fixture (t: Test): Promise<Fixture> {
   const clock = createFakeClock()
   const { app } = await buildTestApp(t, { clock, env: { GRANT_CACHE_TTL: '0', CLOCK_SKEW: '30', ACCESS_TOKEN_TTL: '600' } })
-  const client = await registerTestClient(app)
-  const rs = await registerTestClient(app, { token_endpoint_auth_method: 'client_secret_basic' })
+  // A confidential client owns the tokens, so it may introspect them (other clients only with INTROSPECTION_CLIENT_IDS).
+  const client = await registerTestClient(app, { token_endpoint_auth_method: 'client_secret_basic' })
   const { accessToken } = await mintGrant(app, client.clientId)
-  return { app, clock, token: accessToken, clientId: client.clientId, rs: { id: rs.clientId, secret: rs.clientSecret as string } }
+  return { app, clock, token: accessToken, clientId: client.clientId, rs: { id: client.clientId, secret: client.clientSecret as string } }
 }
 
 async function mcp (app: FastifyInstance, token: string): Promise<{ status: number, challenge: string }> {
@@ -45,6 +45,7 @@ async function resign (app: FastifyInstance, header: Record<string, unknown>, cl
 t.test('tampering with any claim or header of a valid token (signature kept) is refused with invalid_token', async t => {
   const f = await fixture(t)
   t.equal((await mcp(f.app, f.token)).status, 200, 'the untouched token works')
+  t.equal(await introspectActive(f, f.token), true, 'and introspects active (so the inactive answers below mean something)')
   const { header, claims, signature } = parts(f.token)
   const [h, p] = f.token.split('.') as [string, string]
   const variants: Record<string, string> = {
