@@ -58,12 +58,28 @@ function isRequestId (value: unknown): value is RequestId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
 }
 
+const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
+
+/**
+ * The SDK's request schema, checked cheaply: params absent or an object, `_meta` an object, a progress token
+ * a string or number. The SDK silently drops anything else without answering, which would leave the HTTP
+ * request waiting forever.
+ */
+function validParams (params: unknown): boolean {
+  if (params === undefined) return true
+  if (!isPlainObject(params)) return false
+  const meta = params._meta
+  if (meta === undefined) return true
+  if (!isPlainObject(meta)) return false
+  const token = meta.progressToken
+  return token === undefined || typeof token === 'string' || (typeof token === 'number' && Number.isInteger(token))
+}
+
 function validMessage (value: unknown): value is JSONRPCMessage {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
   const m = value as Record<string, unknown>
   if (m.jsonrpc !== '2.0') return false
-  if ('params' in m && (m.params === null || typeof m.params !== 'object')) return false
-  if (typeof m.method === 'string') return !('id' in m) || isRequestId(m.id)
+  if (typeof m.method === 'string') return validParams(m.params) && (!('id' in m) || isRequestId(m.id))
   // A response (to a server request; gatehouse sends none, so these are accepted and dropped).
   return isRequestId(m.id) && ('result' in m || 'error' in m)
 }

@@ -11,17 +11,15 @@ t.test(`every endpoint, ${numRuns} adversarial requests (seed ${seed}): never 5x
   await runEndpointFuzz(t, { numRuns, seed, path: process.env.FUZZ_PATH })
 })
 
-// Open bug (src/mcp, owned by the MCP engineer): a JSON-RPC request whose params are not an object (an array,
-// or an object with a non-object _meta) passes the HTTP-level check in src/mcp/http.ts, is then dropped by the
-// SDK's schema check without an answer, and the exchange in src/mcp/transport.ts never resolves — the request
-// hangs and its pending entry leaks. Remove `todo` once /mcp answers these with a JSON-RPC error.
-t.test('/mcp answers a request whose params are not an object (JSON-RPC error, no hang)', { todo: 'open bug in src/mcp: the request hangs' }, async t => {
+// Found by this fuzzing: a request whose params the SDK's schema refuses was dropped by the SDK without an
+// answer, and the HTTP request waited forever. src/mcp/http.ts now refuses those shapes up front.
+t.test('/mcp answers a request whose params are not an object (JSON-RPC error, no hang)', async t => {
   const { buildTestApp } = await import('../support/app.ts')
   const { mintGrant, registerTestClient } = await import('../security/mint.ts')
   const { app } = await buildTestApp(t)
   const client = await registerTestClient(app)
   const { accessToken } = await mintGrant(app, client.clientId)
-  for (const body of [{ jsonrpc: '2.0', id: 1, method: 'initialize', params: [] }, { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: 5 } }]) {
+  for (const body of [{ jsonrpc: '2.0', id: 1, method: 'initialize', params: [] }, { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: 5 } }, { jsonrpc: '2.0', id: 3, method: 'tools/list', params: { _meta: { progressToken: { x: 1 } } } }, { jsonrpc: '2.0', id: 4, method: 'tools/list', params: 'x' }]) {
     const answer = await Promise.race([
       app.inject({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' }, payload: body }),
       new Promise<undefined>(resolve => setTimeout(() => resolve(undefined), 2000).unref())
