@@ -165,14 +165,11 @@ export async function registerClient (input: ClientMetadataInput, options: Clien
   return { client, response: clientResponse(client, secret) }
 }
 
-export function isMetadataDocumentClientId (clientId: string): boolean {
-  return clientId.startsWith('https://')
-}
-
 /** Finds a client by id: the registry, or for an https URL the Client ID Metadata Document it names. */
 export async function findClient (clientId: string | undefined, options: ClientRulesOptions): Promise<ClientRecord | undefined> {
   if (clientId === undefined || clientId === '' || clientId.length > 2000) return undefined
-  if (!isMetadataDocumentClientId(clientId)) return await options.clients.findClient(clientId)
+  // An https URL names a Client ID Metadata Document; anything else is a registered client id.
+  if (!clientId.startsWith('https://')) return await options.clients.findClient(clientId)
   if (options.metadataDocuments === undefined) return undefined
   const document = await options.metadataDocuments.fetch(clientId)
   return clientFromMetadataDocument(clientId, document, options)
@@ -228,13 +225,7 @@ export async function authenticateClient (credentials: ClientCredentials, option
   if (basic !== undefined && credentials.clientId !== undefined && credentials.clientId !== basic.clientId) throw new InvalidRequestError('client_id does not match the Authorization header')
   const clientId = basic?.clientId ?? credentials.clientId
   if (clientId === undefined || clientId === '') throw new InvalidClientError('client authentication is required')
-  let client: ClientRecord | undefined
-  try {
-    client = await findClient(clientId, options)
-  } catch (error) {
-    if (error instanceof InvalidClientError) throw error
-    throw error
-  }
+  const client = await findClient(clientId, options)
   if (client === undefined) throw new InvalidClientError('unknown client', `client ${clientId.slice(0, 64)}`)
   const method = client.tokenEndpointAuthMethod
   if (requireConfidential && method === 'none') throw new InvalidClientError('this endpoint requires a confidential client')

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
 import { AccessTokenVerifier } from '../oauth/access-tokens.ts'
 import type { AuthorizationServerContext } from '../oauth/context.ts'
-import { SYSTEM_CLOCK, type AuditLog, type Cipher, type Clock, type KeySet, type Store, type UpstreamIdp, type ClientRecord } from '../oauth/ports.ts'
+import { SYSTEM_CLOCK, type AuditLog, type Cipher, type Clock, type KeySet, type Store, type UpstreamIdp } from '../oauth/ports.ts'
 import type { ClientMetadataDocumentFetcher } from '../oauth/clients.ts'
 import type { DatasetStore } from '../mcp/ports.ts'
 
@@ -142,4 +142,3 @@ export default fp(async function servicesPlugin (app: FastifyInstance, options: 
   app.addHook('onClose', async () => { await services.close?.() })
 }, { name: 'gatehouse-services' })
 
-export type { ClientRecord }
