@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidClientError, InvalidRequestError, OAuthError, ServerError, TemporarilyUnavailableError, TooManyRequestsError } from '../oauth/errors.ts'
 import { StoreUnavailableError, UpstreamUnavailableError } from '../oauth/ports.ts'
+import { KeyServiceError } from '../crypto/errors.ts'
 import { errorPage } from '../routes/oauth/pages.ts'
 
 declare module 'fastify' {
@@ -19,6 +20,8 @@ export function toOAuthError (error: unknown): OAuthError {
   if (error instanceof OAuthError) return error
   if (error instanceof StoreUnavailableError) return new TemporarilyUnavailableError(undefined, error.message)
   if (error instanceof UpstreamUnavailableError) return new TemporarilyUnavailableError('the identity provider is unavailable, try again shortly', error.message)
+  // KMS (or Secrets Manager) throttled or unreachable: retryable, like a store outage.
+  if (error instanceof KeyServiceError) return new TemporarilyUnavailableError(undefined, error.message)
   const e = error as FastifyError
   if (e !== null && typeof e === 'object') {
     if (e.validation !== undefined) return new InvalidRequestError(`invalid request: ${e.message}`)

@@ -6,7 +6,7 @@ import { verifyCodeVerifier } from '../pkce.ts'
 import { StoreConflictError, type AuthorizationCodeRecord, type ClientRecord, type GrantRecord } from '../ports.ts'
 import { resolveResource } from '../resource.ts'
 import { sha256 } from '../secrets.ts'
-import { issueTokens } from './issue.ts'
+import { commitTokens, prepareTokens } from './issue.ts'
 import type { GrantHandler, TokenParams } from './types.ts'
 
 function grantFromCode (code: AuthorizationCodeRecord, grantId: string, now: number, ctx: AuthorizationServerContext): GrantRecord {
@@ -62,12 +62,14 @@ export const authorizationCodeGrant: GrantHandler = {
     if (resource !== code.resource) throw new InvalidGrantError('resource does not match the authorization request')
 
     const grantId = code.grantId as string
+    const grant = grantFromCode(code, grantId, now, ctx)
+    // Sign before consuming: a KMS failure must not burn the code.
+    const prepared = await prepareTokens(grant, client, grant.scope, ctx)
     const consumed = await ctx.store.consumeCode(codeHash, grantId, now)
     if (!consumed.won) {
       await revokeForReuse(code, consumed.record?.grantId ?? grantId, client.clientId, ctx)
       throw new InvalidGrantError('authorization code was already used', 'lost redemption race')
     }
-    const grant = grantFromCode(code, grantId, now, ctx)
     try {
       await ctx.store.saveGrant(grant)
     } catch (error) {
@@ -75,7 +77,7 @@ export const authorizationCodeGrant: GrantHandler = {
       if (error instanceof StoreConflictError) throw new InvalidGrantError('authorization code was already used', 'revoked by a concurrent redemption')
       throw error
     }
-    const response = await issueTokens(grant, client, grant.scope, ctx)
+    const response = await commitTokens(prepared, ctx)
     ctx.audit.event('grant.issued', { clientId: client.clientId, sub: grant.identity.sub, grantId, scope: response.scope })
     return response
   }

@@ -7,7 +7,7 @@ import { UpstreamGrantRevokedError, type ClientRecord, type GrantRecord, type Up
 import { resolveResource } from '../resource.ts'
 import { narrowScope } from '../scopes.ts'
 import { sha256 } from '../secrets.ts'
-import { isGrantActive, issueTokens } from './issue.ts'
+import { commitTokens, isGrantActive, prepareTokens } from './issue.ts'
 import type { GrantHandler, TokenParams } from './types.ts'
 
 /** Refresh the upstream tokens when they expire within this many seconds. */
@@ -60,6 +60,8 @@ export const refreshTokenGrant: GrantHandler = {
     const scope = narrowScope(params.scope, token.scope)
     if (resolveResource(params.resource, ctx.resource) !== grant.resource) throw new InvalidGrantError('resource does not match the grant')
 
+    // Sign before the single-use transition: a KMS failure must not burn the refresh token.
+    const prepared = await prepareTokens(grant, client, scope, ctx)
     const used = await ctx.store.markRefreshTokenUsed(tokenHash, now)
     if (!used.won) {
       await revokeFamily(token.grantId, client.clientId, 'refresh_reuse', ctx)
@@ -67,7 +69,7 @@ export const refreshTokenGrant: GrantHandler = {
       throw new InvalidGrantError('refresh token was already used', 'lost rotation race')
     }
     await refreshUpstream(grant, ctx)
-    const response = await issueTokens(grant, client, scope, ctx)
+    const response = await commitTokens(prepared, ctx)
     ctx.audit.event('token.refreshed', { clientId: client.clientId, sub: grant.identity.sub, grantId: grant.grantId })
     return response
   }
