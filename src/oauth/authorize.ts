@@ -82,6 +82,7 @@ export async function startAuthorization (params: AuthorizeParams, browser: Brow
       expiresAt: now + ctx.ttl.transaction
     }
     if (state !== undefined) transaction.state = state
+    if (params.redirect_uri === undefined) transaction.redirectUriOmitted = true
     await ctx.store.saveTransaction(transaction)
     return { kind: 'consent', client, transaction, csrfToken }
   } catch (error) {
@@ -177,6 +178,7 @@ export async function completeAuthorization (input: { callbackUrl: URL, browserI
     grantId,
     createdAt: now,
     expiresAt: now + ctx.ttl.code,
+    ...(tx.redirectUriOmitted === true ? { redirectUriOmitted: true } : {}),
     ...(login.tokens.expiresAt !== undefined ? { upstreamExpiresAt: login.tokens.expiresAt } : {})
   }
   await ctx.store.saveCode(record)

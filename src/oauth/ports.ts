@@ -36,6 +36,8 @@ export interface AuthorizationTransaction {
   id: string
   clientId: string
   redirectUri: string
+  /** The request relied on the client's single registered redirect URI (then /token may omit it too). */
+  redirectUriOmitted?: boolean
   state?: string
   codeChallenge: string
   scope: string[]
@@ -61,6 +63,7 @@ export interface AuthorizationCodeRecord {
   codeHash: string
   clientId: string
   redirectUri: string
+  redirectUriOmitted?: boolean
   codeChallenge: string
   scope: string[]
   resource: string

@@ -121,3 +121,16 @@ t.test('token errors: wrong verifier, wrong redirect_uri, code of another client
   const ok = await exchangeCode(h, c, a)
   t.ok(ok.access_token, 'after all those failures the code still works once')
 })
+
+t.test('OAuth 2.1 §4.1.3: redirect_uri at /token is required exactly when the authorization request sent it', async t => {
+  const h = await startHarness(t)
+  const c = await registerClient(h)
+  const omitted = await authorize(h, c.client, { omitRedirectUri: true })
+  const code = omitted.redirect.searchParams.get('code') as string
+  t.ok(code, 'the single registered redirect URI was used')
+  const ok = await postForm(h.as.token_endpoint as string, { grant_type: 'authorization_code', code, code_verifier: omitted.verifier, client_id: c.client.client_id })
+  t.equal(ok.status, 200, 'no redirect_uri needed at /token')
+  const sent = await authorize(h, c.client)
+  const missing = await postForm(h.as.token_endpoint as string, { grant_type: 'authorization_code', code: sent.redirect.searchParams.get('code') as string, code_verifier: sent.verifier, client_id: c.client.client_id })
+  t.equal(missing.body.error, 'invalid_request', 'sent at /authorize → required at /token')
+})

@@ -55,12 +55,12 @@ export interface AuthorizationResult {
   cookies: CookieJar
 }
 
-export async function authorize (h: Harness, client: oauth.Client, options: { username?: string, password?: string, scope?: string, decision?: 'allow' | 'deny', cookies?: CookieJar, extra?: Record<string, string>, headers?: Record<string, string> } = {}): Promise<AuthorizationResult> {
+export async function authorize (h: Harness, client: oauth.Client, options: { username?: string, password?: string, scope?: string, decision?: 'allow' | 'deny', cookies?: CookieJar, extra?: Record<string, string>, headers?: Record<string, string>, omitRedirectUri?: boolean } = {}): Promise<AuthorizationResult> {
   const verifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
   const url = new URL(h.as.authorization_endpoint as string)
   url.searchParams.set('client_id', client.client_id)
-  url.searchParams.set('redirect_uri', CLIENT_REDIRECT)
+  if (options.omitRedirectUri !== true) url.searchParams.set('redirect_uri', CLIENT_REDIRECT)
   url.searchParams.set('response_type', 'code')
   url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier))
   url.searchParams.set('code_challenge_method', 'S256')

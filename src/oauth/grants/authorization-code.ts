@@ -44,7 +44,6 @@ export const authorizationCodeGrant: GrantHandler = {
   parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
   async handle (params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
     if (params.code === undefined || params.code === '') throw new InvalidRequestError('code is required')
-    if (params.redirect_uri === undefined) throw new InvalidRequestError('redirect_uri is required')
     if (params.code_verifier === undefined) throw new InvalidRequestError('code_verifier is required')
     if (params.code.length > 200) throw new InvalidGrantError()
     const now = ctx.clock.now()
@@ -56,7 +55,12 @@ export const authorizationCodeGrant: GrantHandler = {
       await revokeForReuse(code, code.grantId, client.clientId, ctx)
       throw new InvalidGrantError('authorization code was already used', 'reuse')
     }
-    if (code.redirectUri !== params.redirect_uri) throw new InvalidGrantError('redirect_uri does not match the authorization request')
+    // OAuth 2.1 §4.1.3: redirect_uri is required here exactly when the authorization request carried it.
+    if (params.redirect_uri === undefined) {
+      if (code.redirectUriOmitted !== true) throw new InvalidRequestError('redirect_uri is required')
+    } else if (code.redirectUri !== params.redirect_uri) {
+      throw new InvalidGrantError('redirect_uri does not match the authorization request')
+    }
     verifyCodeVerifier(params.code_verifier, code.codeChallenge)
     const resource = resolveResource(params.resource, ctx.resource)
     if (resource !== code.resource) throw new InvalidGrantError('resource does not match the authorization request')
