@@ -103,7 +103,10 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
       const scope = mcp.missingScope(caller, message)
       if (scope !== undefined) {
         audit.event('tool.denied', { sub: caller.sub, client_id: caller.clientId, tool: (message.params as { name?: string }).name, reason: 'scope', required_scope: scope })
-        throw new InsufficientScopeError(scope, `this tool needs the ${scope} scope`)
+        // The challenge names the scopes to ask for: what the token already has plus what is missing, so a
+        // client that re-authorizes with exactly these (MCP "Scope challenge handling") keeps its other tools.
+        const wanted = [...new Set([...caller.scopes.filter(s => config.scopes.includes(s)), scope])].join(' ')
+        throw new InsufficientScopeError(wanted, `this tool needs the ${scope} scope`)
       }
     }
     reply.header('cache-control', 'no-store')

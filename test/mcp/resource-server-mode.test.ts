@@ -58,7 +58,7 @@ t.test('a trusted issuer\'s Cognito access token: groups from cognito:groups, sc
   t.same(tools, ['query_data', 'whoami'], 'no call_downstream: no upstream tokens to use, and no passthrough')
   const write = await callTool(app, token, 'add_record', { id: 'r-1', title: 't', category: 'x', value: 1 })
   t.equal(write.statusCode, 403, 'insufficient_scope works the same in this mode')
-  t.match(write.headers['www-authenticate'], /scope="mcp:write"/)
+  t.match(write.headers['www-authenticate'], /scope="mcp:read mcp:write"/)
   const prm = (await app.inject({ method: 'GET', url: '/.well-known/oauth-protected-resource/mcp' })).json()
   t.same(prm.authorization_servers, [issuer.issuer], 'RFC 9728: the trusted issuers are the authorization servers')
   t.equal((await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })).statusCode, 404, 'no AS endpoints in this mode')

@@ -36,13 +36,13 @@ export class TestOAuthProvider implements OAuthClientProvider {
   lastRedirect: URL | undefined
   authorizationUrls: URL[] = []
 
-  constructor (walk: BrowserWalk, options: { redirectUri?: string, scope?: string, clientName?: string } = {}) {
+  constructor (walk: BrowserWalk, options: { redirectUri?: string, scope?: string, clientName?: string, refreshTokens?: boolean } = {}) {
     this.#walk = walk
     this.redirectUri = options.redirectUri ?? 'http://127.0.0.1:53682/oauth/callback'
     this.#metadata = {
       redirect_uris: [this.redirectUri],
       token_endpoint_auth_method: 'none',
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: options.refreshTokens === false ? ['authorization_code'] : ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       client_name: options.clientName ?? 'gatehouse e2e client',
       ...(options.scope === undefined ? {} : { scope: options.scope })
