@@ -2,7 +2,6 @@
 // in a temp dir, and either app.inject() or a real loopback port whose URL is the app's public URL.
 import Fastify, { type FastifyInstance } from 'fastify'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
@@ -11,17 +10,9 @@ import { loadConfig, type Config } from '../../src/config.ts'
 import type { Services } from '../../src/plugins/services.ts'
 import { startTestStore, type TestStore } from './store.ts'
 import type { Clock } from '../../src/oauth/ports.ts'
+import { freePort } from './net.ts'
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
-    })
-  })
-}
+export { freePort } from './net.ts'
 
 export interface TestAppOptions {
   /** Extra environment for loadConfig (e.g. UPSTREAM_ISSUER, GRANT_CACHE_TTL). */

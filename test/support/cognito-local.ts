@@ -7,10 +7,10 @@
 // http://localhost:9229 (so, on any other port, use explicit endpoints). RevokeToken works through the API.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
+import { freePort } from './net.ts'
 import {
   CognitoIdentityProviderClient, CreateUserPoolCommand, CreateUserPoolClientCommand, CreateGroupCommand,
   AdminCreateUserCommand, AdminSetUserPasswordCommand, AdminAddUserToGroupCommand
@@ -44,13 +44,15 @@ export interface CognitoLocalPool {
   jwksUri: string
 }
 
-export async function startCognitoLocal (options: { readyTimeoutMs?: number } = {}): Promise<CognitoLocal> {
+export async function startCognitoLocal (options: { readyTimeoutMs?: number, emailUsernames?: boolean } = {}): Promise<CognitoLocal> {
   const port = await freePort()
   const dataDir = await mkdtemp(join(tmpdir(), 'cognito-local-'))
   const endpoint = `http://127.0.0.1:${port}`
   // Its default pools take the email as the username; gatehouse's users have usernames, as Cognito allows.
-  await mkdir(join(dataDir, '.cognito'), { recursive: true })
-  await writeFile(join(dataDir, '.cognito', 'config.json'), JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] } }))
+  if (options.emailUsernames !== true) {
+    await mkdir(join(dataDir, '.cognito'), { recursive: true })
+    await writeFile(join(dataDir, '.cognito', 'config.json'), JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] } }))
+  }
   // cognito-local keeps its config and data under ./.cognito of its working directory.
   const child = spawn(process.execPath, [COGNITO_LOCAL_MAIN], {
     cwd: dataDir,
@@ -129,10 +131,3 @@ export async function createCognitoLocalPool (local: CognitoLocal, options: { ca
   }
 }
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
