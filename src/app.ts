@@ -5,6 +5,7 @@ import cookie from '@fastify/cookie'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import rateLimit from '@fastify/rate-limit'
+import { clientAddressKey } from './plugins/rate-limits.ts'
 import { loadConfig, type Config } from './config.ts'
 import errorsPlugin from './plugins/errors.ts'
 import servicesPlugin, { type Services } from './plugins/services.ts'
@@ -65,7 +66,8 @@ export default async function gatehouse (app: FastifyInstance, opts: AppOptions)
   const config = opts.config ?? loadConfig()
   await app.register(errorsPlugin)
   await app.register(formbody, { bodyLimit: 64 * 1024 })
-  await app.register(rateLimit, { global: false })
+  // Only routes that opt in are limited; every limit is keyed on the connection address (rate-limits.ts).
+  await app.register(rateLimit, { global: false, keyGenerator: clientAddressKey })
   await app.register(cors, {
     origin: corsOrigin(config.allowedOrigins),
     methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
