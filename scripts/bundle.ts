@@ -61,7 +61,11 @@ export async function bundle (): Promise<{ bundlePath: string, zipPath: string, 
       'jwk-to-pem': join(root, 'scripts', 'shims', 'jwk-to-pem.cjs'),
       'asn1.js': join(root, 'scripts', 'shims', 'asn1.cjs'),
       semver: join(root, 'scripts', 'shims', 'semver.cjs'),
-      'thread-stream': join(root, 'scripts', 'shims', 'thread-stream.cjs')
+      'thread-stream': join(root, 'scripts', 'shims', 'thread-stream.cjs'),
+      // @fastify/rate-limit's default key generator only; ours replaces it (src/plugins/rate-limits.ts).
+      'ip-address': join(root, 'scripts', 'shims', 'ip-address.cjs'),
+      // find-my-way's check of regular-expression route parameters; gatehouse declares none.
+      'safe-regex2': join(root, 'scripts', 'shims', 'safe-regex2.cjs')
     },
     logLevel: 'warning'
   })
