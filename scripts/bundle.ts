@@ -67,7 +67,9 @@ export async function bundle (): Promise<{ bundlePath: string, zipPath: string, 
       // find-my-way's check of regular-expression route parameters; gatehouse declares none.
       'safe-regex2': join(root, 'scripts', 'shims', 'safe-regex2.cjs')
     },
-    logLevel: 'warning'
+    logLevel: 'warning',
+    // src/store/embedded.ts reads import.meta.url only when it starts the emulator, which Lambda never does.
+    logOverride: { 'empty-import-meta': 'silent' }
   })
   const code = await readFile(bundlePath)
   const zipPath = join(outDir, 'lambda.zip')
