@@ -2,66 +2,7 @@
 mock_provider "aws" {
   # Plan-time assertions need computed attributes (ARNs, the API endpoint) known during plan.
   override_during = plan
-
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_resource "aws_apigatewayv2_api" {
-    defaults = {
-      id            = "abc123"
-      api_endpoint  = "https://abc123.execute-api.eu-west-1.amazonaws.com"
-      execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123"
-    }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = { arn = "arn:aws:iam::123456789012:role/gatehouse-function" }
-  }
-  mock_resource "aws_dynamodb_table" {
-    defaults = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/gatehouse" }
-  }
-  mock_resource "aws_kms_key" {
-    defaults = {
-      arn    = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-4000-8000-000000000000"
-      key_id = "00000000-0000-4000-8000-000000000000"
-    }
-  }
-  mock_resource "aws_cognito_user_pool" {
-    defaults = {
-      id       = "eu-west-1_Example"
-      arn      = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Example"
-      endpoint = "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"
-    }
-  }
-  mock_resource "aws_cognito_user_pool_client" {
-    defaults = { id = "exampleclientid" }
-  }
-  mock_resource "aws_secretsmanager_secret" {
-    defaults = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cookie-secret-AbCdEf" }
-  }
-  mock_resource "aws_secretsmanager_secret_version" {
-    defaults = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cognito-client-secret-AbCdEf" }
-  }
-  mock_resource "aws_cloudwatch_log_group" {
-    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/gatehouse" }
-  }
-  mock_resource "aws_apigatewayv2_authorizer" {
-    defaults = { id = "auth01" }
-  }
-  mock_resource "aws_apigatewayv2_integration" {
-    defaults = { id = "integ01" }
-  }
-  mock_resource "aws_lambda_function" {
-    defaults = {
-      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:gatehouse"
-      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:gatehouse/invocations"
-    }
-  }
+  source          = "./tests/mocks/aws"
 }
 
 variables {
