@@ -65,26 +65,35 @@ function auditLog (app: FastifyInstance): AuditLog {
 async function buildServices (config: Config, given: Partial<Services>, app: FastifyInstance): Promise<Services> {
   const clock = given.clock ?? SYSTEM_CLOCK
   const closers: Array<() => Promise<void>> = []
-  let store = given.store
-  if (store === undefined) {
-    const { openStore } = await import('../store/index.ts')
-    const opened = await openStore({ ...config.store, dataDir: config.dataDir, inLambda: config.inLambda, clock })
-    store = opened.store
-    closers.push(opened.close)
-    if (opened.endpoint !== undefined && config.store.embedded) app.log.info({ endpoint: opened.endpoint, dataDir: config.dataDir }, 'embedded DynamoDB-compatible store started')
-  }
   const crypto = await import('../crypto/index.ts')
   // A pure resource server issues no tokens and holds no upstream tokens: it gets no keys at all.
   const resourceServer = config.mode === 'resource-server'
-  const keys = given.keys ?? (resourceServer ? NO_SIGNING_KEYS : await crypto.createKeySet(config, clock))
-  const cipher = given.cipher ?? (resourceServer ? NO_CIPHER : await crypto.createCipher(config))
-  let cookieSecret = given.cookieSecret
-  let upstreamClientSecret = config.upstream.clientSecret
-  if (cookieSecret === undefined || given.upstream === undefined) {
-    const secrets = await crypto.resolveSecrets(config)
-    cookieSecret ??= secrets.cookieSecret
-    upstreamClientSecret = secrets.upstreamClientSecret
+  const needSecrets = given.cookieSecret === undefined || given.upstream === undefined
+  // Store, keys, cipher and secrets are independent, and on AWS each waits on the network (KMS GetPublicKey,
+  // Secrets Manager) or loads an SDK client: started together, a cold start waits for the slowest, not the sum.
+  const settled = await Promise.allSettled([
+    given.store === undefined ? import('../store/index.ts').then(({ openStore }) => openStore({ ...config.store, dataDir: config.dataDir, inLambda: config.inLambda, clock })) : undefined,
+    given.keys ?? (resourceServer ? NO_SIGNING_KEYS : crypto.createKeySet(config, clock)),
+    given.cipher ?? (resourceServer ? NO_CIPHER : crypto.createCipher(config)),
+    needSecrets ? crypto.resolveSecrets(config) : undefined
+  ] as const)
+  const [openedResult, keysResult, cipherResult, secretsResult] = settled
+  const failed = settled.find(result => result.status === 'rejected')
+  if (failed !== undefined) {
+    if (openedResult.status === 'fulfilled') await openedResult.value?.close()
+    throw failed.reason
   }
+  const opened = openedResult.status === 'fulfilled' ? openedResult.value : undefined
+  if (opened !== undefined) {
+    closers.push(opened.close)
+    if (opened.endpoint !== undefined && config.store.embedded) app.log.info({ endpoint: opened.endpoint, dataDir: config.dataDir }, 'embedded DynamoDB-compatible store started')
+  }
+  const store = given.store ?? (opened?.store as Services['store'])
+  const keys = (keysResult as PromiseFulfilledResult<KeySet>).value
+  const cipher = (cipherResult as PromiseFulfilledResult<Cipher>).value
+  const secrets = secretsResult.status === 'fulfilled' ? secretsResult.value : undefined
+  const cookieSecret = given.cookieSecret ?? (secrets?.cookieSecret as string)
+  const upstreamClientSecret = secrets === undefined ? config.upstream.clientSecret : secrets.upstreamClientSecret
   let upstream = given.upstream
   if (upstream === undefined && resourceServer) upstream = NO_UPSTREAM
   if (upstream === undefined) {
