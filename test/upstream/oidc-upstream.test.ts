@@ -8,6 +8,7 @@ import { cognitoUserPoolOf } from '../../src/upstream/cognito.ts'
 import { UpstreamDeniedError, UpstreamGrantRevokedError, UpstreamUnavailableError, type UpstreamIdp } from '../../src/oauth/ports.ts'
 import { startDevIdpProcess } from '../support/dev-idp.ts'
 import { loginThroughForm } from '../support/browserless-login.ts'
+import { freePort } from '../support/net.ts'
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'
 const idp = await startDevIdpProcess({ redirectUris: [REDIRECT_URI] })
@@ -36,14 +37,6 @@ async function signIn (upstream: UpstreamIdp, username = 'alice') {
   const c = checks()
   const { url } = await loginThroughForm(await upstream.authorizationUrl(c), username, username, { stopAt: REDIRECT_URI })
   return { ...c, callbackUrl: url }
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
-  return port
 }
 
 t.test('authorizationUrl: PKCE S256, state, nonce, the registered redirect URI, no resource', async t => {
