@@ -1,5 +1,6 @@
 // Browser origins: CORS for the public endpoints, and the Origin check the MCP transport spec requires
 // against DNS rebinding (requests without Origin come from non-browser clients and are allowed).
+import { isLoopbackRedirect } from '../oauth/redirect-uris.ts'
 
 /** Is this Origin allowed? "*" allows any https origin and loopback http origins. */
 export function isAllowedOrigin (origin: string, allowed: readonly string[]): boolean {
@@ -8,8 +9,7 @@ export function isAllowedOrigin (origin: string, allowed: readonly string[]): bo
   let url: URL
   try { url = new URL(origin) } catch { return false }
   if (url.origin !== origin) return false
-  if (url.protocol === 'https:') return true
-  return url.protocol === 'http:' && (url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]')
+  return url.protocol === 'https:' || isLoopbackRedirect(origin)
 }
 
 export function corsOrigin (allowed: readonly string[]) {
