@@ -3,6 +3,7 @@
 // leave the configured origin (fixed base URL, no redirects), and the answer is size- and time-bounded.
 import { Type } from 'typebox'
 import type { UpstreamTokens } from '../../oauth/ports.ts'
+import { isGrantActive } from '../../oauth/grants/issue.ts'
 import { defineTool, jsonResult, toolError } from './types.ts'
 
 const MAX_BODY_BYTES = 64 * 1024
@@ -38,7 +39,7 @@ export default defineTool({
     if (deps.downstreamUrl === undefined) return toolError('no downstream API is configured')
     if (caller.grantId === undefined) return toolError('on-behalf-of calls need a gatehouse-issued token')
     const grant = await deps.grants.findGrant(caller.grantId)
-    if (grant === undefined || grant.revokedAt !== undefined) return toolError('the grant is no longer valid')
+    if (!isGrantActive(grant, deps.clock.now())) return toolError('the grant is no longer valid')
     if (grant.upstreamSealed === undefined) return toolError('this grant holds no upstream session')
     const tokens = JSON.parse(await deps.cipher.open(grant.upstreamSealed, `grant:${grant.grantId}`)) as UpstreamTokens
     if (tokens.expiresAt !== undefined && tokens.expiresAt <= deps.clock.now()) {
