@@ -51,6 +51,7 @@ module "function" {
   name                  = var.name
   package_path          = var.lambda_package_path
   memory_size           = var.lambda_memory_size
+  architecture          = var.lambda_architecture
   timeout               = var.lambda_timeout
   log_retention_in_days = var.log_retention_in_days
   log_level             = var.log_level

@@ -51,9 +51,20 @@ variable "lambda_package_path" {
 }
 
 variable "lambda_memory_size" {
-  description = "Memory of the gatehouse function, MB."
+  description = "Memory of the gatehouse function, MB. Build with the same LAMBDA_MEMORY_SIZE (default 1024) so the bundle's code cache fits the runtime's heap flags."
   type        = number
   default     = 1024
+}
+
+variable "lambda_architecture" {
+  description = "x86_64 or arm64. Build on a host of that architecture with LAMBDA_ARCHITECTURE set to it (default x86_64) so the bundle carries a code cache that fits."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be x86_64 or arm64."
+  }
 }
 
 variable "lambda_timeout" {

@@ -10,14 +10,24 @@
 //   and, as on AWS, does not run ensureTable/DescribeTable at start. The token is signed by the KMS key.
 // - local: local keys under a temp dir and AWS_ENDPOINT_URL_DYNAMODB (which makes openStore ensure the table).
 // The stand-ins' network round trips are loopback; real KMS/DynamoDB calls add their latency on AWS.
+// - lambda-nocache: the lambda configuration with the code cache left out of the bundle directory, i.e. the
+//   bundle compiled from source as before the cache existed (and as when a cache does not fit the runtime).
+// - plain: the lambda configuration, but every process (its baseline too) without the runtime's flags,
+//   with a code cache built for no flags: the issue's literal `node -e` comparison.
+// The other modes and their baseline run with the Node flags the nodejs22.x runtime starts the function
+// with (heap sizes from LAMBDA_MEMORY_SIZE, scripts/code-cache.ts), which the shipped code cache is built
+// for. Those heap flags also make Node reject its own built-in code cache for its internal modules, so under
+// them every `require('node:http')` & co. compiles from source: the flagged baseline hides that cost, since
+// `node -e ''` loads almost no internal modules.
 // BENCH_SAMPLES (default 15) sets the number of samples; BENCH_CHILD_ARGS adds node flags to the measured
-// children (e.g. "--cpu-prof --cpu-prof-dir=.prof"); BENCH_MODES=lambda,local picks configurations.
+// children (e.g. "--cpu-prof --cpu-prof-dir=.prof"); BENCH_MODES=lambda,lambda-nocache,local picks configurations.
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { KMSClient } from '@aws-sdk/client-kms'
 import { bundle } from './bundle.ts'
+import { buildCodeCache, codeCacheTarget, lambdaNodeFlags } from './code-cache.ts'
 import { startEmbeddedStore } from '../src/store/embedded.ts'
 import { createDynamoClient, DynamoStore } from '../src/store/dynamo-store.ts'
 import { ensureTable } from '../src/store/table.ts'
@@ -29,7 +39,9 @@ import { startFakeKms, TEST_CREDENTIALS, TEST_REGION } from '../test/support/fak
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 15)
 const CHILD_ARGS = (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean)
-const MODES = (process.env.BENCH_MODES ?? 'lambda,local').split(',').filter(Boolean)
+const MODES = (process.env.BENCH_MODES ?? 'lambda,lambda-nocache,plain').split(',').filter(Boolean)
+const LAMBDA_FLAGS = lambdaNodeFlags(codeCacheTarget().memorySize)
+const flagsOf = (mode: string): string[] => mode === 'plain' ? [] : LAMBDA_FLAGS
 const PUBLIC_URL = 'https://bench.example.com'
 const TABLE = 'gatehouse-bench'
 
@@ -38,17 +50,27 @@ const TABLE = 'gatehouse-bench'
 const CPU_MARK = 'process.stderr.write("\\ncpu-us " + (process.cpuUsage().user + process.cpuUsage().system))'
 const cpuOf = (out: string): number => Number(/cpu-us (\d+)/.exec(out)?.[1] ?? NaN) / 1000
 
-function timeProcess (args: string[], env: Record<string, string | undefined>, expect?: string, cpu?: number[]): Promise<number> {
+const codeCacheStatus: Record<string, Set<string>> = {}
+const phases: Record<string, number[][]> = {}
+
+function timeProcess (flags: string[], args: string[], env: Record<string, string | undefined>, expect?: string, cpu?: number[], mode?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint()
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...flags, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d })
     child.stderr.on('data', (d: Buffer) => { out += d })
     child.on('exit', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6
       if (code !== 0 || (expect !== undefined && !out.includes(expect))) reject(new Error(`sample failed (exit ${code}): ${out.slice(0, 500)}`))
-      else { cpu?.push(cpuOf(out)); resolve(ms) }
+      else {
+        cpu?.push(cpuOf(out))
+        const status = /code-cache (\w+)/.exec(out)?.[1]
+        if (mode !== undefined && status !== undefined) (codeCacheStatus[mode] ??= new Set()).add(status)
+        const marks = /phases ([\d.]+) ([\d.]+) ([\d.]+)/.exec(out)
+        if (mode !== undefined && marks !== null) (phases[mode] ??= []).push(marks.slice(1).map(Number))
+        resolve(ms)
+      }
     })
   })
 }
@@ -65,11 +87,26 @@ function mcpEvent (token: string): Record<string, unknown> {
 }
 
 function childScript (bundlePath: string, event: unknown): string {
-  return `const { handler } = require(${JSON.stringify(bundlePath)});
-handler(${JSON.stringify(event)}, {}).then(r => { process.stdout.write(String(r.statusCode) + ' ' + r.body); ${CPU_MARK}; process.exit(0) }, e => { console.error(e); process.exit(1) })`
+  // Phase marks (ms since the process started): Node ready to run the script, bundle loaded, first answer.
+  return `const ready = performance.now(); const { handler, codeCache } = require(${JSON.stringify(bundlePath)}); const loaded = performance.now();
+handler(${JSON.stringify(event)}, {}).then(r => { const answered = performance.now(); process.stdout.write(String(r.statusCode) + ' ' + r.body + '\\ncode-cache ' + codeCache + '\\nphases ' + [ready, loaded, answered].map(n => n.toFixed(1)).join(' ')); ${CPU_MARK}; process.exit(0) }, e => { console.error(e); process.exit(1) })`
 }
 
 const built = await bundle()
+if (!built.codeCache.built) console.log(`note: no code cache (${built.codeCache.reason})`)
+// The same bundle without its code cache, in a sibling directory (so the AWS SDK still resolves from node_modules).
+const noCacheDir = join(dirname(dirname(built.bundlePath)), 'lambda-nocache')
+await rm(noCacheDir, { recursive: true, force: true })
+await mkdir(noCacheDir, { recursive: true })
+for (const file of [built.bundlePath, built.appPath]) await copyFile(file, join(noCacheDir, basename(file)))
+const noCacheEntry = join(noCacheDir, basename(built.bundlePath))
+// The same bundle with a code cache built for a process without the runtime's flags.
+const plainDir = join(dirname(dirname(built.bundlePath)), 'lambda-plain')
+await rm(plainDir, { recursive: true, force: true })
+await mkdir(plainDir, { recursive: true })
+for (const file of [built.bundlePath, built.appPath]) await copyFile(file, join(plainDir, basename(file)))
+if (MODES.includes('plain')) await buildCodeCache(join(plainDir, basename(built.appPath)), codeCacheTarget(), [])
+const plainEntry = join(plainDir, basename(built.bundlePath))
 const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-cold-'))
 const emulator = await startEmbeddedStore({ dataDir: join(dataDir, 'store'), inLambda: false })
 const kms = await startFakeKms()
@@ -91,40 +128,47 @@ try {
   const localToken = await issue(await LocalKeySet.open({ dataDir }))
 
   const common = { PATH: process.env.PATH, GATEHOUSE_PUBLIC_URL: PUBLIC_URL, GATEHOUSE_TABLE: TABLE, LOG_LEVEL: 'silent', COOKIE_SECRET: 'bench-cookie-secret-bench-cookie-secret' }
+  const lambdaEnv = {
+    ...common,
+    AWS_LAMBDA_FUNCTION_NAME: 'gatehouse-bench', AWS_REGION: TEST_REGION, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    // The SDK's own endpoint override: config sees no AWS_ENDPOINT_URL_DYNAMODB, as on AWS.
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_ENDPOINT_URL_KMS: kms.endpoint, KMS_SIGNING_KEY_ID: signing.keyId, KMS_ENCRYPTION_KEY_ID: encryption.keyId,
+    UPSTREAM_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench', UPSTREAM_CLIENT_ID: 'bench', UPSTREAM_CLIENT_SECRET: 'bench-upstream-secret'
+  }
   const configurations: Record<string, { env: Record<string, string | undefined>, script: string }> = {
-    lambda: {
-      script: childScript(built.bundlePath, mcpEvent(kmsToken)),
-      env: {
-        ...common,
-        AWS_LAMBDA_FUNCTION_NAME: 'gatehouse-bench', AWS_REGION: TEST_REGION, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-        // The SDK's own endpoint override: config sees no AWS_ENDPOINT_URL_DYNAMODB, as on AWS.
-        AWS_ENDPOINT_URL: emulator.endpoint,
-        AWS_ENDPOINT_URL_KMS: kms.endpoint, KMS_SIGNING_KEY_ID: signing.keyId, KMS_ENCRYPTION_KEY_ID: encryption.keyId,
-        UPSTREAM_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench', UPSTREAM_CLIENT_ID: 'bench', UPSTREAM_CLIENT_SECRET: 'bench-upstream-secret'
-      }
-    },
+    lambda: { script: childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnv },
+    'lambda-nocache': { script: childScript(noCacheEntry, mcpEvent(kmsToken)), env: lambdaEnv },
+    plain: { script: childScript(plainEntry, mcpEvent(kmsToken)), env: lambdaEnv },
     local: {
       script: childScript(built.bundlePath, mcpEvent(localToken)),
       env: { ...common, GATEHOUSE_DATA_DIR: dataDir, AWS_ENDPOINT_URL_DYNAMODB: emulator.endpoint, UPSTREAM_ISSUER: 'http://127.0.0.1:9' }
     }
   }
-  const baseline: number[] = []
-  const baselineCpu: number[] = []
+  const baseline: Record<string, number[]> = { flags: [], plain: [] }
+  const baselineCpu: Record<string, number[]> = { flags: [], plain: [] }
+  const baselineOf = (mode: string): string => mode === 'plain' ? 'plain' : 'flags'
   const cold: Record<string, number[]> = Object.fromEntries(MODES.map(m => [m, []]))
   const coldCpu: Record<string, number[]> = Object.fromEntries(MODES.map(m => [m, []]))
-  for (const mode of MODES) await timeProcess(['-e', configurations[mode]!.script], configurations[mode]!.env, 'bench@example.com') // warm the file cache once
+  for (const mode of MODES) await timeProcess(flagsOf(mode), ['-e', configurations[mode]!.script], configurations[mode]!.env, 'bench@example.com') // warm the file cache once
   for (let i = 0; i < SAMPLES; i++) {
-    baseline.push(await timeProcess(['-e', ''], { PATH: process.env.PATH }))
-    await timeProcess(['-e', CPU_MARK], { PATH: process.env.PATH }, undefined, baselineCpu)
-    for (const mode of MODES) cold[mode]!.push(await timeProcess([...CHILD_ARGS, '-e', configurations[mode]!.script], configurations[mode]!.env, 'bench@example.com', coldCpu[mode]))
+    for (const [kind, flags] of [['flags', LAMBDA_FLAGS], ['plain', []]] as const) {
+      baseline[kind]!.push(await timeProcess([...flags], ['-e', ''], { PATH: process.env.PATH }))
+      await timeProcess([...flags], ['-e', CPU_MARK], { PATH: process.env.PATH }, undefined, baselineCpu[kind])
+    }
+    for (const mode of MODES) cold[mode]!.push(await timeProcess(flagsOf(mode), [...CHILD_ARGS, '-e', configurations[mode]!.script], configurations[mode]!.env, 'bench@example.com', coldCpu[mode], mode))
   }
   const [load1] = (await import('node:os')).loadavg()
-  console.log(`\nLambda bundle: ${(built.bytes / 1024).toFixed(0)} KB, ${(built.gzipBytes / 1024).toFixed(0)} KB gzip (target ≤ 350 KB gzip)`)
-  console.log(`cold start, process start → first tools/call answer (median of ${SAMPLES}; load average ${load1?.toFixed(2)}):`)
-  console.log(`  node -e ''                      ${median(baseline).toFixed(0)} ms wall, ${median(baselineCpu).toFixed(0)} ms CPU`)
+  console.log(`\nLambda bundle: ${(built.bytes / 1024).toFixed(0)} KB JavaScript, ${(built.gzipBytes / 1024).toFixed(0)} KB gzip (target ≤ 350 KB gzip); code cache ${built.codeCache.built ? `${(built.codeCache.bytes / 1024).toFixed(0)} KB` : 'none'}`)
+  console.log(`cold start, process start → first tools/call answer (median of ${SAMPLES}; load average ${load1?.toFixed(2)}; runtime flags: ${LAMBDA_FLAGS.join(' ')}):`)
+  console.log(`  node <runtime flags> -e ''      ${median(baseline.flags!).toFixed(0)} ms wall, ${median(baselineCpu.flags!).toFixed(0)} ms CPU`)
+  console.log(`  node -e ''                      ${median(baseline.plain!).toFixed(0)} ms wall, ${median(baselineCpu.plain!).toFixed(0)} ms CPU`)
   for (const mode of MODES) {
-    const label = mode === 'lambda' ? 'lambda (KMS, no ensureTable)' : 'local (files, ensureTable)'
-    console.log(`  ${label.padEnd(30)}  ${median(cold[mode]!).toFixed(0)} ms wall, ratio ${(median(cold[mode]!) / median(baseline)).toFixed(2)}× (target ≤ 2×); ${median(coldCpu[mode]!).toFixed(0)} ms CPU, ratio ${(median(coldCpu[mode]!) / median(baselineCpu)).toFixed(2)}×`)
+    const label = { lambda: 'lambda (KMS, no ensureTable)', 'lambda-nocache': 'lambda, no code cache', plain: 'lambda config, no flags', local: 'local (files, ensureTable)' }[mode] ?? mode
+    const base = baselineOf(mode)
+    console.log(`  ${label.padEnd(30)}  [code cache ${[...(codeCacheStatus[mode] ?? [])].join('/')}] ${median(cold[mode]!).toFixed(0)} ms wall, ratio ${(median(cold[mode]!) / median(baseline[base]!)).toFixed(2)}× (target ≤ 2×); ${median(coldCpu[mode]!).toFixed(0)} ms CPU, ratio ${(median(coldCpu[mode]!) / median(baselineCpu[base]!)).toFixed(2)}×`)
+    const [ready, loaded, answered] = [0, 1, 2].map(i => median((phases[mode] ?? []).map(p => p[i] as number)))
+    console.log(`  ${''.padEnd(30)}  phases: Node ready ${ready?.toFixed(0)} ms, bundle loaded +${((loaded as number) - (ready as number)).toFixed(0)} ms, first answer +${((answered as number) - (loaded as number)).toFixed(0)} ms`)
   }
 } finally {
   await kms.close()

@@ -1,50 +1,75 @@
-// `npm run build`: bundles src/lambda.ts into one CommonJS file for nodejs22.x and zips it for Terraform.
+// `npm run build`: bundles src/lambda.ts into one CommonJS file for nodejs22.x (dist/lambda/app.cjs), adds
+// the entry that loads it through V8's code cache (index.cjs, from src/lambda-entry.ts) and the cache itself
+// (scripts/code-cache.ts), and zips them for Terraform.
 // CommonJS because Lambda loads it with require(), which cold-starts faster than import().
 import { build } from 'esbuild'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { deflateRawSync, crc32, gzipSync } from 'node:zlib'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cachePaths } from '../src/lambda-code-cache.ts'
+import { buildCodeCache, codeCacheTarget, type CodeCacheResult } from './code-cache.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outDir = join(root, 'dist')
-const bundlePath = join(outDir, 'lambda', 'index.cjs')
+const lambdaDir = join(outDir, 'lambda')
+const entryPath = join(lambdaDir, 'index.cjs')
+const appPath = join(lambdaDir, 'app.cjs')
 
-/** A minimal ZIP (one deflated file) so no zip tool or extra Terraform provider is needed. */
-function zipOne (name: string, data: Buffer): Buffer {
-  const deflated = deflateRawSync(data, { level: 9 })
-  const nameBytes = Buffer.from(name)
-  const crc = crc32(data)
-  // Fixed timestamp (1980-01-01) so identical input gives an identical zip and source_code_hash.
-  const local = Buffer.alloc(30)
-  local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0, 6); local.writeUInt16LE(8, 8)
-  local.writeUInt16LE(0, 10); local.writeUInt16LE(0x21, 12); local.writeUInt32LE(crc, 14)
-  local.writeUInt32LE(deflated.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(nameBytes.length, 26); local.writeUInt16LE(0, 28)
-  const central = Buffer.alloc(46)
-  central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(0x0314, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(0, 8)
-  central.writeUInt16LE(8, 10); central.writeUInt16LE(0, 12); central.writeUInt16LE(0x21, 14); central.writeUInt32LE(crc, 16)
-  central.writeUInt32LE(deflated.length, 20); central.writeUInt32LE(data.length, 24); central.writeUInt16LE(nameBytes.length, 28)
-  central.writeUInt16LE(0, 30); central.writeUInt16LE(0, 32); central.writeUInt16LE(0, 34); central.writeUInt16LE(0, 36)
-  central.writeUInt32LE((0o100644 << 16) >>> 0, 38); central.writeUInt32LE(0, 42)
-  const centralOffset = local.length + nameBytes.length + deflated.length
+/** A minimal ZIP (deflated files, no directories) so no zip tool or extra Terraform provider is needed. */
+function zip (files: Array<{ name: string, data: Buffer }>): Buffer {
+  const locals: Buffer[] = []
+  const centrals: Buffer[] = []
+  let offset = 0
+  for (const { name, data } of files) {
+    const deflated = deflateRawSync(data, { level: 9 })
+    const nameBytes = Buffer.from(name)
+    const crc = crc32(data)
+    // Fixed timestamp (1980-01-01) so identical input gives an identical zip and source_code_hash.
+    const local = Buffer.alloc(30)
+    local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4); local.writeUInt16LE(0, 6); local.writeUInt16LE(8, 8)
+    local.writeUInt16LE(0, 10); local.writeUInt16LE(0x21, 12); local.writeUInt32LE(crc, 14)
+    local.writeUInt32LE(deflated.length, 18); local.writeUInt32LE(data.length, 22); local.writeUInt16LE(nameBytes.length, 26); local.writeUInt16LE(0, 28)
+    const central = Buffer.alloc(46)
+    central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(0x0314, 4); central.writeUInt16LE(20, 6); central.writeUInt16LE(0, 8)
+    central.writeUInt16LE(8, 10); central.writeUInt16LE(0, 12); central.writeUInt16LE(0x21, 14); central.writeUInt32LE(crc, 16)
+    central.writeUInt32LE(deflated.length, 20); central.writeUInt32LE(data.length, 24); central.writeUInt16LE(nameBytes.length, 28)
+    central.writeUInt16LE(0, 30); central.writeUInt16LE(0, 32); central.writeUInt16LE(0, 34); central.writeUInt16LE(0, 36)
+    central.writeUInt32LE((0o100644 << 16) >>> 0, 38); central.writeUInt32LE(offset, 42)
+    locals.push(local, nameBytes, deflated)
+    centrals.push(central, nameBytes)
+    offset += local.length + nameBytes.length + deflated.length
+  }
+  const centralSize = centrals.reduce((sum, part) => sum + part.length, 0)
   const end = Buffer.alloc(22)
-  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(0, 4); end.writeUInt16LE(0, 6); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10)
-  end.writeUInt32LE(central.length + nameBytes.length, 12); end.writeUInt32LE(centralOffset, 16); end.writeUInt16LE(0, 20)
-  return Buffer.concat([local, nameBytes, deflated, central, nameBytes, end])
+  end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(0, 4); end.writeUInt16LE(0, 6); end.writeUInt16LE(files.length, 8); end.writeUInt16LE(files.length, 10)
+  end.writeUInt32LE(centralSize, 12); end.writeUInt32LE(offset, 16); end.writeUInt16LE(0, 20)
+  return Buffer.concat([...locals, ...centrals, end])
 }
 
-export async function bundle (): Promise<{ bundlePath: string, zipPath: string, bytes: number, gzipBytes: number }> {
-  await rm(join(outDir, 'lambda'), { recursive: true, force: true })
-  await mkdir(dirname(bundlePath), { recursive: true })
+export interface BundleResult {
+  /** What the runtime requires (`index.handler`). */
+  bundlePath: string
+  appPath: string
+  zipPath: string
+  /** JavaScript shipped (entry + app), raw and gzip. */
+  bytes: number
+  gzipBytes: number
+  codeCache: CodeCacheResult | { built: false, reason: string }
+}
+
+export async function bundle (options: { codeCache?: boolean } = {}): Promise<BundleResult> {
+  await rm(lambdaDir, { recursive: true, force: true })
+  await mkdir(lambdaDir, { recursive: true })
   await build({
     entryPoints: [join(root, 'src', 'lambda.ts')],
-    outfile: bundlePath,
+    outfile: appPath,
     bundle: true,
     platform: 'node',
     target: 'node22',
     format: 'cjs',
     minify: true,
-    sourcemap: false,
+    sourcemap: process.env.BUNDLE_SOURCEMAP === '1' ? 'external' : false,
     legalComments: 'none',
     // `await import('@aws-sdk/…')` of an external package would go through the ESM loader, which runs
     // cjs-module-lexer over the SDK client's CommonJS to find its exports (≈ 8 ms for client-kms). Marking
@@ -71,13 +96,30 @@ export async function bundle (): Promise<{ bundlePath: string, zipPath: string, 
     // src/store/embedded.ts reads import.meta.url only when it starts the emulator, which Lambda never does.
     logOverride: { 'empty-import-meta': 'silent' }
   })
-  const code = await readFile(bundlePath)
+  await build({
+    entryPoints: [join(root, 'src', 'lambda-entry.ts')],
+    outfile: entryPath,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning'
+  })
+  const codeCache = options.codeCache === false ? { built: false as const, reason: 'not requested' } : await buildCodeCache(appPath, codeCacheTarget())
+  const files = [entryPath, appPath, ...(codeCache.built ? [cachePaths(appPath).data, cachePaths(appPath).fingerprint] : [])]
+  const contents = await Promise.all(files.map(async file => ({ name: basename(file), data: await readFile(file) })))
   const zipPath = join(outDir, 'lambda.zip')
-  await writeFile(zipPath, zipOne('index.cjs', code))
-  return { bundlePath, zipPath, bytes: (await stat(bundlePath)).size, gzipBytes: gzipSync(code).length }
+  await writeFile(zipPath, zip(contents))
+  const js = Buffer.concat(contents.slice(0, 2).map(file => file.data))
+  return { bundlePath: entryPath, appPath, zipPath, bytes: js.length, gzipBytes: gzipSync(js).length, codeCache }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const result = await bundle()
-  console.log(`bundle ${result.bundlePath}: ${(result.bytes / 1024).toFixed(0)} KB (${(result.gzipBytes / 1024).toFixed(0)} KB gzip)\nzip    ${result.zipPath}`)
+  const cache = result.codeCache.built
+    ? `code cache ${(result.codeCache.bytes / 1024).toFixed(0)} KB for ${result.codeCache.target.architecture}, ${result.codeCache.target.memorySize} MB`
+    : `no code cache: ${result.codeCache.reason}`
+  console.log(`bundle ${lambdaDir}: ${(result.bytes / 1024).toFixed(0)} KB JavaScript (${(result.gzipBytes / 1024).toFixed(0)} KB gzip); ${cache}\nzip    ${result.zipPath} (${((await stat(result.zipPath)).size / 1024).toFixed(0)} KB)`)
 }

@@ -187,7 +187,7 @@ run "keys_reject_bad_generations_and_role" {
 
 # ---- function ----
 
-run "function_runs_the_bundle_on_nodejs22_arm64_with_the_app_environment" {
+run "function_runs_the_bundle_on_nodejs22_x86_64_with_the_app_environment" {
   command = plan
   module {
     source = "./modules/function"
@@ -197,8 +197,8 @@ run "function_runs_the_bundle_on_nodejs22_arm64_with_the_app_environment" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.runtime == "nodejs22.x" && aws_lambda_function.this.architectures == tolist(["arm64"]) && aws_lambda_function.this.handler == "index.handler"
-    error_message = "nodejs22.x, arm64, index.handler"
+    condition     = aws_lambda_function.this.runtime == "nodejs22.x" && aws_lambda_function.this.architectures == tolist(["x86_64"]) && aws_lambda_function.this.handler == "index.handler"
+    error_message = "nodejs22.x, x86_64 (the default), index.handler"
   }
   assert {
     condition     = aws_lambda_function.this.source_code_hash == filebase64sha256("tests/fixtures/lambda.zip") && aws_lambda_function.this.memory_size == 1024 && aws_lambda_function.this.timeout == 15

@@ -5,6 +5,7 @@ import { access, readFile } from 'node:fs/promises'
 import { parse } from '@cdktf/hcl2json'
 import { join } from 'node:path'
 import { EnvSchema } from '../../src/config.ts'
+import { LAMBDA_DEFAULT_ARCHITECTURE, LAMBDA_DEFAULT_MEMORY_SIZE } from '../../scripts/code-cache.ts'
 import { INFRA_DIR, MODULES, admits, body, loadAll, resource, statements, strings, type Hcl, type TfConfig } from './terraform-facts.ts'
 
 const { root, modules } = await loadAll()
@@ -32,10 +33,10 @@ t.test('every variable has a description and a type', async t => {
 
 t.test('variables where a bad value is cheap to catch carry validations', async t => {
   const expected: Record<string, string[]> = {
-    '.': ['region', 'name'],
+    '.': ['region', 'name', 'lambda_architecture'],
     'modules/storage': ['name', 'kms_key_arn', 'key_deletion_window_in_days'],
     'modules/keys': ['signing_key_generations', 'user_role_arn', 'deletion_window_in_days'],
-    'modules/function': ['memory_size', 'timeout', 'log_retention_in_days', 'log_level', 'public_url', 'table_arn', 'upstream_client_secret_arn', 'extra_environment'],
+    'modules/function': ['memory_size', 'architecture', 'timeout', 'log_retention_in_days', 'log_level', 'public_url', 'table_arn', 'upstream_client_secret_arn', 'extra_environment'],
     'modules/api': ['domain_name', 'certificate_arn', 'throttling_rate_limit', 'throttling_burst_limit', 'access_log_retention_in_days', 'cors_allowed_origins'],
     'modules/cognito': ['domain_prefix', 'mfa_configuration', 'advanced_security_mode', 'user_pool_tier', 'callback_urls', 'identity_providers']
   }
@@ -91,11 +92,11 @@ t.test('the keys: RSA_2048 SIGN_VERIFY for signing, symmetric for envelope encry
   for (const s of users) t.same(s.Principal, { AWS: '${var.user_role_arn}' }, `${String(s.Sid)}: only the function role`)
 })
 
-t.test('the function: nodejs22.x arm64 bundle, log retention, environment names are exactly config.ts settings, no secret values', async t => {
+t.test('the function: nodejs22.x bundle on var.architecture, log retention, environment names are exactly config.ts settings, no secret values', async t => {
   const f = modules.function
   const fn = resource(f, 'aws_lambda_function', 'this')
   t.equal(fn.runtime, 'nodejs22.x')
-  t.same(fn.architectures, ['arm64'])
+  t.same(fn.architectures, ['${var.architecture}'])
   t.equal(fn.handler, 'index.handler')
   t.match(String(fn.source_code_hash), /filebase64sha256\(local\.package_path\)/)
   t.match(String(f.locals.package_path), /path\.module}\/\.\.\/\.\.\/\.\.\/dist\/lambda\.zip/)
@@ -192,4 +193,12 @@ t.test('terraform.tfvars.example sets only variables the root declares', async t
   const example = await parse('terraform.tfvars.example', await readFile(join(INFRA_DIR, 'terraform.tfvars.example'), 'utf8')) as Hcl
   t.ok(Object.keys(example).length > 5)
   for (const name of Object.keys(example)) t.ok(name in root.variables, `${name} is a root variable`)
+})
+
+t.test('the build\'s code cache targets the function as Terraform deploys it by default (memory → heap flags, architecture)', async t => {
+  t.equal(body(root.variables.lambda_memory_size).default, LAMBDA_DEFAULT_MEMORY_SIZE)
+  t.equal(body(modules.function.variables.memory_size).default, LAMBDA_DEFAULT_MEMORY_SIZE)
+  t.equal(body(root.variables.lambda_architecture).default, LAMBDA_DEFAULT_ARCHITECTURE)
+  t.equal(body(modules.function.variables.architecture).default, LAMBDA_DEFAULT_ARCHITECTURE)
+  t.match(await readFile(join(INFRA_DIR, 'main.tf'), 'utf8'), /^\s*architecture\s*=\s*var\.lambda_architecture$/m, 'the root passes its architecture to the function')
 })

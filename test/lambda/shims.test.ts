@@ -25,3 +25,23 @@ t.test('ip-address shim throws if @fastify/rate-limit ever falls back to its def
   const { Address6 } = require('../../scripts/shims/ip-address.cjs') as { Address6: new (ip: string) => unknown }
   t.throws(() => new Address6('::1'), /not in the Lambda bundle/)
 })
+
+t.test('semver shim: the same answers as semver for every range form plugins declare, refuses others', async t => {
+  const shim = require('../../scripts/shims/semver.cjs') as { satisfies: (v: string, r: string, o?: object) => boolean, gt: (a: string, b: string) => boolean, coerce: (v: string) => string | null }
+  const real = require('semver') as { satisfies: (v: string, r: string, o?: object) => boolean, gt: (a: string, b: string) => boolean, coerce: (v: string) => { version: string } | null }
+  const fastifyVersion = (require('fastify/package.json') as { version: string }).version
+  const versions = [fastifyVersion, '5.0.0', '5.12.8', '4.29.1', '4.0.0', '3.0.0', '2.10.0', '2.9.9', '0.10.0', '0.9.0', '6.0.0', '0.0.3', '0.1.4', '1.2.3', '5.0.0-rc.1', '5.1.0-alpha.2']
+  const ranges = ['5.x', '5.x.x', '5', '5.1', '4.x', '^5.0.0', '^4.0.0', '^0.1.2', '^0.0.3', '>=0.10.0', '>=5.0.0', '<=2.10.0', '>4.0.0', '<5.0.0', '5.12.8', '=5.0.0', '4.x || 5.x', '>=4.0.0 <6.0.0', '*', 'x']
+  for (const version of versions) {
+    for (const range of ranges) {
+      for (const includePrerelease of [false, true]) {
+        if (version.includes('-') && includePrerelease && range.startsWith('^')) continue // prerelease carets are never declared
+        t.equal(shim.satisfies(version, range, { includePrerelease }), real.satisfies(version, range, { includePrerelease }), `${version} ${range} includePrerelease=${includePrerelease}`)
+      }
+    }
+    t.equal(shim.coerce(version), real.coerce(version)?.version ?? null, `coerce ${version}`)
+    for (const other of ['5.0.0', '4.29.1', '6.0.0']) t.equal(shim.gt(version, other), real.gt(version, other), `gt ${version} ${other}`)
+  }
+  for (const unsupported of ['~5.1.0', '5.0.0 - 6.0.0', '>=5', 'latest']) t.throws(() => shim.satisfies('5.0.0', unsupported), `${unsupported} is refused`)
+  t.throws(() => shim.satisfies('not-a-version', '5.x'), /Invalid Version/)
+})

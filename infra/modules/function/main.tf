@@ -133,7 +133,7 @@ resource "aws_lambda_function" "this" {
   source_code_hash               = filebase64sha256(local.package_path)
   handler                        = "index.handler"
   runtime                        = "nodejs22.x"
-  architectures                  = ["arm64"]
+  architectures                  = [var.architecture]
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions

@@ -1,0 +1,121 @@
+// Builds the Lambda bundle's V8 code cache (see src/lambda-code-cache.ts): runs the bundled app once, in a
+// process started with the flags the nodejs22.x runtime gives the function, against the embedded store and
+// local keys, on the requests a cold start meets first; then saves V8's bytecode of every function that ran.
+//
+// V8 accepts a cache only from the same V8 build, architecture and flags. The runtime's bootstrap derives
+// the heap flags from the function's memory (LAMBDA_MEMORY_SIZE, default 1024 = infra's default), and the
+// cache can only be built on the function's architecture (LAMBDA_ARCHITECTURE, default x86_64 = infra's
+// default); on another host the build ships no cache and says so. The function logs a warning at init when
+// its cache does not fit (src/lambda-entry.ts).
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startEmbeddedStore } from '../src/store/embedded.ts'
+import { createDynamoClient, DynamoStore } from '../src/store/dynamo-store.ts'
+import { ensureTable } from '../src/store/table.ts'
+import { LocalKeySet } from '../src/crypto/local-keys.ts'
+import { issueAccessToken } from '../src/oauth/access-tokens.ts'
+import { SYSTEM_CLOCK } from '../src/oauth/ports.ts'
+
+export const LAMBDA_DEFAULT_MEMORY_SIZE = 1024
+export const LAMBDA_DEFAULT_ARCHITECTURE = 'x86_64'
+const NODE_ARCH: Record<string, string> = { x86_64: 'x64', arm64: 'arm64' }
+
+/** The Node flags the nodejs22.x runtime's bootstrap starts the function with, for a memory size in MB. */
+export function lambdaNodeFlags (memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10)
+  return ['--expose-gc', '--max-http-header-size=81920', `--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`]
+}
+
+export interface CodeCacheTarget { memorySize: number, architecture: string }
+
+export function codeCacheTarget (env: NodeJS.ProcessEnv = process.env): CodeCacheTarget {
+  const memorySize = Number(env.LAMBDA_MEMORY_SIZE ?? LAMBDA_DEFAULT_MEMORY_SIZE)
+  const architecture = env.LAMBDA_ARCHITECTURE ?? LAMBDA_DEFAULT_ARCHITECTURE
+  if (!Number.isInteger(memorySize) || memorySize < 128 || memorySize > 10240) throw new Error(`LAMBDA_MEMORY_SIZE must be the function's memory in MB (128-10240), got ${env.LAMBDA_MEMORY_SIZE}`)
+  if (NODE_ARCH[architecture] === undefined) throw new Error(`LAMBDA_ARCHITECTURE must be x86_64 or arm64, got ${architecture}`)
+  return { memorySize, architecture }
+}
+
+const PUBLIC_URL = 'https://code-cache.gatehouse.invalid'
+const TABLE = 'gatehouse-code-cache'
+
+function apiEvent (method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Record<string, unknown> {
+  return {
+    version: '2.0', routeKey: '$default', rawPath: path, rawQueryString: '', isBase64Encoded: false,
+    headers: { host: new URL(PUBLIC_URL).host, 'x-forwarded-proto': 'https', ...headers },
+    requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'code-cache' }, requestId: 'warm-up', routeKey: '$default', stage: '$default' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  }
+}
+
+/** The requests a cold start typically meets first, with the status each must get. */
+function warmUpEvents (token: string): Array<{ event: Record<string, unknown>, status: number }> {
+  const mcp = (id: number, method: string, params: unknown, bearer: string | null = token): Record<string, unknown> => apiEvent('POST', '/mcp', {
+    'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18',
+    ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` })
+  }, { jsonrpc: '2.0', id, method, params })
+  return [
+    { event: mcp(1, 'tools/call', { name: 'whoami', arguments: {} }), status: 200 },
+    { event: mcp(2, 'tools/list', {}, null), status: 401 },
+    { event: apiEvent('GET', '/.well-known/oauth-protected-resource/mcp'), status: 200 },
+    { event: apiEvent('GET', '/.well-known/oauth-authorization-server'), status: 200 },
+    { event: mcp(3, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'warm-up', version: '1' } }), status: 200 },
+    { event: mcp(4, 'tools/list', {}), status: 200 },
+    { event: mcp(5, 'tools/call', { name: 'query_data', arguments: {} }), status: 200 }
+  ]
+}
+
+export type CodeCacheResult = { built: true, bytes: number, target: CodeCacheTarget } | { built: false, reason: string, target: CodeCacheTarget }
+
+/** Writes `<bundle>.cache` and `<bundle>.cache.json` next to the bundle, or explains why it cannot here. */
+/** `nodeFlags` other than the runtime's are for measurements only (scripts/bench-cold-start.ts). */
+export async function buildCodeCache (bundleFile: string, target: CodeCacheTarget = codeCacheTarget(), nodeFlags = lambdaNodeFlags(target.memorySize)): Promise<CodeCacheResult> {
+  if (process.platform !== 'linux' || process.arch !== NODE_ARCH[target.architecture]) {
+    return { built: false, target, reason: `a ${target.architecture} Lambda cache must be built on linux-${NODE_ARCH[target.architecture]}, this is ${process.platform}-${process.arch}` }
+  }
+  const work = await mkdtemp(join(tmpdir(), 'gatehouse-code-cache-'))
+  const emulator = await startEmbeddedStore({ dataDir: join(work, 'store'), inLambda: false })
+  try {
+    const client = createDynamoClient({ region: 'us-east-1', endpoint: emulator.endpoint, timeoutMs: 5000 })
+    await ensureTable(client, TABLE)
+    const now = SYSTEM_CLOCK.now()
+    const identity = { sub: 'warm-up', email: 'warm-up@gatehouse.invalid', groups: ['engineering'] }
+    await new DynamoStore({ client, table: TABLE, clock: SYSTEM_CLOCK, timeoutMs: 5000 })
+      .saveGrant({ grantId: 'warm-up', clientId: 'warm-up', identity, scope: ['mcp:read'], resource: `${PUBLIC_URL}/mcp`, createdAt: now, expiresAt: now + 600 })
+    client.destroy()
+    const keys = await LocalKeySet.open({ dataDir: work })
+    const { token } = await issueAccessToken({ grantId: 'warm-up', clientId: 'warm-up', identity }, ['mcp:read'], { keys, clock: SYSTEM_CLOCK, issuer: PUBLIC_URL, audience: `${PUBLIC_URL}/mcp`, ttlSeconds: 600 })
+    const eventsFile = join(work, 'events.json')
+    await writeFile(eventsFile, JSON.stringify(warmUpEvents(token)))
+    // A clean environment: no NODE_OPTIONS or coverage settings from the caller (tap sets both), which
+    // would change the flags V8 hashes into the cache or the bytecode it holds.
+    const env = {
+      PATH: process.env.PATH, GATEHOUSE_PUBLIC_URL: PUBLIC_URL, GATEHOUSE_TABLE: TABLE, GATEHOUSE_DATA_DIR: work,
+      AWS_ENDPOINT_URL_DYNAMODB: emulator.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'warm-up', AWS_SECRET_ACCESS_KEY: 'warm-up',
+      COOKIE_SECRET: 'code-cache-warm-up-cookie-secret-0123456789', UPSTREAM_ISSUER: 'http://127.0.0.1:9', LOG_LEVEL: 'silent'
+    }
+    const bytes = await runWarmUp([...nodeFlags, join(import.meta.dirname, 'code-cache-warm-up.ts'), bundleFile, eventsFile], env)
+    return { built: true, bytes, target }
+  } finally {
+    await emulator.close()
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+function runWarmUp (args: string[], env: Record<string, string | undefined>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => { out += d })
+    child.stderr.on('data', (d: Buffer) => { out += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      const bytes = Number(/^code-cache-bytes (\d+)$/m.exec(out)?.[1])
+      if (code === 0 && Number.isInteger(bytes)) resolve(bytes)
+      else reject(new Error(`code cache warm-up failed (exit ${code}): ${out.slice(-2000)}`))
+    })
+  })
+}
