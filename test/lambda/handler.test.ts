@@ -1,9 +1,13 @@
 // The bundled Lambda handler (dist/lambda/index.cjs from `npm run build`), loaded with require() in a fresh
-// Node process exactly as the nodejs22.x runtime would, invoked with API Gateway HTTP API payload 2.0
-// events. KMS is the loopback stand-in that speaks KMS's wire protocol; DynamoDB is the embedded emulator.
+// Node process exactly as the nodejs22.x runtime would (its Node flags included), invoked with API Gateway
+// HTTP API payload 2.0 events. KMS is the loopback stand-in that speaks KMS's wire protocol; DynamoDB is the
+// embedded emulator.
 import t from 'tap'
 import { spawn } from 'node:child_process'
+import { inflateRawSync } from 'node:zlib'
+import { readFile } from 'node:fs/promises'
 import { bundle } from '../../scripts/bundle.ts'
+import { LAMBDA_DEFAULT_MEMORY_SIZE, lambdaNodeFlags } from '../../scripts/code-cache.ts'
 import { startTestStore } from '../support/store.ts'
 import { startFakeKms } from '../support/fake-kms.ts'
 
@@ -22,14 +26,33 @@ function event (method: string, rawPath: string, headers: Record<string, string>
   }
 }
 
+const RUNTIME_FLAGS = lambdaNodeFlags(LAMBDA_DEFAULT_MEMORY_SIZE)
+const built = await bundle()
+
+/** The names and contents of a zip's entries (the build writes deflated entries only). */
+function unzip (zip: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>()
+  for (let at = 0; zip.readUInt32LE(at) === 0x04034b50;) {
+    const size = zip.readUInt32LE(at + 18)
+    const nameLength = zip.readUInt16LE(at + 26)
+    const name = zip.subarray(at + 30, at + 30 + nameLength).toString()
+    const start = at + 30 + nameLength + zip.readUInt16LE(at + 28)
+    files.set(name, inflateRawSync(zip.subarray(start, start + size)))
+    at = start + size
+  }
+  return files
+}
+
+type Answer = { statusCode: number, headers: Record<string, string>, body: string }
+
 /** Loads the bundle with require() in a new process and runs the events through its handler, in order. */
-async function invoke (bundlePath: string, env: Record<string, string>, events: unknown[]): Promise<Array<{ statusCode: number, headers: Record<string, string>, body: string }>> {
-  const script = `const { handler } = require(${JSON.stringify(bundlePath)});
+async function invoke (bundlePath: string, env: Record<string, string>, events: unknown[], flags = RUNTIME_FLAGS): Promise<Answer[] & { codeCache?: string, stderr?: string }> {
+  const script = `const { handler, codeCache } = require(${JSON.stringify(bundlePath)});
 (async () => { const out = []; for (const e of ${JSON.stringify(events)}) out.push(await handler(e, { callbackWaitsForEmptyEventLoop: true, functionName: 'gatehouse', awsRequestId: 'x' }));
-process.stdout.write(JSON.stringify(out)); process.exit(0) })().catch(e => { console.error(e); process.exit(1) })`
+process.stdout.write(JSON.stringify({ out, codeCache })); process.exit(0) })().catch(e => { console.error(e); process.exit(1) })`
   return await new Promise((resolve, reject) => {
     // The bundle is a build artifact: its sources' coverage is measured where they are tested directly.
-    const child = spawn(process.execPath, ['-e', script], { env: { PATH: process.env.PATH, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [...flags, '-e', script], { env: { PATH: process.env.PATH, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (d: Buffer) => { out += d })
@@ -37,15 +60,24 @@ process.stdout.write(JSON.stringify(out)); process.exit(0) })().catch(e => { con
     const timer = setTimeout(() => child.kill('SIGKILL'), 60000)
     child.on('exit', (code) => {
       clearTimeout(timer)
-      if (code !== 0) reject(new Error(`handler process exited ${code}: ${err.slice(-2000)}`))
-      else resolve(JSON.parse(out))
+      if (code !== 0) { reject(new Error(`handler process exited ${code}: ${err.slice(-2000)}`)); return }
+      const { out: answers, codeCache } = JSON.parse(out) as { out: Answer[], codeCache: string }
+      resolve(Object.assign(answers, { codeCache, stderr: err }))
     })
   })
 }
 
-t.test('the bundled handler answers API Gateway HTTP API v2 events', async t => {
-  const built = await bundle()
+t.test('the zip holds the entry, the bundle and a code cache built for the runtime\'s flags', async t => {
   t.ok(built.gzipBytes <= 350 * 1024, `bundle is ${(built.gzipBytes / 1024).toFixed(0)} KB gzip (target ≤ 350 KB)`)
+  const files = unzip(await readFile(built.zipPath))
+  t.same([...files.keys()], ['index.cjs', 'app.cjs', 'app.cjs.cache', 'app.cjs.cache.json'])
+  t.same(files.get('app.cjs'), await readFile(built.appPath), 'the zipped bundle is the built one')
+  const fingerprint = JSON.parse(files.get('app.cjs.cache.json')?.toString() ?? '{}')
+  t.same(fingerprint.execArgv, RUNTIME_FLAGS, 'built under the nodejs22.x runtime\'s flags for the default memory size')
+  t.equal(fingerprint.arch, 'x64', 'for the default x86_64 function (this host is x86_64 Linux)')
+})
+
+t.test('the bundled handler answers API Gateway HTTP API v2 events', async t => {
   const store = await startTestStore(t)
   const kms = await startFakeKms()
   t.teardown(() => kms.close())
@@ -68,13 +100,16 @@ t.test('the bundled handler answers API Gateway HTTP API v2 events', async t => 
     UPSTREAM_CLIENT_SECRET: 'upstream-secret',
     LOG_LEVEL: 'silent'
   }
-  const [prm, mcp, jwks, registered] = await invoke(built.bundlePath, env, [
+  const answers = await invoke(built.bundlePath, env, [
     event('GET', '/.well-known/oauth-protected-resource/mcp'),
     event('POST', '/mcp', { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'),
     event('GET', '/jwks.json'),
     // A rate-limited route, exercising the bundle's key generator (and not the shimmed default one).
     event('POST', '/register', { 'content-type': 'application/json' }, JSON.stringify({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' }))
   ])
+  const [prm, mcp, jwks, registered] = answers
+  t.equal(answers.codeCache, 'accepted', 'V8 took the shipped code cache')
+  t.equal(answers.stderr, '', 'no warning')
   t.equal(registered?.statusCode, 201, 'registration works in the bundle (rate limiting included)')
   t.equal(prm?.statusCode, 200)
   t.match(prm?.headers['content-type'], /application\/json/)
@@ -86,13 +121,26 @@ t.test('the bundled handler answers API Gateway HTTP API v2 events', async t => 
   t.ok((kms.calls.GetPublicKey ?? 0) >= 1, 'the public key came from KMS')
 })
 
+t.test('under other flags (another memory size) the cache is rejected with one warning, and the bundle still answers', async t => {
+  const store = await startTestStore(t)
+  const answers = await invoke(built.bundlePath, {
+    AWS_LAMBDA_FUNCTION_NAME: 'gatehouse', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret',
+    GATEHOUSE_PUBLIC_URL: PUBLIC_URL, GATEHOUSE_MODE: 'resource-server', TRUSTED_ISSUERS: 'https://issuer.example', TRUSTED_AUDIENCES: 'app',
+    GATEHOUSE_TABLE: store.table, AWS_ENDPOINT_URL_DYNAMODB: store.endpoint, LOG_LEVEL: 'warn'
+  }, [event('GET', '/.well-known/oauth-protected-resource')], lambdaNodeFlags(2048))
+  t.equal(answers.codeCache, 'rejected')
+  t.equal(answers[0]?.statusCode, 200)
+  const warning = JSON.parse(answers.stderr?.split('\n')[0] ?? '{}')
+  t.match(warning, { level: 40, codeCache: 'rejected', msg: /code cache rejected/ })
+  t.match(warning.builtFor, /--max-old-space-size=922/)
+  t.match(warning.runningOn, /--max-old-space-size=1844/, 'the warning shows what the cache was built for and what runs')
+})
+
 t.test('the bundle refuses to start in Lambda without KMS keys (no local keys on AWS)', async t => {
-  const built = await bundle()
   await t.rejects(invoke(built.bundlePath, { AWS_LAMBDA_FUNCTION_NAME: 'gatehouse', GATEHOUSE_PUBLIC_URL: PUBLIC_URL, UPSTREAM_ISSUER: 'https://issuer.example', LOG_LEVEL: 'silent' }, [event('GET', '/healthz')]), /KMS_SIGNING_KEY_ID/)
 })
 
 t.test('resource-server mode starts in Lambda without keys of its own and names the trusted issuer', async t => {
-  const built = await bundle()
   const store = await startTestStore(t)
   const issuer = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example'
   const [prm, mcp, metadata] = await invoke(built.bundlePath, {

@@ -7,7 +7,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import gatehouse, { lambdaOptions, options } from '../../src/app.ts'
+import ajvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler'
+import gatehouse, { lambdaOptions, lazyValidators, options } from '../../src/app.ts'
 import { loadConfig } from '../../src/config.ts'
 import { startTestStore } from '../support/store.ts'
 
@@ -56,4 +57,23 @@ t.test('Lambda options skip only the meta-schema check: same routes, same schema
     const view = (r: typeof a): unknown => ({ status: r.statusCode, type: r.headers['content-type'], location: r.headers.location, body: r.body.replace(/"(transaction|state)":"[^"]*"/g, '') })
     t.same(view(b), view(a), `${request.method} ${request.url} ${request.payload ?? ''}`)
   }
+})
+
+t.test('Lambda options compile each route\'s validators on its first request, once, with Fastify\'s own compiler', async t => {
+  let compiled = 0
+  const fastifys = ajvCompiler()
+  const counting: ValidatorFactory = (externalSchemas, ajvOptions) => {
+    const compile = fastifys(externalSchemas, ajvOptions)
+    return (route) => { compiled++; return compile(route) }
+  }
+  const app = await build(t, { ...lambdaOptions('silent'), schemaController: { compilersFactory: { buildValidator: lazyValidators(counting) } } }, [])
+  t.equal(compiled, 0, 'nothing compiled at start')
+  const request = { method: 'POST' as const, url: '/token', headers: FORM, payload: 'grant_type=authorization_code&grant_type=refresh_token' }
+  const first = await app.inject(request)
+  t.equal(first.statusCode, 400)
+  t.equal(first.json().error, 'invalid_request', 'the schema rejected the repeated parameter')
+  t.ok(compiled >= 1, 'the /token validator was compiled for its first request')
+  const afterFirst = compiled
+  await app.inject(request)
+  t.equal(compiled, afterFirst, 'and not again')
 })
