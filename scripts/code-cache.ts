@@ -89,9 +89,11 @@ export async function buildCodeCache (bundleFile: string, target: CodeCacheTarge
     const { token } = await issueAccessToken({ grantId: 'warm-up', clientId: 'warm-up', identity }, ['mcp:read'], { keys, clock: SYSTEM_CLOCK, issuer: PUBLIC_URL, audience: `${PUBLIC_URL}/mcp`, ttlSeconds: 600 })
     const eventsFile = join(work, 'events.json')
     await writeFile(eventsFile, JSON.stringify(warmUpEvents(token)))
-    // A clean environment: no NODE_OPTIONS or coverage settings from the caller (tap sets both), which
-    // would change the flags V8 hashes into the cache or the bytecode it holds.
+    // A clean environment: no NODE_OPTIONS or coverage settings from the caller, which could change the
+    // flags V8 hashes into the cache or the bytecode it holds. Under tap (test/lambda/handler.test.ts
+    // builds the bundle) its child-process hook would add V8 coverage back unless told not to.
     const env = {
+      _TAPJS_PROCESSINFO_COVERAGE_: '0',
       PATH: process.env.PATH, GATEHOUSE_PUBLIC_URL: PUBLIC_URL, GATEHOUSE_TABLE: TABLE, GATEHOUSE_DATA_DIR: work,
       AWS_ENDPOINT_URL_DYNAMODB: emulator.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'warm-up', AWS_SECRET_ACCESS_KEY: 'warm-up',
       COOKIE_SECRET: 'code-cache-warm-up-cookie-secret-0123456789', UPSTREAM_ISSUER: 'http://127.0.0.1:9', LOG_LEVEL: 'silent'
