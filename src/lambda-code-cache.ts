@@ -41,9 +41,9 @@ export interface LoadedBundle {
   fingerprint: CodeCacheFingerprint
 }
 
-const sha256 = (source: string): string => createHash('sha256').update(source).digest('hex')
+const sha256 = (source: Buffer): string => createHash('sha256').update(source).digest('hex')
 
-export function currentFingerprint (source: string): CodeCacheFingerprint {
+export function currentFingerprint (source: Buffer): CodeCacheFingerprint {
   return { source: sha256(source), platform: process.platform, arch: process.arch, v8: process.versions.v8, node: process.version, execArgv: [...process.execArgv] }
 }
 
@@ -66,10 +66,10 @@ function readCache (bundleFile: string, runningOn: CodeCacheFingerprint): { data
 
 /** Runs a CommonJS bundle as `require()` would, compiled with its code cache when one fits. */
 export function loadBundle (bundleFile: string, options: { useCache?: boolean } = {}): LoadedBundle {
-  const source = readFileSync(bundleFile, 'utf8')
+  const source = readFileSync(bundleFile)
   const runningOn = currentFingerprint(source)
   const cache = options.useCache === false ? { status: 'absent' as const } : readCache(bundleFile, runningOn)
-  const script = new Script(Module.wrap(source), { filename: bundleFile, ...(cache.data === undefined ? {} : { cachedData: cache.data }) })
+  const script = new Script(Module.wrap(source.toString('utf8')), { filename: bundleFile, ...(cache.data === undefined ? {} : { cachedData: cache.data }) })
   const status: CodeCacheStatus = cache.status ?? (script.cachedDataRejected === true ? 'rejected' : 'accepted')
   const module = { exports: {} as Record<string, unknown> }
   const compiled = script.runInThisContext() as (...args: unknown[]) => void
