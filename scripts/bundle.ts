@@ -58,19 +58,18 @@ export interface BundleResult {
   codeCache: CodeCacheResult | { built: false, reason: string }
 }
 
+/** Both outputs: one minified CommonJS file each, for the nodejs22.x runtime. */
+const COMMON = { bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' } as const
+
 export async function bundle (options: { codeCache?: boolean } = {}): Promise<BundleResult> {
   await rm(lambdaDir, { recursive: true, force: true })
   await mkdir(lambdaDir, { recursive: true })
   await build({
+    ...COMMON,
     entryPoints: [join(root, 'src', 'lambda.ts')],
     outfile: appPath,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
+    // `BUNDLE_SOURCEMAP=1 npm run build` maps a cold-start profile back to the sources (BENCHMARKS.md).
     sourcemap: process.env.BUNDLE_SOURCEMAP === '1' ? 'external' : false,
-    legalComments: 'none',
     // `await import('@aws-sdk/…')` of an external package would go through the ESM loader, which runs
     // cjs-module-lexer over the SDK client's CommonJS to find its exports (≈ 8 ms for client-kms). Marking
     // dynamic import unsupported makes esbuild emit `Promise.resolve().then(() => require(…))` instead.
@@ -80,8 +79,8 @@ export async function bundle (options: { codeCache?: boolean } = {}): Promise<Bu
     external: ['dynalite', 'oidc-provider', '@aws-sdk/*', '@smithy/*'],
     // get-jwks' JWK→PEM conversion through Node's crypto instead of elliptic/bn.js/asn1.js (~50 KB gzip).
     // fast-jwt's key-type sniffing through a small DER reader instead of asn1.js + bn.js (≈ 20 KB gzip;
-    // test/lambda/asn1-shim.test.ts); fastify's plugin version checks through semver's own three functions
-    // instead of its whole index; no pino transport worker (the Lambda logs to stdout).
+    // test/lambda/asn1-shim.test.ts); fastify's plugin version checks through a small semver of the
+    // range forms plugins declare (test/lambda/shims.test.ts); no pino transport worker (the Lambda logs to stdout).
     alias: {
       'jwk-to-pem': join(root, 'scripts', 'shims', 'jwk-to-pem.cjs'),
       'asn1.js': join(root, 'scripts', 'shims', 'asn1.cjs'),
@@ -92,21 +91,10 @@ export async function bundle (options: { codeCache?: boolean } = {}): Promise<Bu
       // find-my-way's check of regular-expression route parameters; gatehouse declares none.
       'safe-regex2': join(root, 'scripts', 'shims', 'safe-regex2.cjs')
     },
-    logLevel: 'warning',
     // src/store/embedded.ts reads import.meta.url only when it starts the emulator, which Lambda never does.
     logOverride: { 'empty-import-meta': 'silent' }
   })
-  await build({
-    entryPoints: [join(root, 'src', 'lambda-entry.ts')],
-    outfile: entryPath,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'cjs',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning'
-  })
+  await build({ ...COMMON, entryPoints: [join(root, 'src', 'lambda-entry.ts')], outfile: entryPath })
   const codeCache = options.codeCache === false ? { built: false as const, reason: 'not requested' } : await buildCodeCache(appPath, codeCacheTarget())
   const files = [entryPath, appPath, ...(codeCache.built ? [cachePaths(appPath).data, cachePaths(appPath).fingerprint] : [])]
   const contents = await Promise.all(files.map(async file => ({ name: basename(file), data: await readFile(file) })))
