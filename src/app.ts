@@ -58,15 +58,21 @@ export function lazyValidators (factory: ValidatorFactory = ajvCompiler()): Vali
   return (externalSchemas, ajvOptions) => {
     let compiler: ReturnType<ValidatorFactory> | undefined
     return (route) => {
-      let validate: ((data: unknown) => unknown) & { errors?: unknown } | undefined
-      const lazy = (data: unknown): unknown => {
+      type Validate = ((data: unknown, context?: unknown) => unknown) & { errors?: unknown, schemaEnv?: unknown }
+      let validate: Validate | undefined
+      const compiled = (): Validate => {
         compiler ??= factory(externalSchemas, ajvOptions)
-        validate ??= compiler(route) as typeof validate & object
-        const result = validate(data)
-        lazy.errors = validate.errors // Fastify reads the errors from the function it was given
+        validate ??= compiler(route) as Validate
+        return validate
+      }
+      // Fastify passes the parent (so Ajv may coerce or default a root value) only to validators that
+      // have a `schemaEnv`, which it reads before the call: answer it by compiling then.
+      const lazy: Validate = (data, context) => {
+        const result = compiled()(data, context)
+        lazy.errors = compiled().errors // Fastify reads the errors from the function it was given
         return result
       }
-      lazy.errors = undefined as unknown
+      Object.defineProperty(lazy, 'schemaEnv', { get: () => compiled().schemaEnv })
       return lazy as ReturnType<ReturnType<ValidatorFactory>>
     }
   }

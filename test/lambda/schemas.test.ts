@@ -77,3 +77,25 @@ t.test('Lambda options compile each route\'s validators on its first request, on
   await app.inject(request)
   t.equal(compiled, afterFirst, 'and not again')
 })
+
+t.test('lazy validators behave as Fastify\'s eager ones: root coercion through the parent, errors, defaults', async t => {
+  const routes = (app: FastifyInstance): void => {
+    app.post('/array', { schema: { body: { type: 'array' } } }, async request => ({ body: request.body, isArray: Array.isArray(request.body) }))
+    app.get('/query', { schema: { querystring: { type: 'object', properties: { n: { type: 'integer', default: 3 } } } } }, async request => request.query)
+  }
+  const eager = Fastify({ logger: false })
+  const lazy = Fastify({ logger: false, schemaController: { compilersFactory: { buildValidator: lazyValidators() } } })
+  for (const app of [eager, lazy]) { routes(app); t.teardown(() => app.close()) }
+  const requests = [
+    { method: 'POST' as const, url: '/array', headers: { 'content-type': 'application/json' }, payload: '5' },
+    { method: 'POST' as const, url: '/array', headers: { 'content-type': 'application/json' }, payload: '{"a":1}' },
+    { method: 'GET' as const, url: '/query' },
+    { method: 'GET' as const, url: '/query?n=7' },
+    { method: 'GET' as const, url: '/query?n=x' }
+  ]
+  for (const request of requests) {
+    const [a, b] = [await eager.inject(request), await lazy.inject(request)]
+    t.same({ status: b.statusCode, body: b.json() }, { status: a.statusCode, body: a.json() }, `${request.method} ${request.url} ${request.payload ?? ''}`)
+  }
+  t.same((await lazy.inject(requests[0]!)).json(), { body: [5], isArray: true }, 'the root value was coerced in place, as Fastify does')
+})
