@@ -8,7 +8,7 @@ import { deflateRawSync, crc32, gzipSync } from 'node:zlib'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cachePaths } from '../src/lambda-code-cache.ts'
-import { buildCodeCache, codeCacheTarget, type CodeCacheResult } from './code-cache.ts'
+import { buildCodeCache, codeCacheTarget, readPreviousCodeCache, type CodeCacheResult } from './code-cache.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outDir = join(root, 'dist')
@@ -62,6 +62,7 @@ export interface BundleResult {
 const COMMON = { bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' } as const
 
 export async function bundle (options: { codeCache?: boolean } = {}): Promise<BundleResult> {
+  const previousCache = await readPreviousCodeCache(appPath)
   await rm(lambdaDir, { recursive: true, force: true })
   await mkdir(lambdaDir, { recursive: true })
   await build({
@@ -95,7 +96,7 @@ export async function bundle (options: { codeCache?: boolean } = {}): Promise<Bu
     logOverride: { 'empty-import-meta': 'silent' }
   })
   await build({ ...COMMON, entryPoints: [join(root, 'src', 'lambda-entry.ts')], outfile: entryPath })
-  const codeCache = options.codeCache === false ? { built: false as const, reason: 'not requested' } : await buildCodeCache(appPath, codeCacheTarget())
+  const codeCache = options.codeCache === false ? { built: false as const, reason: 'not requested' } : await buildCodeCache(appPath, codeCacheTarget(), undefined, previousCache)
   const files = [entryPath, appPath, ...(codeCache.built ? [cachePaths(appPath).data, cachePaths(appPath).fingerprint] : [])]
   const contents = await Promise.all(files.map(async file => ({ name: basename(file), data: await readFile(file) })))
   const zipPath = join(outDir, 'lambda.zip')
@@ -107,7 +108,7 @@ export async function bundle (options: { codeCache?: boolean } = {}): Promise<Bu
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const result = await bundle()
   const cache = result.codeCache.built
-    ? `code cache ${(result.codeCache.bytes / 1024).toFixed(0)} KB for ${result.codeCache.target.architecture}, ${result.codeCache.target.memorySize} MB`
+    ? `code cache ${(result.codeCache.bytes / 1024).toFixed(0)} KB for ${result.codeCache.target.architecture}, ${result.codeCache.target.memorySize} MB${result.codeCache.reused ? ' (the previous build\'s: same bundle)' : ''}`
     : `no code cache: ${result.codeCache.reason}`
   console.log(`bundle ${lambdaDir}: ${(result.bytes / 1024).toFixed(0)} KB JavaScript (${(result.gzipBytes / 1024).toFixed(0)} KB gzip); ${cache}\nzip    ${result.zipPath} (${((await stat(result.zipPath)).size / 1024).toFixed(0)} KB)`)
 }

@@ -8,7 +8,7 @@
 // default); on another host the build ships no cache and says so. The function logs a warning at init when
 // its cache does not fit (src/lambda-entry.ts).
 import { spawn } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmbeddedStore } from '../src/store/embedded.ts'
@@ -17,6 +17,7 @@ import { ensureTable } from '../src/store/table.ts'
 import { LocalKeySet } from '../src/crypto/local-keys.ts'
 import { issueAccessToken } from '../src/oauth/access-tokens.ts'
 import { SYSTEM_CLOCK } from '../src/oauth/ports.ts'
+import { cachePaths, parseCodeCacheRecord, sha256 } from '../src/lambda-code-cache.ts'
 
 export const LAMBDA_DEFAULT_MEMORY_SIZE = 1024
 export const LAMBDA_DEFAULT_ARCHITECTURE = 'x86_64'
@@ -67,14 +68,44 @@ function warmUpEvents (token: string): Array<{ event: Record<string, unknown>, s
   ]
 }
 
-export type CodeCacheResult = { built: true, bytes: number, target: CodeCacheTarget } | { built: false, reason: string, target: CodeCacheTarget }
+export type CodeCacheResult = { built: true, reused: boolean, bytes: number, target: CodeCacheTarget } | { built: false, reason: string, target: CodeCacheTarget }
+
+/** An earlier build's cache files, read before the build directory is cleared. */
+export interface PreviousCodeCache { data: Buffer, record: string }
+
+export async function readPreviousCodeCache (bundleFile: string): Promise<PreviousCodeCache | undefined> {
+  try {
+    return { data: await readFile(cachePaths(bundleFile).data), record: await readFile(cachePaths(bundleFile).fingerprint, 'utf8') }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * V8 writes a slightly different cache on every run, so a rebuild would change the zip, Terraform's
+ * source_code_hash, and redeploy (and cold-start) the function for nothing. An earlier cache made from the
+ * very same bundle, for the same target, by this same Node is kept instead.
+ */
+async function reuse (bundleFile: string, target: CodeCacheTarget, nodeFlags: string[], previous: PreviousCodeCache | undefined): Promise<number | undefined> {
+  const record = previous === undefined ? undefined : parseCodeCacheRecord(previous.record)
+  if (previous === undefined || record === undefined) return undefined
+  const fits = record.source === sha256(await readFile(bundleFile)) && record.cache === sha256(previous.data) &&
+    record.platform === 'linux' && record.arch === NODE_ARCH[target.architecture] && record.node === process.version &&
+    record.v8 === process.versions.v8 && JSON.stringify(record.execArgv) === JSON.stringify(nodeFlags)
+  if (!fits) return undefined
+  await writeFile(cachePaths(bundleFile).data, previous.data)
+  await writeFile(cachePaths(bundleFile).fingerprint, previous.record)
+  return previous.data.length
+}
 
 /** Writes `<bundle>.cache` and `<bundle>.cache.json` next to the bundle, or explains why it cannot here. */
 /** `nodeFlags` other than the runtime's are for measurements only (scripts/bench-cold-start.ts). */
-export async function buildCodeCache (bundleFile: string, target: CodeCacheTarget = codeCacheTarget(), nodeFlags = lambdaNodeFlags(target.memorySize)): Promise<CodeCacheResult> {
+export async function buildCodeCache (bundleFile: string, target: CodeCacheTarget = codeCacheTarget(), nodeFlags = lambdaNodeFlags(target.memorySize), previous?: PreviousCodeCache): Promise<CodeCacheResult> {
   if (process.platform !== 'linux' || process.arch !== NODE_ARCH[target.architecture]) {
     return { built: false, target, reason: `a ${target.architecture} Lambda cache must be built on linux-${NODE_ARCH[target.architecture]}, this is ${process.platform}-${process.arch}` }
   }
+  const reused = await reuse(bundleFile, target, nodeFlags, previous)
+  if (reused !== undefined) return { built: true, reused: true, bytes: reused, target }
   const work = await mkdtemp(join(tmpdir(), 'gatehouse-code-cache-'))
   const emulator = await startEmbeddedStore({ dataDir: join(work, 'store'), inLambda: false })
   try {
@@ -99,7 +130,7 @@ export async function buildCodeCache (bundleFile: string, target: CodeCacheTarge
       COOKIE_SECRET: 'code-cache-warm-up-cookie-secret-0123456789', UPSTREAM_ISSUER: 'http://127.0.0.1:9', LOG_LEVEL: 'silent'
     }
     const bytes = await runWarmUp([...nodeFlags, join(import.meta.dirname, 'code-cache-warm-up.ts'), bundleFile, eventsFile], env)
-    return { built: true, bytes, target }
+    return { built: true, reused: false, bytes, target }
   } finally {
     await emulator.close()
     await rm(work, { recursive: true, force: true })

@@ -3,20 +3,22 @@
 // `npm run build` runs the bundle once on a realistic first request and saves V8's bytecode for every
 // function that ran, so a cold start deserialises instead of parsing and compiling.
 //
-// A cache is used only when it was built from this very bundle (SHA-256 of the source: V8 itself checks
-// only the source's length, so a stale cache could otherwise run old bytecode) on the same platform,
-// architecture and V8 version as the running process; V8 then checks its version and the flags that shape
-// bytecode (the heap-size flags Lambda derives from the function's memory among them) and rejects the rest. A missing,
-// mismatched or rejected cache costs nothing but speed: the bundle is compiled from source as without it.
+// A cache is given to V8 only when its fingerprint file says it was built from this very bundle (SHA-256:
+// V8 itself checks only the source's length, so a stale cache would run old bytecode), its own bytes hash
+// to what the build recorded (release V8 does not checksum code caches: a damaged one can run wrong code or
+// crash), and it was built on the same platform, architecture and V8 version. V8 then checks its version
+// and the flags that shape bytecode (the heap-size flags Lambda derives from the function's memory among
+// them) and rejects the rest. A missing, damaged, mismatched or rejected cache costs nothing but speed:
+// the bundle is compiled from source as without it.
 import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { Script } from 'node:vm'
 
-/** What a cache was built for (written next to it as `<bundle>.cache.json`). */
+/** A process and the bundle it runs, as far as a code cache cares. */
 export interface CodeCacheFingerprint {
-  /** SHA-256 (hex) of the bundle's source. */
+  /** SHA-256 (hex) of the bundle's bytes. */
   source: string
   platform: string
   arch: string
@@ -26,22 +28,29 @@ export interface CodeCacheFingerprint {
   execArgv: string[]
 }
 
+/** The fingerprint file written next to a cache (`<bundle>.cache.json`). */
+export interface CodeCacheRecord extends CodeCacheFingerprint {
+  /** SHA-256 (hex) of the cache's bytes. */
+  cache: string
+}
+
 export type CodeCacheStatus =
   | 'accepted' // V8 used it
   | 'rejected' // V8 refused it (another V8 build or other flags)
-  | 'mismatch' // built for another platform, architecture or V8 version: not given to V8 at all
-  | 'stale' // built from another bundle: not given to V8 at all
-  | 'absent' // no cache shipped (or it could not be read)
+  | 'mismatch' // built for another platform, architecture or V8 version: not given to V8
+  | 'stale' // built from another bundle: not given to V8
+  | 'damaged' // unreadable fingerprint, or cache bytes that are not the ones built: not given to V8
+  | 'absent' // no cache shipped
 
 export interface LoadedBundle {
   exports: Record<string, unknown>
-  codeCache: { status: CodeCacheStatus, builtFor?: CodeCacheFingerprint | undefined, runningOn: CodeCacheFingerprint }
+  codeCache: { status: CodeCacheStatus, builtFor?: CodeCacheRecord | undefined, runningOn: CodeCacheFingerprint }
   /** V8's data for every function compiled so far: call after a warm-up to cache lazily compiled code too. */
   createCachedData: () => Buffer
   fingerprint: CodeCacheFingerprint
 }
 
-const sha256 = (source: Buffer): string => createHash('sha256').update(source).digest('hex')
+export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
 
 export function currentFingerprint (source: Buffer): CodeCacheFingerprint {
   return { source: sha256(source), platform: process.platform, arch: process.arch, v8: process.versions.v8, node: process.version, execArgv: [...process.execArgv] }
@@ -49,39 +58,64 @@ export function currentFingerprint (source: Buffer): CodeCacheFingerprint {
 
 export const cachePaths = (bundleFile: string): { data: string, fingerprint: string } => ({ data: `${bundleFile}.cache`, fingerprint: `${bundleFile}.cache.json` })
 
-function readCache (bundleFile: string, runningOn: CodeCacheFingerprint): { data?: Buffer, builtFor?: CodeCacheFingerprint, status?: CodeCacheStatus } {
+const isString = (value: unknown): value is string => typeof value === 'string'
+
+/** The fingerprint file's content if it has exactly the expected shape; undefined for anything else. */
+export function parseCodeCacheRecord (text: string): CodeCacheRecord | undefined {
+  let value: unknown
+  try { value = JSON.parse(text) } catch { return undefined }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  const r = value as Record<string, unknown>
+  const fields = [r.source, r.cache, r.platform, r.arch, r.v8, r.node]
+  if (!fields.every(isString) || !Array.isArray(r.execArgv) || !r.execArgv.every(isString)) return undefined
+  return { source: r.source as string, cache: r.cache as string, platform: r.platform as string, arch: r.arch as string, v8: r.v8 as string, node: r.node as string, execArgv: [...r.execArgv] as string[] }
+}
+
+type CacheLookup = { data: Buffer, builtFor: CodeCacheRecord } | { status: CodeCacheStatus, builtFor?: CodeCacheRecord }
+
+function readCache (bundleFile: string, runningOn: CodeCacheFingerprint): CacheLookup {
   const paths = cachePaths(bundleFile)
-  let builtFor: CodeCacheFingerprint
-  let data: Buffer
-  try {
-    builtFor = JSON.parse(readFileSync(paths.fingerprint, 'utf8')) as CodeCacheFingerprint
-    data = readFileSync(paths.data)
-  } catch {
-    return { status: 'absent' }
-  }
+  let text: string
+  try { text = readFileSync(paths.fingerprint, 'utf8') } catch { return { status: 'absent' } }
+  const builtFor = parseCodeCacheRecord(text)
+  if (builtFor === undefined) return { status: 'damaged' }
   if (builtFor.source !== runningOn.source) return { builtFor, status: 'stale' }
   if (builtFor.platform !== runningOn.platform || builtFor.arch !== runningOn.arch || builtFor.v8 !== runningOn.v8) return { builtFor, status: 'mismatch' }
+  let data: Buffer
+  try { data = readFileSync(paths.data) } catch { return { builtFor, status: 'damaged' } }
+  if (sha256(data) !== builtFor.cache) return { builtFor, status: 'damaged' }
   return { data, builtFor }
 }
+
+// Module.wrap() puts the CommonJS wrapper before line 1: a negative column offset keeps stack-trace
+// columns (and source maps) on line 1 where plain require() reports them.
+const WRAPPER_PREFIX_LENGTH = Module.wrap('\u0000').indexOf('\u0000')
 
 /** Runs a CommonJS bundle as `require()` would, compiled with its code cache when one fits. */
 export function loadBundle (bundleFile: string, options: { useCache?: boolean } = {}): LoadedBundle {
   const source = readFileSync(bundleFile)
   const runningOn = currentFingerprint(source)
-  const cache = options.useCache === false ? { status: 'absent' as const } : readCache(bundleFile, runningOn)
-  const script = new Script(Module.wrap(source.toString('utf8')), { filename: bundleFile, ...(cache.data === undefined ? {} : { cachedData: cache.data }) })
-  const status: CodeCacheStatus = cache.status ?? (script.cachedDataRejected === true ? 'rejected' : 'accepted')
+  let cache: CacheLookup
+  try {
+    cache = options.useCache === false ? { status: 'absent' } : readCache(bundleFile, runningOn)
+  } catch {
+    cache = { status: 'damaged' } // whatever went wrong, the cache is not used
+  }
+  const cachedData = 'data' in cache ? cache.data : undefined
+  const script = new Script(Module.wrap(source.toString('utf8')), { filename: bundleFile, columnOffset: -WRAPPER_PREFIX_LENGTH, ...(cachedData === undefined ? {} : { cachedData }) })
+  const status: CodeCacheStatus = 'status' in cache ? cache.status : script.cachedDataRejected === true ? 'rejected' : 'accepted'
   const module = { exports: {} as Record<string, unknown> }
   const compiled = script.runInThisContext() as (...args: unknown[]) => void
   compiled.call(module.exports, module.exports, createRequire(bundleFile), module, bundleFile, dirname(bundleFile))
   return { exports: module.exports, codeCache: { status, builtFor: cache.builtFor, runningOn }, createCachedData: () => script.createCachedData(), fingerprint: runningOn }
 }
 
-/** Writes the cache and its fingerprint next to the bundle (the build's warm-up calls this). */
+/** Writes the cache and its fingerprint file next to the bundle (the build's warm-up calls this). */
 export function saveCodeCache (bundleFile: string, loaded: LoadedBundle): number {
   const paths = cachePaths(bundleFile)
   const data = loaded.createCachedData()
+  const record: CodeCacheRecord = { ...loaded.fingerprint, cache: sha256(data) }
   writeFileSync(paths.data, data)
-  writeFileSync(paths.fingerprint, JSON.stringify(loaded.fingerprint, null, 2) + '\n')
+  writeFileSync(paths.fingerprint, JSON.stringify(record, null, 2) + '\n')
   return data.length
 }

@@ -4,13 +4,20 @@
 // `<=2.10.0`, exact versions, and `||` / space-joined combinations. Anything else throws: a plugin check
 // must never be waved through. test/lambda/shims.test.ts compares it with the real module.
 'use strict'
-const VERSION = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/
-const COMPARATOR = /^(\^|>=|<=|>|<|=)?v?(\d+|x|X|\*)(?:\.(\d+|x|X|\*))?(?:\.(\d+|x|X|\*))?$/
+// Numbers as semver writes them: no leading zeros, and (checked below) safe integers.
+const VERSION = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/
+const COMPARATOR = /^(\^|>=|<=|>|<|=)?v?(0|[1-9]\d*|x|X|\*)(?:\.(0|[1-9]\d*|x|X|\*))?(?:\.(0|[1-9]\d*|x|X|\*))?$/
+
+function number (text, what) {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n)) throw new TypeError(`the bundle's semver shim refuses ${what}`)
+  return n
+}
 
 function parse (version) {
   const m = VERSION.exec(String(version).trim())
   if (m === null) throw new TypeError(`Invalid Version: ${version}`)
-  return { parts: [Number(m[1]), Number(m[2]), Number(m[3])], prerelease: m[4] }
+  return { parts: [number(m[1], version), number(m[2], version), number(m[3], version)], prerelease: m[4] }
 }
 
 function compareParts (a, b) {
@@ -34,7 +41,13 @@ function comparator (text) {
   if (m === null) throw new Error(`the bundle's semver shim does not support the range "${text}"`)
   const [, op = '=', ...raw] = m
   const fixed = []
-  for (const part of raw) { if (wild(part)) break; fixed.push(Number(part)) }
+  let wildcard = false
+  for (const part of raw) {
+    if (wild(part)) { wildcard = true; continue }
+    // `x.5`, `5.x.3`: a number after a wildcard is no range semver accepts.
+    if (wildcard) throw new Error(`the bundle's semver shim does not support the range "${text}"`)
+    fixed.push(number(part, `the range "${text}"`))
+  }
   const low = { parts: [fixed[0] ?? 0, fixed[1] ?? 0, fixed[2] ?? 0] }
   const fromLow = (v) => compare(v, low) // a prerelease sorts before its release
   if (op === '=') {

@@ -77,6 +77,13 @@ t.test('the zip holds the entry, the bundle and a code cache built for the runti
   t.equal(fingerprint.arch, 'x64', 'for the default x86_64 function (this host is x86_64 Linux)')
 })
 
+t.test('rebuilding an unchanged bundle keeps its code cache, so the zip (and Terraform\'s source_code_hash) does not change', async t => {
+  const zipBefore = await readFile(built.zipPath)
+  const again = await bundle()
+  t.match(again.codeCache, { built: true, reused: true })
+  t.same(await readFile(again.zipPath), zipBefore, 'byte-identical zip')
+})
+
 t.test('the bundled handler answers API Gateway HTTP API v2 events', async t => {
   const store = await startTestStore(t)
   const kms = await startFakeKms()

@@ -42,6 +42,13 @@ t.test('semver shim: the same answers as semver for every range form plugins dec
     t.equal(shim.coerce(version), real.coerce(version)?.version ?? null, `coerce ${version}`)
     for (const other of ['5.0.0', '4.29.1', '6.0.0']) t.equal(shim.gt(version, other), real.gt(version, other), `gt ${version} ${other}`)
   }
+  // Forms no plugin declares: refused outright, never waved through.
   for (const unsupported of ['~5.1.0', '5.0.0 - 6.0.0', '>=5', 'latest']) t.throws(() => shim.satisfies('5.0.0', unsupported), `${unsupported} is refused`)
+  // Malformed ranges semver never satisfies: refused too.
+  for (const malformed of ['x.5', 'x.0.5', '*.1', '5.x.3', '05.x', '5.012.8', '<=12.8.00', '<999999999999999999999.0.0']) {
+    t.equal(real.satisfies('5.0.0', malformed), false, `${malformed}: semver does not accept it`)
+    t.throws(() => shim.satisfies('5.0.0', malformed), `${malformed} is refused`)
+  }
+  t.throws(() => shim.satisfies('05.0.0', '5.x'), /Invalid Version/)
   t.throws(() => shim.satisfies('not-a-version', '5.x'), /Invalid Version/)
 })
