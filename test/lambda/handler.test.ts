@@ -5,7 +5,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { inflateRawSync } from 'node:zlib'
-import { readFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { bundle } from '../../scripts/bundle.ts'
 import { LAMBDA_DEFAULT_MEMORY_SIZE, lambdaNodeFlags } from '../../scripts/code-cache.ts'
 import { startTestStore } from '../support/store.ts'
@@ -27,6 +27,8 @@ function event (method: string, rawPath: string, headers: Record<string, string>
 }
 
 const RUNTIME_FLAGS = lambdaNodeFlags(LAMBDA_DEFAULT_MEMORY_SIZE)
+// A build from scratch (an earlier build's cache would be kept: see the rebuild test below).
+await rm(new URL('../../dist/lambda', import.meta.url), { recursive: true, force: true })
 const built = await bundle()
 
 /** The names and contents of a zip's entries (the build writes deflated entries only). */
