@@ -6,8 +6,8 @@
 //   (c) gatehouse POST /mcp tools/call whoami with a real RS256 token and a grant in the store.
 // The load generator is a bounded closed loop: N keep-alive connections (raw HTTP/1.1), each sending its next
 // request when the previous answer is fully read, for a fixed duration after a warm-up.
-// Options (environment): BENCH_CONNECTIONS (default 16), BENCH_DURATION (seconds, default 10),
-// BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse"), BENCH_GATEHOUSE_LOG=info
+// Options (environment): BENCH_CONNECTIONS (default 16), BENCH_DURATION (seconds per target per round,
+// default 5), BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse"), BENCH_GATEHOUSE_LOG=info
 // to run (c) with request logging on (to /dev/null), BENCH_NODE_ARGS for the servers' node flags
 // (e.g. "--cpu-prof --cpu-prof-dir=.prof" to profile them).
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -142,6 +142,8 @@ interface Result {
   serverCpu: number
   loaderCpu: number
 }
+
+const median = (xs: number[]): number => { const s = [...xs].sort((x, y) => x - y); return s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2 }
 
 async function freePort (): Promise<number> {
   const { createServer } = await import('node:net')
@@ -309,23 +311,47 @@ const LABELS: Record<string, string> = {
 
 async function main (): Promise<void> {
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 16)
-  const duration = Number(process.env.BENCH_DURATION ?? 10)
+  const duration = Number(process.env.BENCH_DURATION ?? 5)
   const warmup = Number(process.env.BENCH_WARMUP ?? 2)
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
   const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse').split(',').map(s => s.trim()).filter(Boolean)
-  process.stdout.write(`node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), ${connections} connections, ${warmup} s warm-up + ${duration} s per target\n`)
-  const results = new Map<string, Result>()
-  for (const name of names) {
-    const { child, target } = await startChild(name)
-    try {
-      await load(target, connections, warmup, false, child.pid!)
-      const r = await load(target, connections, duration, true, child.pid!)
-      const result: Result = { name, requests: r.requests, errors: r.errors, seconds: r.seconds, rps: r.requests / r.seconds, p50: r.p50, p99: r.p99, rssMaxMb: r.rssMax, serverCpu: r.serverCpu, loaderCpu: r.loaderCpu }
-      results.set(name, result)
-      process.stdout.write(`${LABELS[name] ?? name}: ${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, errors ${result.errors}, RSS ${result.rssMaxMb.toFixed(0)} MB, server CPU ${result.serverCpu.toFixed(2)}, load generator CPU ${result.loaderCpu.toFixed(2)}\n`)
-    } finally {
+  process.stdout.write(`node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), ${connections} connections, ${warmup} s warm-up, then ${rounds} rounds of ${duration} s per target (targets alternate within each round)\n`)
+  // All servers run for the whole benchmark and take turns, round after round: the machine's other load
+  // drifts over minutes, and alternating puts every target under the same drift (each ratio is also
+  // computed within its round).
+  const children = new Map<string, { child: ChildProcess, target: Target }>()
+  const perRound: Array<Map<string, Awaited<ReturnType<typeof load>>>> = []
+  try {
+    for (const name of names) children.set(name, await startChild(name))
+    for (const [, { child, target }] of children) await load(target, connections, warmup, false, child.pid!)
+    for (let round = 0; round < rounds; round++) {
+      const measured = new Map<string, Awaited<ReturnType<typeof load>>>()
+      for (const [name, { child, target }] of children) {
+        const r = await load(target, connections, duration, true, child.pid!)
+        measured.set(name, r)
+        process.stdout.write(`round ${round + 1} ${LABELS[name] ?? name}: ${Math.round(r.requests / r.seconds)} req/s, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}, server CPU ${r.serverCpu.toFixed(2)}, load generator CPU ${r.loaderCpu.toFixed(2)}\n`)
+      }
+      perRound.push(measured)
+    }
+  } finally {
+    for (const { child } of children.values()) {
       child.kill('SIGTERM')
       await new Promise(resolve => child.once('exit', resolve))
     }
+  }
+  const results = new Map<string, Result>()
+  for (const name of names) {
+    const runs = perRound.map(m => m.get(name)!)
+    const requests = runs.reduce((sum, r) => sum + r.requests, 0)
+    const seconds = runs.reduce((sum, r) => sum + r.seconds, 0)
+    results.set(name, {
+      name, requests, seconds, rps: requests / seconds,
+      errors: runs.reduce((sum, r) => sum + r.errors, 0),
+      p50: median(runs.map(r => r.p50)), p99: median(runs.map(r => r.p99)),
+      rssMaxMb: Math.max(...runs.map(r => r.rssMax)),
+      serverCpu: runs.reduce((sum, r) => sum + r.serverCpu * r.seconds, 0) / seconds,
+      loaderCpu: runs.reduce((sum, r) => sum + r.loaderCpu * r.seconds, 0) / seconds
+    })
   }
   process.stdout.write('\n| target | req/s | p50 ms | p99 ms | errors | RSS under load (max) | server CPU (cores) | µs CPU / request |\n|---|---:|---:|---:|---:|---:|---:|---:|\n')
   for (const r of results.values()) {
@@ -334,8 +360,16 @@ async function main (): Promise<void> {
   const a = results.get('echo')
   const b = results.get('sdk')
   const c = results.get('gatehouse')
-  if (c !== undefined && b !== undefined) process.stdout.write(`\n(c)/(b) = ${(c.rps / b.rps).toFixed(2)}× (target ≥ 5×)\n`)
-  if (c !== undefined && a !== undefined) process.stdout.write(`(c)/(a) = ${(100 * c.rps / a.rps).toFixed(1)} % (target ≥ 25 %)\n`)
+  const ratios = (x: string, y: string): number[] => perRound.map(m => (m.get(x)!.requests / m.get(x)!.seconds) / (m.get(y)!.requests / m.get(y)!.seconds))
+  const list = (values: number[], format: (v: number) => string): string => values.map(format).join(', ')
+  if (c !== undefined && b !== undefined) {
+    const r = ratios('gatehouse', 'sdk')
+    process.stdout.write(`\n(c)/(b) = ${median(r).toFixed(2)}× median of the rounds (${list(r, v => `${v.toFixed(2)}×`)}; target ≥ 5×)\n`)
+  }
+  if (c !== undefined && a !== undefined) {
+    const r = ratios('gatehouse', 'echo')
+    process.stdout.write(`(c)/(a) = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 25 %)\n`)
+  }
   const failed = [...results.values()].some(r => r.errors > 0)
   if (failed) { process.stdout.write('some requests failed: the numbers above are not valid\n'); process.exitCode = 1 }
 }
