@@ -17,7 +17,7 @@ import { ensureTable } from '../src/store/table.ts'
 import { LocalKeySet } from '../src/crypto/local-keys.ts'
 import { issueAccessToken } from '../src/oauth/access-tokens.ts'
 import { SYSTEM_CLOCK } from '../src/oauth/ports.ts'
-import { cachePaths, parseCodeCacheRecord, sha256 } from '../src/lambda-code-cache.ts'
+import { cachePaths, compiledSourceHash, parseCodeCacheRecord, sha256 } from '../src/lambda-code-cache.ts'
 
 export const LAMBDA_DEFAULT_MEMORY_SIZE = 1024
 export const LAMBDA_DEFAULT_ARCHITECTURE = 'x86_64'
@@ -81,6 +81,12 @@ export async function readPreviousCodeCache (bundleFile: string): Promise<Previo
   }
 }
 
+/** The warm-up's own code: a changed warm-up (other requests) makes a new cache even for the same bundle. */
+async function warmUpHash (): Promise<string> {
+  const files = await Promise.all(['code-cache.ts', 'code-cache-warm-up.ts'].map(name => readFile(join(import.meta.dirname, name))))
+  return sha256(Buffer.concat(files))
+}
+
 /**
  * V8 writes a slightly different cache on every run, so a rebuild would change the zip, Terraform's
  * source_code_hash, and redeploy (and cold-start) the function for nothing. An earlier cache made from the
@@ -89,7 +95,9 @@ export async function readPreviousCodeCache (bundleFile: string): Promise<Previo
 async function reuse (bundleFile: string, target: CodeCacheTarget, nodeFlags: string[], previous: PreviousCodeCache | undefined): Promise<number | undefined> {
   const record = previous === undefined ? undefined : parseCodeCacheRecord(previous.record)
   if (previous === undefined || record === undefined) return undefined
-  const fits = record.source === sha256(await readFile(bundleFile)) && record.cache === sha256(previous.data) &&
+  const recorded = JSON.parse(previous.record) as { warmUp?: unknown }
+  const fits = record.source === compiledSourceHash(await readFile(bundleFile)) && record.cache === sha256(previous.data) &&
+    recorded.warmUp === await warmUpHash() &&
     record.platform === 'linux' && record.arch === NODE_ARCH[target.architecture] && record.node === process.version &&
     record.v8 === process.versions.v8 && JSON.stringify(record.execArgv) === JSON.stringify(nodeFlags)
   if (!fits) return undefined
@@ -130,6 +138,9 @@ export async function buildCodeCache (bundleFile: string, target: CodeCacheTarge
       COOKIE_SECRET: 'code-cache-warm-up-cookie-secret-0123456789', UPSTREAM_ISSUER: 'http://127.0.0.1:9', LOG_LEVEL: 'silent'
     }
     const bytes = await runWarmUp([...nodeFlags, join(import.meta.dirname, 'code-cache-warm-up.ts'), bundleFile, eventsFile], env)
+    // Recorded for reuse() only; the function's loader ignores the field.
+    const recordFile = cachePaths(bundleFile).fingerprint
+    await writeFile(recordFile, JSON.stringify({ ...JSON.parse(await readFile(recordFile, 'utf8')), warmUp: await warmUpHash() }, null, 2) + '\n')
     return { built: true, reused: false, bytes, target }
   } finally {
     await emulator.close()

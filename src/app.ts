@@ -60,9 +60,17 @@ export function lazyValidators (factory: ValidatorFactory = ajvCompiler()): Vali
     return (route) => {
       type Validate = ((data: unknown, context?: unknown) => unknown) & { errors?: unknown, schemaEnv?: unknown }
       let validate: Validate | undefined
+      let failure: unknown
       const compiled = (): Validate => {
-        compiler ??= factory(externalSchemas, ajvOptions)
-        validate ??= compiler(route) as Validate
+        // A schema that does not compile fails every request the same way, without compiling again.
+        if (failure !== undefined) throw failure
+        try {
+          compiler ??= factory(externalSchemas, ajvOptions)
+          validate ??= compiler(route) as Validate
+        } catch (error) {
+          failure = error
+          throw error
+        }
         return validate
       }
       // Fastify passes the parent (so Ajv may coerce or default a root value) only to validators that

@@ -11,14 +11,14 @@
 // them) and rejects the rest. A missing, damaged, mismatched or rejected cache costs nothing but speed:
 // the bundle is compiled from source as without it.
 import { createHash } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import Module, { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { Script } from 'node:vm'
 
 /** A process and the bundle it runs, as far as a code cache cares. */
 export interface CodeCacheFingerprint {
-  /** SHA-256 (hex) of the bundle's bytes. */
+  /** SHA-256 (hex) of what V8 compiles: the bundle's bytes inside the CommonJS wrapper. */
   source: string
   platform: string
   arch: string
@@ -52,8 +52,18 @@ export interface LoadedBundle {
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
 
+// Module.wrap() puts the CommonJS wrapper around the source. The fingerprint covers the wrapper too (V8
+// checks only the length of what it compiles), and a negative column offset keeps stack-trace columns
+// (and source maps) on line 1 where plain require() reports them.
+const [WRAPPER_PREFIX = '', WRAPPER_SUFFIX = ''] = Module.wrap('\u0000').split('\u0000')
+
+/** SHA-256 of the wrapped source V8 compiles, from the bundle's bytes (the wrapper is ASCII). */
+export function compiledSourceHash (bundle: Buffer): string {
+  return createHash('sha256').update(WRAPPER_PREFIX).update(bundle).update(WRAPPER_SUFFIX).digest('hex')
+}
+
 export function currentFingerprint (source: Buffer): CodeCacheFingerprint {
-  return { source: sha256(source), platform: process.platform, arch: process.arch, v8: process.versions.v8, node: process.version, execArgv: [...process.execArgv] }
+  return { source: compiledSourceHash(source), platform: process.platform, arch: process.arch, v8: process.versions.v8, node: process.version, execArgv: [...process.execArgv] }
 }
 
 export const cachePaths = (bundleFile: string): { data: string, fingerprint: string } => ({ data: `${bundleFile}.cache`, fingerprint: `${bundleFile}.cache.json` })
@@ -73,23 +83,29 @@ export function parseCodeCacheRecord (text: string): CodeCacheRecord | undefined
 
 type CacheLookup = { data: Buffer, builtFor: CodeCacheRecord } | { status: CodeCacheStatus, builtFor?: CodeCacheRecord }
 
+const MAX_FINGERPRINT_BYTES = 64 * 1024
+const MAX_CACHE_BYTES = 64 * 1024 * 1024
+
+/** A regular file of at most `max` bytes (never a FIFO or a device, which could block or never end), or undefined. */
+function readRegularFile (path: string, max: number): Buffer | undefined {
+  const stat = statSync(path, { throwIfNoEntry: false })
+  if (stat === undefined || !stat.isFile() || stat.size > max) return undefined
+  return readFileSync(path)
+}
+
 function readCache (bundleFile: string, runningOn: CodeCacheFingerprint): CacheLookup {
   const paths = cachePaths(bundleFile)
-  let text: string
-  try { text = readFileSync(paths.fingerprint, 'utf8') } catch { return { status: 'absent' } }
+  if (statSync(paths.fingerprint, { throwIfNoEntry: false }) === undefined) return { status: 'absent' }
+  const text = readRegularFile(paths.fingerprint, MAX_FINGERPRINT_BYTES)?.toString('utf8')
+  if (text === undefined) return { status: 'damaged' }
   const builtFor = parseCodeCacheRecord(text)
   if (builtFor === undefined) return { status: 'damaged' }
   if (builtFor.source !== runningOn.source) return { builtFor, status: 'stale' }
   if (builtFor.platform !== runningOn.platform || builtFor.arch !== runningOn.arch || builtFor.v8 !== runningOn.v8) return { builtFor, status: 'mismatch' }
-  let data: Buffer
-  try { data = readFileSync(paths.data) } catch { return { builtFor, status: 'damaged' } }
-  if (sha256(data) !== builtFor.cache) return { builtFor, status: 'damaged' }
+  const data = readRegularFile(paths.data, MAX_CACHE_BYTES)
+  if (data === undefined || sha256(data) !== builtFor.cache) return { builtFor, status: 'damaged' }
   return { data, builtFor }
 }
-
-// Module.wrap() puts the CommonJS wrapper before line 1: a negative column offset keeps stack-trace
-// columns (and source maps) on line 1 where plain require() reports them.
-const WRAPPER_PREFIX_LENGTH = Module.wrap('\u0000').indexOf('\u0000')
 
 /** Runs a CommonJS bundle as `require()` would, compiled with its code cache when one fits. */
 export function loadBundle (bundleFile: string, options: { useCache?: boolean } = {}): LoadedBundle {
@@ -102,7 +118,7 @@ export function loadBundle (bundleFile: string, options: { useCache?: boolean } 
     cache = { status: 'damaged' } // whatever went wrong, the cache is not used
   }
   const cachedData = 'data' in cache ? cache.data : undefined
-  const script = new Script(Module.wrap(source.toString('utf8')), { filename: bundleFile, columnOffset: -WRAPPER_PREFIX_LENGTH, ...(cachedData === undefined ? {} : { cachedData }) })
+  const script = new Script(Module.wrap(source.toString('utf8')), { filename: bundleFile, columnOffset: -WRAPPER_PREFIX.length, ...(cachedData === undefined ? {} : { cachedData }) })
   const status: CodeCacheStatus = 'status' in cache ? cache.status : script.cachedDataRejected === true ? 'rejected' : 'accepted'
   const module = { exports: {} as Record<string, unknown> }
   const compiled = script.runInThisContext() as (...args: unknown[]) => void

@@ -4,7 +4,8 @@
 // given to V8 or is refused by it, and the bundle still runs.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, symlink, truncate, unlink, writeFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cachePaths } from '../../src/lambda-code-cache.ts'
@@ -158,4 +159,15 @@ process.stdout.write(JSON.stringify([frame(createRequire(import.meta.url)(${JSON
   const [viaRequire, viaLoader] = JSON.parse(out) as [string, string]
   t.match(viaRequire, /app\.cjs:1:32\)?$/)
   t.equal(viaLoader, viaRequire)
+})
+
+t.test('a FIFO or a device in place of a cache file is damaged, never a hang or an endless read', async t => {
+  const bundle = await freshBundle(t)
+  const { data, fingerprint } = cachePaths(bundle)
+  await unlink(data)
+  await symlink('/dev/zero', data)
+  t.same(await load(bundle, HEAP_FLAGS), { status: 'damaged', answer: 42, file: 'app.cjs', sum: 2997 }, 'cache → /dev/zero')
+  await unlink(fingerprint)
+  execFileSync('mkfifo', [fingerprint])
+  t.same(await load(bundle, HEAP_FLAGS), { status: 'damaged', answer: 42, file: 'app.cjs', sum: 2997 }, 'fingerprint is a FIFO')
 })

@@ -99,3 +99,22 @@ t.test('lazy validators behave as Fastify\'s eager ones: root coercion through t
   }
   t.same((await lazy.inject(requests[0]!)).json(), { body: [5], isArray: true }, 'the root value was coerced in place, as Fastify does')
 })
+
+t.test('a lazy validator whose schema does not compile fails its requests with the same error, compiled once', async t => {
+  let attempts = 0
+  const fastifys = ajvCompiler()
+  const counting: ValidatorFactory = (externalSchemas, ajvOptions) => {
+    const compile = fastifys(externalSchemas, ajvOptions)
+    return (route) => { attempts++; return compile(route) }
+  }
+  const app = Fastify({ logger: false, schemaController: { compilersFactory: { buildValidator: lazyValidators(counting) } } })
+  app.post('/bad', { schema: { body: { type: 'intger' } } }, async () => ({ ok: true }))
+  t.teardown(() => app.close())
+  await app.ready()
+  const request = { method: 'POST' as const, url: '/bad', headers: { 'content-type': 'application/json' }, payload: '1' }
+  const [first, second] = [await app.inject(request), await app.inject(request)]
+  t.equal(first.statusCode, 500)
+  t.same(second.json(), first.json(), 'the same error both times')
+  t.equal(attempts, 1, 'compiled once, not on every request')
+  t.notOk(JSON.stringify(second.json()).includes('"ok"'), 'the handler never ran')
+})
