@@ -76,8 +76,9 @@ export function lazyValidators (factory: ValidatorFactory = ajvCompiler()): Vali
       // Fastify passes the parent (so Ajv may coerce or default a root value) only to validators that
       // have a `schemaEnv`, which it reads before the call: answer it by compiling then.
       const lazy: Validate = (data, context) => {
-        const result = compiled()(data, context)
-        lazy.errors = compiled().errors // Fastify reads the errors from the function it was given
+        const validator = compiled()
+        const result = validator(data, context)
+        lazy.errors = validator.errors // Fastify reads the errors from the function it was given
         return result
       }
       Object.defineProperty(lazy, 'schemaEnv', { get: () => compiled().schemaEnv })

@@ -47,7 +47,6 @@ export interface LoadedBundle {
   codeCache: { status: CodeCacheStatus, builtFor?: CodeCacheRecord | undefined, runningOn: CodeCacheFingerprint }
   /** V8's data for every function compiled so far: call after a warm-up to cache lazily compiled code too. */
   createCachedData: () => Buffer
-  fingerprint: CodeCacheFingerprint
 }
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')
@@ -86,24 +85,27 @@ type CacheLookup = { data: Buffer, builtFor: CodeCacheRecord } | { status: CodeC
 const MAX_FINGERPRINT_BYTES = 64 * 1024
 const MAX_CACHE_BYTES = 64 * 1024 * 1024
 
-/** A regular file of at most `max` bytes (never a FIFO or a device, which could block or never end), or undefined. */
-function readRegularFile (path: string, max: number): Buffer | undefined {
+/**
+ * The file's bytes if it is a regular file of at most `max` bytes; 'missing' if there is none; 'unusable'
+ * for anything else (a FIFO or a device could block or never end).
+ */
+function readRegularFile (path: string, max: number): Buffer | 'missing' | 'unusable' {
   const stat = statSync(path, { throwIfNoEntry: false })
-  if (stat === undefined || !stat.isFile() || stat.size > max) return undefined
+  if (stat === undefined) return 'missing'
+  if (!stat.isFile() || stat.size > max) return 'unusable'
   return readFileSync(path)
 }
 
 function readCache (bundleFile: string, runningOn: CodeCacheFingerprint): CacheLookup {
   const paths = cachePaths(bundleFile)
-  if (statSync(paths.fingerprint, { throwIfNoEntry: false }) === undefined) return { status: 'absent' }
-  const text = readRegularFile(paths.fingerprint, MAX_FINGERPRINT_BYTES)?.toString('utf8')
-  if (text === undefined) return { status: 'damaged' }
-  const builtFor = parseCodeCacheRecord(text)
+  const file = readRegularFile(paths.fingerprint, MAX_FINGERPRINT_BYTES)
+  if (file === 'missing') return { status: 'absent' }
+  const builtFor = file === 'unusable' ? undefined : parseCodeCacheRecord(file.toString('utf8'))
   if (builtFor === undefined) return { status: 'damaged' }
   if (builtFor.source !== runningOn.source) return { builtFor, status: 'stale' }
   if (builtFor.platform !== runningOn.platform || builtFor.arch !== runningOn.arch || builtFor.v8 !== runningOn.v8) return { builtFor, status: 'mismatch' }
   const data = readRegularFile(paths.data, MAX_CACHE_BYTES)
-  if (data === undefined || sha256(data) !== builtFor.cache) return { builtFor, status: 'damaged' }
+  if (typeof data === 'string' || sha256(data) !== builtFor.cache) return { builtFor, status: 'damaged' }
   return { data, builtFor }
 }
 
@@ -123,14 +125,14 @@ export function loadBundle (bundleFile: string, options: { useCache?: boolean } 
   const module = { exports: {} as Record<string, unknown> }
   const compiled = script.runInThisContext() as (...args: unknown[]) => void
   compiled.call(module.exports, module.exports, createRequire(bundleFile), module, bundleFile, dirname(bundleFile))
-  return { exports: module.exports, codeCache: { status, builtFor: cache.builtFor, runningOn }, createCachedData: () => script.createCachedData(), fingerprint: runningOn }
+  return { exports: module.exports, codeCache: { status, builtFor: cache.builtFor, runningOn }, createCachedData: () => script.createCachedData() }
 }
 
 /** Writes the cache and its fingerprint file next to the bundle (the build's warm-up calls this). */
 export function saveCodeCache (bundleFile: string, loaded: LoadedBundle): number {
   const paths = cachePaths(bundleFile)
   const data = loaded.createCachedData()
-  const record: CodeCacheRecord = { ...loaded.fingerprint, cache: sha256(data) }
+  const record: CodeCacheRecord = { ...loaded.codeCache.runningOn, cache: sha256(data) }
   writeFileSync(paths.data, data)
   writeFileSync(paths.fingerprint, JSON.stringify(record, null, 2) + '\n')
   return data.length
