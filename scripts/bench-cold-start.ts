@@ -28,6 +28,7 @@ import { basename, dirname, join } from 'node:path'
 import { KMSClient } from '@aws-sdk/client-kms'
 import { bundle } from './bundle.ts'
 import { buildCodeCache, codeCacheTarget, lambdaNodeFlags } from './code-cache.ts'
+import { httpApiEvent } from './http-api-event.ts'
 import { startEmbeddedStore } from '../src/store/embedded.ts'
 import { createDynamoClient, DynamoStore } from '../src/store/dynamo-store.ts'
 import { ensureTable } from '../src/store/table.ts'
@@ -78,12 +79,9 @@ function timeProcess (flags: string[], args: string[], env: Record<string, strin
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number }
 
 function mcpEvent (token: string): Record<string, unknown> {
-  return {
-    version: '2.0', routeKey: '$default', rawPath: '/mcp', rawQueryString: '', isBase64Encoded: false,
-    headers: { host: 'bench.example.com', 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-06-18' },
-    requestContext: { http: { method: 'POST', path: '/mcp', protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'bench' }, requestId: 'r', routeKey: '$default', stage: '$default' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } })
-  }
+  return httpApiEvent(PUBLIC_URL, 'POST', '/mcp',
+    { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-06-18' },
+    JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }))
 }
 
 function childScript (bundlePath: string, event: unknown): string {
@@ -94,19 +92,19 @@ handler(${JSON.stringify(event)}, {}).then(r => { const answered = performance.n
 
 const built = await bundle()
 if (!built.codeCache.built) console.log(`note: no code cache (${built.codeCache.reason})`)
-// The same bundle without its code cache, in a sibling directory (so the AWS SDK still resolves from node_modules).
-const noCacheDir = join(dirname(dirname(built.bundlePath)), 'lambda-nocache')
-await rm(noCacheDir, { recursive: true, force: true })
-await mkdir(noCacheDir, { recursive: true })
-for (const file of [built.bundlePath, built.appPath]) await copyFile(file, join(noCacheDir, basename(file)))
-const noCacheEntry = join(noCacheDir, basename(built.bundlePath))
+/** The entry and the bundle, without the code cache, in a sibling of dist/lambda (the AWS SDK still resolves from node_modules). */
+async function copyWithoutCache (name: string): Promise<{ entry: string, app: string }> {
+  const dir = join(dirname(dirname(built.bundlePath)), name)
+  await rm(dir, { recursive: true, force: true })
+  await mkdir(dir, { recursive: true })
+  for (const file of [built.bundlePath, built.appPath]) await copyFile(file, join(dir, basename(file)))
+  return { entry: join(dir, basename(built.bundlePath)), app: join(dir, basename(built.appPath)) }
+}
+const noCacheEntry = (await copyWithoutCache('lambda-nocache')).entry
 // The same bundle with a code cache built for a process without the runtime's flags.
-const plainDir = join(dirname(dirname(built.bundlePath)), 'lambda-plain')
-await rm(plainDir, { recursive: true, force: true })
-await mkdir(plainDir, { recursive: true })
-for (const file of [built.bundlePath, built.appPath]) await copyFile(file, join(plainDir, basename(file)))
-if (MODES.includes('plain')) await buildCodeCache(join(plainDir, basename(built.appPath)), codeCacheTarget(), [])
-const plainEntry = join(plainDir, basename(built.bundlePath))
+const plain = await copyWithoutCache('lambda-plain')
+if (MODES.includes('plain')) await buildCodeCache(plain.app, codeCacheTarget(), [])
+const plainEntry = plain.entry
 const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-cold-'))
 const emulator = await startEmbeddedStore({ dataDir: join(dataDir, 'store'), inLambda: false })
 const kms = await startFakeKms()

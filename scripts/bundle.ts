@@ -101,7 +101,7 @@ export async function bundle (options: { codeCache?: boolean } = {}): Promise<Bu
   const contents = await Promise.all(files.map(async file => ({ name: basename(file), data: await readFile(file) })))
   const zipPath = join(outDir, 'lambda.zip')
   await writeFile(zipPath, zip(contents))
-  const js = Buffer.concat(contents.slice(0, 2).map(file => file.data))
+  const js = Buffer.concat(contents.filter(file => file.name.endsWith('.cjs')).map(file => file.data))
   return { bundlePath: entryPath, appPath, zipPath, bytes: js.length, gzipBytes: gzipSync(js).length, codeCache }
 }
 

@@ -18,6 +18,7 @@ import { LocalKeySet } from '../src/crypto/local-keys.ts'
 import { issueAccessToken } from '../src/oauth/access-tokens.ts'
 import { SYSTEM_CLOCK } from '../src/oauth/ports.ts'
 import { cachePaths, compiledSourceHash, parseCodeCacheRecord, sha256 } from '../src/lambda-code-cache.ts'
+import { httpApiEvent } from './http-api-event.ts'
 
 export const LAMBDA_DEFAULT_MEMORY_SIZE = 1024
 export const LAMBDA_DEFAULT_ARCHITECTURE = 'x86_64'
@@ -42,26 +43,17 @@ export function codeCacheTarget (env: NodeJS.ProcessEnv = process.env): CodeCach
 const PUBLIC_URL = 'https://code-cache.gatehouse.invalid'
 const TABLE = 'gatehouse-code-cache'
 
-function apiEvent (method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Record<string, unknown> {
-  return {
-    version: '2.0', routeKey: '$default', rawPath: path, rawQueryString: '', isBase64Encoded: false,
-    headers: { host: new URL(PUBLIC_URL).host, 'x-forwarded-proto': 'https', ...headers },
-    requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'code-cache' }, requestId: 'warm-up', routeKey: '$default', stage: '$default' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) })
-  }
-}
-
 /** The requests a cold start typically meets first, with the status each must get. */
 function warmUpEvents (token: string): Array<{ event: Record<string, unknown>, status: number }> {
-  const mcp = (id: number, method: string, params: unknown, bearer: string | null = token): Record<string, unknown> => apiEvent('POST', '/mcp', {
+  const mcp = (id: number, method: string, params: unknown, bearer: string | null = token): Record<string, unknown> => httpApiEvent(PUBLIC_URL, 'POST', '/mcp', {
     'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18',
     ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` })
-  }, { jsonrpc: '2.0', id, method, params })
+  }, JSON.stringify({ jsonrpc: '2.0', id, method, params }))
   return [
     { event: mcp(1, 'tools/call', { name: 'whoami', arguments: {} }), status: 200 },
     { event: mcp(2, 'tools/list', {}, null), status: 401 },
-    { event: apiEvent('GET', '/.well-known/oauth-protected-resource/mcp'), status: 200 },
-    { event: apiEvent('GET', '/.well-known/oauth-authorization-server'), status: 200 },
+    { event: httpApiEvent(PUBLIC_URL, 'GET', '/.well-known/oauth-protected-resource/mcp'), status: 200 },
+    { event: httpApiEvent(PUBLIC_URL, 'GET', '/.well-known/oauth-authorization-server'), status: 200 },
     { event: mcp(3, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'warm-up', version: '1' } }), status: 200 },
     { event: mcp(4, 'tools/list', {}), status: 200 },
     { event: mcp(5, 'tools/call', { name: 'query_data', arguments: {} }), status: 200 }
@@ -83,7 +75,7 @@ export async function readPreviousCodeCache (bundleFile: string): Promise<Previo
 
 /** The warm-up's own code: a changed warm-up (other requests) makes a new cache even for the same bundle. */
 async function warmUpHash (): Promise<string> {
-  const files = await Promise.all(['code-cache.ts', 'code-cache-warm-up.ts'].map(name => readFile(join(import.meta.dirname, name))))
+  const files = await Promise.all(['code-cache.ts', 'code-cache-warm-up.ts', 'http-api-event.ts'].map(name => readFile(join(import.meta.dirname, name))))
   return sha256(Buffer.concat(files))
 }
 
@@ -92,12 +84,12 @@ async function warmUpHash (): Promise<string> {
  * source_code_hash, and redeploy (and cold-start) the function for nothing. An earlier cache made from the
  * very same bundle, for the same target, by this same Node is kept instead.
  */
-async function reuse (bundleFile: string, target: CodeCacheTarget, nodeFlags: string[], previous: PreviousCodeCache | undefined): Promise<number | undefined> {
+async function reuse (bundleFile: string, target: CodeCacheTarget, nodeFlags: string[], warmUp: string, previous: PreviousCodeCache | undefined): Promise<number | undefined> {
   const record = previous === undefined ? undefined : parseCodeCacheRecord(previous.record)
   if (previous === undefined || record === undefined) return undefined
   const recorded = JSON.parse(previous.record) as { warmUp?: unknown }
   const fits = record.source === compiledSourceHash(await readFile(bundleFile)) && record.cache === sha256(previous.data) &&
-    recorded.warmUp === await warmUpHash() &&
+    recorded.warmUp === warmUp &&
     record.platform === 'linux' && record.arch === NODE_ARCH[target.architecture] && record.node === process.version &&
     record.v8 === process.versions.v8 && JSON.stringify(record.execArgv) === JSON.stringify(nodeFlags)
   if (!fits) return undefined
@@ -106,13 +98,16 @@ async function reuse (bundleFile: string, target: CodeCacheTarget, nodeFlags: st
   return previous.data.length
 }
 
-/** Writes `<bundle>.cache` and `<bundle>.cache.json` next to the bundle, or explains why it cannot here. */
-/** `nodeFlags` other than the runtime's are for measurements only (scripts/bench-cold-start.ts). */
+/**
+ * Writes `<bundle>.cache` and `<bundle>.cache.json` next to the bundle, or explains why it cannot here.
+ * `nodeFlags` other than the runtime's are for measurements only (scripts/bench-cold-start.ts).
+ */
 export async function buildCodeCache (bundleFile: string, target: CodeCacheTarget = codeCacheTarget(), nodeFlags = lambdaNodeFlags(target.memorySize), previous?: PreviousCodeCache): Promise<CodeCacheResult> {
   if (process.platform !== 'linux' || process.arch !== NODE_ARCH[target.architecture]) {
     return { built: false, target, reason: `a ${target.architecture} Lambda cache must be built on linux-${NODE_ARCH[target.architecture]}, this is ${process.platform}-${process.arch}` }
   }
-  const reused = await reuse(bundleFile, target, nodeFlags, previous)
+  const warmUp = await warmUpHash()
+  const reused = await reuse(bundleFile, target, nodeFlags, warmUp, previous)
   if (reused !== undefined) return { built: true, reused: true, bytes: reused, target }
   const work = await mkdtemp(join(tmpdir(), 'gatehouse-code-cache-'))
   const emulator = await startEmbeddedStore({ dataDir: join(work, 'store'), inLambda: false })
@@ -140,7 +135,7 @@ export async function buildCodeCache (bundleFile: string, target: CodeCacheTarge
     const bytes = await runWarmUp([...nodeFlags, join(import.meta.dirname, 'code-cache-warm-up.ts'), bundleFile, eventsFile], env)
     // Recorded for reuse() only; the function's loader ignores the field.
     const recordFile = cachePaths(bundleFile).fingerprint
-    await writeFile(recordFile, JSON.stringify({ ...JSON.parse(await readFile(recordFile, 'utf8')), warmUp: await warmUpHash() }, null, 2) + '\n')
+    await writeFile(recordFile, JSON.stringify({ ...JSON.parse(await readFile(recordFile, 'utf8')), warmUp }, null, 2) + '\n')
     return { built: true, reused: false, bytes, target }
   } finally {
     await emulator.close()

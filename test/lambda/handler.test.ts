@@ -8,23 +8,13 @@ import { inflateRawSync } from 'node:zlib'
 import { readFile, rm } from 'node:fs/promises'
 import { bundle } from '../../scripts/bundle.ts'
 import { LAMBDA_DEFAULT_MEMORY_SIZE, lambdaNodeFlags } from '../../scripts/code-cache.ts'
+import { httpApiEvent } from '../../scripts/http-api-event.ts'
 import { startTestStore } from '../support/store.ts'
 import { startFakeKms } from '../support/fake-kms.ts'
 
 const PUBLIC_URL = 'https://abc123.execute-api.us-east-1.amazonaws.com'
 
-function event (method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Record<string, unknown> {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath,
-    rawQueryString: '',
-    headers: { host: new URL(PUBLIC_URL).host, 'x-forwarded-proto': 'https', ...headers },
-    requestContext: { accountId: '123456789012', apiId: 'abc123', domainName: new URL(PUBLIC_URL).host, http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'test' }, requestId: 'r1', routeKey: '$default', stage: '$default', time: '', timeEpoch: 0 },
-    isBase64Encoded: false,
-    ...(body === undefined ? {} : { body })
-  }
-}
+const event = (method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Record<string, unknown> => httpApiEvent(PUBLIC_URL, method, rawPath, headers, body)
 
 const RUNTIME_FLAGS = lambdaNodeFlags(LAMBDA_DEFAULT_MEMORY_SIZE)
 // A build from scratch (an earlier build's cache would be kept: see the rebuild test below).
