@@ -2,7 +2,6 @@
 // loads locally and what src/lambda.ts wraps on AWS. Wiring only; behaviour lives in src/oauth and src/mcp.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import ajvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler'
-import cookie from '@fastify/cookie'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import rateLimit from '@fastify/rate-limit'
@@ -118,8 +117,6 @@ export default async function gatehouse (app: FastifyInstance, opts: AppOptions)
     maxAge: 600
   })
   await app.register(servicesPlugin, { config, services: opts.services })
-  // Signed cookies need the secret, which the services plugin resolved.
-  await app.register(cookie, { secret: app.gatehouse.services.cookieSecret })
   await app.register(healthRoutes)
   await app.register(wellKnownRoutes)
   if (config.mode === 'authorization-server') {

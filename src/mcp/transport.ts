@@ -51,16 +51,18 @@ export class RequestScopedTransport implements Transport {
    * `extra.authInfo` carries this request's caller to the handlers.
    */
   exchange (requests: readonly JSONRPCRequest[], extra: MessageExtraInfo): Promise<Reply[]> {
+    return Promise.all(requests.map(request => this.exchangeOne(request, extra)))
+  }
+
+  /** The same for a single request (the usual case: batches exist only in 2025-03-26). */
+  exchangeOne (request: JSONRPCRequest, extra: MessageExtraInfo): Promise<Reply> {
     if (this.#closed) return Promise.reject(new Error('transport closed'))
     const onmessage = this.onmessage
     if (onmessage === undefined) return Promise.reject(new Error('transport not connected'))
-    const answers: Array<Promise<Reply>> = []
-    for (const request of requests) {
-      const id = this.#nextId()
-      answers.push(new Promise<Reply>(resolve => { this.#pending.set(id, { clientId: request.id, resolve }) }))
-      onmessage({ ...request, id }, extra)
-    }
-    return Promise.all(answers)
+    const id = this.#nextId()
+    const answer = new Promise<Reply>(resolve => { this.#pending.set(id, { clientId: request.id, resolve }) })
+    onmessage({ ...request, id }, extra)
+    return answer
   }
 
   /** How many requests are in flight (tests and metrics). */

@@ -113,8 +113,9 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
     // Notifications and responses are acknowledged and dropped: a stateless server has nothing they could
     // change, and forwarding a cancellation by id would let one caller name another caller's request.
     if (requests.length === 0) return reply.code(202).send()
-    const answers = await mcp.transport.exchange(requests, { authInfo: authInfoFor(caller) })
-    return reply.type('application/json').send(batch ? answers : answers[0])
+    const extra = { authInfo: authInfoFor(caller) }
+    const answer = batch ? await mcp.transport.exchange(requests, extra) : await mcp.transport.exchangeOne(requests[0]!, extra)
+    return reply.type('application/json').send(answer)
   })
 
   // Stateless: no SSE stream to open (GET) and no session to end (DELETE). MCP transports: 405 is the answer.

@@ -296,3 +296,22 @@ t.test('add_record validates, writes conditionally, and respects visible_to', as
   t.same(await see(['security']), ['sec-9'])
   t.same(await see(['engineering']), [])
 })
+
+t.test('hot path: POST /mcp runs only the CORS, Origin and bearer hooks (app-wide plugins such as cookies stay off it)', async t => {
+  const { app } = await buildMcpApp(t)
+  const routes = app.printRoutes({ includeHooks: true, commonPrefix: false })
+  const section = (route: string): string[] => {
+    const lines = routes.split('\n')
+    const start = lines.findIndex(line => line.includes(route))
+    t.not(start, -1, `${route} is routed`)
+    const hooks: string[] = []
+    for (const line of lines.slice(start + 1)) {
+      const hook = /• \((\w+)\) (.*)$/.exec(line)
+      if (hook === null) break
+      hooks.push(`${hook[1]} ${hook[2]}`)
+    }
+    return hooks
+  }
+  t.same(section('/mcp (POST)'), ['onRequest ["handleCors()","checkOrigin()","guard()"]'])
+  t.ok(section('/authorize (GET)').some(hook => hook.includes('fastifyCookie')), 'the browser routes still parse and sign cookies')
+})

@@ -1,4 +1,5 @@
 // GET /authorize, POST /authorize/consent, GET /callback: the browser-facing part of the flow.
+import cookie from '@fastify/cookie'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { completeAuthorization, decideConsent, startAuthorization } from '../../oauth/authorize.ts'
@@ -50,6 +51,9 @@ function redirect (reply: FastifyReply, location: string): FastifyReply {
 }
 
 const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
+  // Only these routes read or set cookies: registered here, the cookie hooks do not run on /mcp (hot path).
+  // Signed cookies need the secret, which the services plugin resolved.
+  await fastify.register(cookie, { secret: fastify.gatehouse.services.cookieSecret })
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { ctx, config } = app.gatehouse
   const names = cookieNames(config.publicUrl)
