@@ -37,6 +37,7 @@ import { KmsKeySet } from '../src/crypto/kms-keys.ts'
 import { issueAccessToken } from '../src/oauth/access-tokens.ts'
 import { SYSTEM_CLOCK, type KeySet } from '../src/oauth/ports.ts'
 import { startFakeKms, TEST_CREDENTIALS, TEST_REGION } from '../test/support/fake-kms.ts'
+import { startFakeSecrets } from '../test/support/fake-secrets.ts'
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 15)
 const CHILD_ARGS = (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean)
@@ -108,6 +109,7 @@ const plainEntry = plain.entry
 const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-cold-'))
 const emulator = await startEmbeddedStore({ dataDir: join(dataDir, 'store'), inLambda: false })
 const kms = await startFakeKms()
+const secrets = await startFakeSecrets()
 try {
   const client = createDynamoClient({ region: 'us-east-1', endpoint: emulator.endpoint, timeoutMs: 3000 })
   await ensureTable(client, TABLE)
@@ -132,10 +134,18 @@ try {
     // The SDK's own endpoint override: config sees no AWS_ENDPOINT_URL_DYNAMODB, as on AWS.
     AWS_ENDPOINT_URL: emulator.endpoint,
     AWS_ENDPOINT_URL_KMS: kms.endpoint, KMS_SIGNING_KEY_ID: signing.keyId, KMS_ENCRYPTION_KEY_ID: encryption.keyId,
-    UPSTREAM_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench', UPSTREAM_CLIENT_ID: 'bench', UPSTREAM_CLIENT_SECRET: 'bench-upstream-secret'
+    UPSTREAM_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench', UPSTREAM_CLIENT_ID: 'bench',
+    // As the Terraform-deployed function: both secrets by ARN, read from Secrets Manager (the stand-in).
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.secretsManager.endpoint,
+    COOKIE_SECRET: undefined,
+    COOKIE_SECRET_ARN: secrets.putSecret('gatehouse-bench-cookie', 'bench-cookie-secret-bench-cookie-secret'),
+    UPSTREAM_CLIENT_SECRET_ARN: secrets.putSecret('gatehouse-bench-upstream', 'bench-upstream-secret')
   }
+  // The same with both secrets in the environment (how this bench ran before 2026-11-25 evening).
+  const lambdaEnvSecrets = { ...lambdaEnv, COOKIE_SECRET: common.COOKIE_SECRET, COOKIE_SECRET_ARN: undefined, UPSTREAM_CLIENT_SECRET_ARN: undefined, UPSTREAM_CLIENT_SECRET: 'bench-upstream-secret' }
   const configurations: Record<string, { env: Record<string, string | undefined>, script: string }> = {
     lambda: { script: childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnv },
+    'lambda-env-secrets': { script: childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnvSecrets },
     'lambda-nocache': { script: childScript(noCacheEntry, mcpEvent(kmsToken)), env: lambdaEnv },
     plain: { script: childScript(plainEntry, mcpEvent(kmsToken)), env: lambdaEnv },
     local: {
@@ -162,7 +172,7 @@ try {
   console.log(`  node <runtime flags> -e ''      ${median(baseline.flags!).toFixed(0)} ms wall, ${median(baselineCpu.flags!).toFixed(0)} ms CPU`)
   console.log(`  node -e ''                      ${median(baseline.plain!).toFixed(0)} ms wall, ${median(baselineCpu.plain!).toFixed(0)} ms CPU`)
   for (const mode of MODES) {
-    const label = { lambda: 'lambda (KMS, no ensureTable)', 'lambda-nocache': 'lambda, no code cache', plain: 'lambda config, no flags', local: 'local (files, ensureTable)' }[mode] ?? mode
+    const label = { lambda: 'lambda (KMS, secrets by ARN)', 'lambda-env-secrets': 'lambda, secrets in env', 'lambda-nocache': 'lambda, no code cache', plain: 'lambda config, no flags', local: 'local (files, ensureTable)' }[mode] ?? mode
     const base = baselineOf(mode)
     console.log(`  ${label.padEnd(30)}  [code cache ${[...(codeCacheStatus[mode] ?? [])].join('/')}] ${median(cold[mode]!).toFixed(0)} ms wall, ratio ${(median(cold[mode]!) / median(baseline[base]!)).toFixed(2)}× (target ≤ 2×); ${median(coldCpu[mode]!).toFixed(0)} ms CPU, ratio ${(median(coldCpu[mode]!) / median(baselineCpu[base]!)).toFixed(2)}×`)
     const [ready, loaded, answered] = [0, 1, 2].map(i => median((phases[mode] ?? []).map(p => p[i] as number)))
@@ -170,6 +180,7 @@ try {
   }
 } finally {
   await kms.close()
+  await secrets.close()
   await emulator.close()
   await rm(dataDir, { recursive: true, force: true })
 }
