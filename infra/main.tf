@@ -48,17 +48,18 @@ module "cognito" {
 module "function" {
   source = "./modules/function"
 
-  name                  = var.name
-  package_path          = var.lambda_package_path
-  memory_size           = var.lambda_memory_size
-  architecture          = var.lambda_architecture
-  timeout               = var.lambda_timeout
-  log_retention_in_days = var.log_retention_in_days
-  log_level             = var.log_level
-  grant_cache_ttl       = var.grant_cache_ttl
-  allowed_origins       = var.allowed_origins
-  extra_environment     = var.extra_environment
-  cookie_secret_version = var.cookie_secret_version
+  name                    = var.name
+  package_path            = var.lambda_package_path
+  memory_size             = var.lambda_memory_size
+  architecture            = var.lambda_architecture
+  provisioned_concurrency = var.lambda_provisioned_concurrency
+  timeout                 = var.lambda_timeout
+  log_retention_in_days   = var.log_retention_in_days
+  log_level               = var.log_level
+  grant_cache_ttl         = var.grant_cache_ttl
+  allowed_origins         = var.allowed_origins
+  extra_environment       = var.extra_environment
+  cookie_secret_version   = var.cookie_secret_version
 
   public_url                = module.api.public_url
   table_name                = module.storage.dynamodb_table_name
@@ -85,6 +86,7 @@ module "api" {
   name                         = var.name
   lambda_function_name         = module.function.lambda_function_name
   lambda_function_invoke_arn   = module.function.lambda_function_invoke_arn
+  lambda_function_qualifier    = module.function.lambda_function_qualifier
   domain_name                  = var.domain_name
   certificate_arn              = var.certificate_arn
   route53_zone_id              = var.route53_zone_id

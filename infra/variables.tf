@@ -67,6 +67,17 @@ variable "lambda_architecture" {
   }
 }
 
+variable "lambda_provisioned_concurrency" {
+  description = "Execution environments Lambda keeps initialised, so the requests they serve never wait for a cold start (billed while provisioned). 0 = on-demand only. See docs/deploy.md, \"Cold starts\"."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.lambda_provisioned_concurrency >= 0 && floor(var.lambda_provisioned_concurrency) == var.lambda_provisioned_concurrency
+    error_message = "lambda_provisioned_concurrency must be a whole number, 0 or more."
+  }
+}
+
 variable "lambda_timeout" {
   description = "Timeout of the gatehouse function, seconds (at most 30, the HTTP API limit)."
   type        = number

@@ -250,6 +250,62 @@ run "function_runs_the_bundle_on_nodejs22_x86_64_with_the_app_environment" {
   }
 }
 
+run "function_without_provisioned_concurrency_publishes_nothing_and_is_invoked_unqualified" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name = "gatehouse"
+  }
+
+  assert {
+    condition     = !aws_lambda_function.this.publish && length(aws_lambda_alias.live) == 0 && length(aws_lambda_provisioned_concurrency_config.live) == 0
+    error_message = "the default (0) publishes no version and creates no alias or provisioned concurrency"
+  }
+  assert {
+    condition     = output.lambda_function_invoke_arn == aws_lambda_function.this.invoke_arn && output.lambda_function_qualifier == null
+    error_message = "API Gateway invokes the unqualified function"
+  }
+}
+
+run "function_with_provisioned_concurrency_keeps_the_published_version_warm_behind_an_alias" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name                    = "gatehouse"
+    provisioned_concurrency = 2
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.publish && aws_lambda_alias.live[0].name == "live" && aws_lambda_alias.live[0].function_version == "7"
+    error_message = "each apply publishes a version and the alias points at it"
+  }
+  assert {
+    condition     = aws_lambda_provisioned_concurrency_config.live[0].qualifier == "live" && aws_lambda_provisioned_concurrency_config.live[0].provisioned_concurrent_executions == 2
+    error_message = "provisioned concurrency is configured on the alias"
+  }
+  assert {
+    condition     = output.lambda_function_invoke_arn == aws_lambda_alias.live[0].invoke_arn && endswith(output.lambda_function_invoke_arn, ":function:gatehouse:live/invocations") && output.lambda_function_qualifier == "live"
+    error_message = "API Gateway invokes the alias, not $LATEST"
+  }
+}
+
+run "function_rejects_provisioned_concurrency_beyond_the_reserved_concurrency" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name                           = "gatehouse"
+    reserved_concurrent_executions = 2
+    provisioned_concurrency        = 3
+  }
+  expect_failures = [var.provisioned_concurrency]
+}
+
 run "function_rejects_bad_sizes_urls_and_secret_environment" {
   command = plan
   module {
@@ -267,6 +323,27 @@ run "function_rejects_bad_sizes_urls_and_secret_environment" {
 }
 
 # ---- api ----
+
+run "api_may_invoke_exactly_the_function_or_alias_it_integrates" {
+  command = plan
+  module {
+    source = "./modules/api"
+  }
+  variables {
+    name                       = "gatehouse"
+    lambda_function_invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:gatehouse:live/invocations"
+    lambda_function_qualifier  = "live"
+  }
+
+  assert {
+    condition     = aws_lambda_permission.api.qualifier == "live" && aws_lambda_permission.api.function_name == "gatehouse"
+    error_message = "the invoke permission names the alias API Gateway calls"
+  }
+  assert {
+    condition     = aws_apigatewayv2_integration.lambda.integration_uri == var.lambda_function_invoke_arn
+    error_message = "the integration targets the alias"
+  }
+}
 
 run "api_routes_every_gatehouse_path_and_guards_post_mcp_with_a_jwt_authorizer" {
   command = plan

@@ -45,6 +45,19 @@ run "root_custom_domain_becomes_the_issuer" {
   }
 }
 
+run "root_provisioned_concurrency_routes_api_gateway_to_the_warm_alias" {
+  command = plan
+
+  variables {
+    lambda_provisioned_concurrency = 1
+  }
+
+  assert {
+    condition     = module.function.lambda_function_qualifier == "live" && endswith(module.function.lambda_function_invoke_arn, ":function:gatehouse:live/invocations")
+    error_message = "with provisioned concurrency the function module hands API Gateway the alias"
+  }
+}
+
 run "root_rejects_a_bad_region" {
   command = plan
 

@@ -106,7 +106,9 @@ if (missing !== undefined) {
     const passed = [...stdout.matchAll(/run "([^"]+)"\.\.\. pass/g)].map(m => m[1])
     for (const name of ['root_wires_mcp_url_issuer_and_outputs_without_a_cycle', 'storage_table_has_ttl_pitr_and_customer_key_encryption',
       'function_runs_the_bundle_on_nodejs22_x86_64_with_the_app_environment', 'api_routes_every_gatehouse_path_and_guards_post_mcp_with_a_jwt_authorizer',
-      'keys_are_rsa_sign_verify_and_symmetric_scoped_to_the_role', 'cognito_pool_client_domain_groups_and_sso', 'root_rejects_a_bad_region']) {
+      'keys_are_rsa_sign_verify_and_symmetric_scoped_to_the_role', 'cognito_pool_client_domain_groups_and_sso', 'root_rejects_a_bad_region',
+      'function_with_provisioned_concurrency_keeps_the_published_version_warm_behind_an_alias', 'api_may_invoke_exactly_the_function_or_alias_it_integrates',
+      'root_provisioned_concurrency_routes_api_gateway_to_the_warm_alias', 'function_rejects_provisioned_concurrency_beyond_the_reserved_concurrency']) {
       t.ok(passed.includes(name), `run "${name}" passed`)
     }
   })

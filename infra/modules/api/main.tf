@@ -140,9 +140,16 @@ resource "aws_lambda_permission" "api" {
   statement_id  = "AllowInvokeFromHttpApi"
   action        = "lambda:InvokeFunction"
   function_name = var.lambda_function_name
+  qualifier     = var.lambda_function_qualifier
   principal     = "apigateway.amazonaws.com"
   # Any stage, method and path of this one API (the resource-policy form API Gateway documents).
   source_arn = "${aws_apigatewayv2_api.this.execution_arn}/*"
+
+  # Turning provisioned concurrency on or off moves the permission between the function's and the alias's
+  # resource policies (different policies, so the same statement id does not clash): add the new one first.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 resource "aws_apigatewayv2_domain_name" "this" {

@@ -18,6 +18,12 @@ variable "lambda_function_invoke_arn" {
   type        = string
 }
 
+variable "lambda_function_qualifier" {
+  description = "Alias of the function that lambda_function_invoke_arn names (e.g. \"live\" with provisioned concurrency); null for the unqualified function."
+  type        = string
+  default     = null
+}
+
 variable "domain_name" {
   description = "Custom domain for gatehouse (e.g. mcp.example.com). Null uses the API's own https://<id>.execute-api.<region>.amazonaws.com endpoint as the public URL."
   type        = string

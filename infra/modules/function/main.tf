@@ -137,6 +137,8 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   reserved_concurrent_executions = var.reserved_concurrent_executions
+  # Provisioned concurrency needs a published version; without it nothing is published (no version pile-up).
+  publish = local.provisioned
 
   environment {
     variables = local.environment
@@ -151,4 +153,25 @@ resource "aws_lambda_function" "this" {
 
   # The role's policy must exist before the first invocation can reach the table, keys and secrets.
   depends_on = [aws_iam_role_policy.this]
+}
+
+locals {
+  provisioned = var.provisioned_concurrency > 0
+}
+
+# Warm environments for the latency-sensitive path: API Gateway invokes the alias, which always points at
+# the version this apply published, and Lambda keeps var.provisioned_concurrency environments of it initialised.
+resource "aws_lambda_alias" "live" {
+  count            = local.provisioned ? 1 : 0
+  name             = "live"
+  description      = "The version API Gateway invokes (provisioned concurrency is configured on it)."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
+resource "aws_lambda_provisioned_concurrency_config" "live" {
+  count                             = local.provisioned ? 1 : 0
+  function_name                     = aws_lambda_function.this.function_name
+  qualifier                         = aws_lambda_alias.live[0].name
+  provisioned_concurrent_executions = var.provisioned_concurrency
 }

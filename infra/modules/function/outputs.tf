@@ -9,8 +9,13 @@ output "lambda_function_arn" {
 }
 
 output "lambda_function_invoke_arn" {
-  description = "Invoke ARN of the function, for the API Gateway integration."
-  value       = aws_lambda_function.this.invoke_arn
+  description = "Invoke ARN for the API Gateway integration: the alias \"live\" with provisioned concurrency, the function otherwise."
+  value       = local.provisioned ? aws_lambda_alias.live[0].invoke_arn : aws_lambda_function.this.invoke_arn
+}
+
+output "lambda_function_qualifier" {
+  description = "The alias API Gateway invokes (\"live\") with provisioned concurrency, null otherwise (the unqualified function)."
+  value       = local.provisioned ? aws_lambda_alias.live[0].name : null
 }
 
 output "iam_role_arn" {

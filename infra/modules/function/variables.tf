@@ -58,6 +58,21 @@ variable "reserved_concurrent_executions" {
   }
 }
 
+variable "provisioned_concurrency" {
+  description = "Execution environments kept initialised (no cold start for requests they serve). 0 = none (on-demand only, the default). Above 0, each deploy publishes a version behind the alias \"live\" and API Gateway invokes that alias."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.provisioned_concurrency >= 0 && floor(var.provisioned_concurrency) == var.provisioned_concurrency
+    error_message = "provisioned_concurrency must be a whole number, 0 or more."
+  }
+  validation {
+    condition     = var.reserved_concurrent_executions == -1 || var.provisioned_concurrency <= var.reserved_concurrent_executions
+    error_message = "provisioned_concurrency cannot exceed reserved_concurrent_executions (AWS refuses it)."
+  }
+}
+
 variable "log_retention_in_days" {
   description = "How long CloudWatch keeps the function's logs, days."
   type        = number

@@ -57,5 +57,12 @@ mock_resource "aws_lambda_function" {
   defaults = {
     arn        = "arn:aws:lambda:eu-west-1:123456789012:function:gatehouse"
     invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:gatehouse/invocations"
+    version    = "7"
+  }
+}
+mock_resource "aws_lambda_alias" {
+  defaults = {
+    arn        = "arn:aws:lambda:eu-west-1:123456789012:function:gatehouse:live"
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:gatehouse:live/invocations"
   }
 }
