@@ -336,8 +336,12 @@ run "api_may_invoke_exactly_the_function_or_alias_it_integrates" {
   }
 
   assert {
-    condition     = aws_lambda_permission.api.qualifier == "live" && aws_lambda_permission.api.function_name == "gatehouse"
-    error_message = "the invoke permission names the alias API Gateway calls"
+    condition     = aws_lambda_permission.api_alias[0].qualifier == "live" && aws_lambda_permission.api_alias[0].function_name == "gatehouse" && aws_lambda_permission.api_alias[0].source_arn == "arn:aws:execute-api:eu-west-1:123456789012:abc123/*"
+    error_message = "an invoke permission names the alias API Gateway calls, for this API only"
+  }
+  assert {
+    condition     = aws_lambda_permission.api.qualifier == null
+    error_message = "the unqualified permission stays, so turning the alias on or off replaces nothing"
   }
   assert {
     condition     = aws_apigatewayv2_integration.lambda.integration_uri == var.lambda_function_invoke_arn
@@ -352,6 +356,11 @@ run "api_routes_every_gatehouse_path_and_guards_post_mcp_with_a_jwt_authorizer" 
   }
   variables {
     name = "gatehouse"
+  }
+
+  assert {
+    condition     = length(aws_lambda_permission.api_alias) == 0 && aws_lambda_permission.api.qualifier == null
+    error_message = "without an alias only the unqualified function may be invoked"
   }
 
   assert {

@@ -50,6 +50,9 @@ resource "aws_apigatewayv2_integration" "lambda" {
   integration_uri        = var.lambda_function_invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = 30000
+
+  # A new target (the alias, when provisioned concurrency is turned on) must be invokable before it is used.
+  depends_on = [aws_lambda_permission.api, aws_lambda_permission.api_alias]
 }
 
 # API Gateway checks the token's signature (from gatehouse's /jwks.json via its discovery document), iss,
@@ -140,16 +143,21 @@ resource "aws_lambda_permission" "api" {
   statement_id  = "AllowInvokeFromHttpApi"
   action        = "lambda:InvokeFunction"
   function_name = var.lambda_function_name
-  qualifier     = var.lambda_function_qualifier
   principal     = "apigateway.amazonaws.com"
   # Any stage, method and path of this one API (the resource-policy form API Gateway documents).
   source_arn = "${aws_apigatewayv2_api.this.execution_arn}/*"
+}
 
-  # Turning provisioned concurrency on or off moves the permission between the function's and the alias's
-  # resource policies (different policies, so the same statement id does not clash): add the new one first.
-  lifecycle {
-    create_before_destroy = true
-  }
+# With provisioned concurrency the integration invokes the alias, which has its own resource policy. The
+# unqualified permission above stays, so turning the alias on or off adds or removes this one and replaces nothing.
+resource "aws_lambda_permission" "api_alias" {
+  count         = var.lambda_function_qualifier == null ? 0 : 1
+  statement_id  = "AllowInvokeFromHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = var.lambda_function_name
+  qualifier     = var.lambda_function_qualifier
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*"
 }
 
 resource "aws_apigatewayv2_domain_name" "this" {
