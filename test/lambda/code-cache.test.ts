@@ -85,20 +85,15 @@ t.test('a cache from another bundle of the same length is refused (V8 alone woul
   const script = `const { Script } = require('node:vm'); const { wrap } = require('node:module'); const fs = require('node:fs')
 const s = new Script(wrap(fs.readFileSync(${JSON.stringify(bundle)}, 'utf8')), { cachedData: fs.readFileSync(${JSON.stringify(cachePaths(bundle).data)}) })
 process.stdout.write(String(s.cachedDataRejected))`
-  const v8Alone = await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, [...HEAP_FLAGS, '-e', script], { env: { PATH: process.env.PATH } })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => { out += d })
-    child.on('exit', () => resolve(out))
-  })
+  const v8Alone = await run(script)
   t.equal(v8Alone, 'false', 'V8 accepts a cache built from other code of the same length')
   t.same(await load(bundle, HEAP_FLAGS), { status: 'stale', answer: 43, file: 'app.cjs', sum: 2997 }, 'the loader refuses it and runs the new code')
 })
 
-/** Runs a script in a fresh process with the heap flags; its stdout. */
-async function run (script: string, env: Record<string, string> = {}): Promise<string> {
+/** Runs a script in a fresh process (with the heap flags unless told otherwise; ES module if asked); its stdout. */
+async function run (script: string, { flags = HEAP_FLAGS, module = false }: { flags?: readonly string[], module?: boolean } = {}): Promise<string> {
   return await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, [...HEAP_FLAGS, '-e', script], { env: { PATH: process.env.PATH, ...env } })
+    const child = spawn(process.execPath, [...flags, ...(module ? ['--input-type=module'] : []), '-e', script], { env: { PATH: process.env.PATH } })
     let out = ''
     child.stdout.on('data', (d: Buffer) => { out += d })
     child.on('exit', () => resolve(out))
@@ -119,13 +114,8 @@ const s = new Script(wrap(fs.readFileSync(${JSON.stringify(bundle)}, 'utf8')), {
 const m = { exports: {} }; s.runInThisContext()(m.exports, require, m, 'app.cjs', '.')
 process.stdout.write(s.cachedDataRejected + ' ' + m.exports.word())`)
   t.equal(v8Alone, 'false GATEHOUSE-constant', 'V8 accepts the damaged cache and runs code that is not in the bundle')
-  const loaded = await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, [...HEAP_FLAGS, '--input-type=module', '-e', `import { loadBundle } from ${JSON.stringify(LOADER)}
-const l = loadBundle(${JSON.stringify(bundle)}); process.stdout.write(l.codeCache.status + ' ' + l.exports.word())`], { env: { PATH: process.env.PATH } })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => { out += d })
-    child.on('exit', () => resolve(out))
-  })
+  const loaded = await run(`import { loadBundle } from ${JSON.stringify(LOADER)}
+const l = loadBundle(${JSON.stringify(bundle)}); process.stdout.write(l.codeCache.status + ' ' + l.exports.word())`, { module: true })
   t.equal(loaded, 'damaged gatehouse-constant', 'the loader refuses it and runs the bundle\'s own code')
   await truncate(cacheFile, 100)
   t.same(await load(bundle, HEAP_FLAGS), { status: 'damaged', answer: 42, file: 'app.cjs', sum: 2997 }, 'a truncated cache too')
@@ -147,15 +137,10 @@ t.test('stack traces point where require() would point (line 1 columns included)
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const bundle = join(dir, 'app.cjs')
   await writeFile(bundle, 'module.exports = () => { throw new Error("boom") }\n')
-  const out = await new Promise<string>((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `import { loadBundle } from ${JSON.stringify(LOADER)}
+  const out = await run(`import { loadBundle } from ${JSON.stringify(LOADER)}
 import { createRequire } from 'node:module'
 const frame = (f) => { try { f() } catch (e) { return e.stack.split('\\n')[1].trim() } }
-process.stdout.write(JSON.stringify([frame(createRequire(import.meta.url)(${JSON.stringify(bundle)})), frame(loadBundle(${JSON.stringify(bundle)}).exports)]))`], { env: { PATH: process.env.PATH } })
-    let text = ''
-    child.stdout.on('data', (d: Buffer) => { text += d })
-    child.on('exit', () => resolve(text))
-  })
+process.stdout.write(JSON.stringify([frame(createRequire(import.meta.url)(${JSON.stringify(bundle)})), frame(loadBundle(${JSON.stringify(bundle)}).exports)]))`, { flags: [], module: true })
   const [viaRequire, viaLoader] = JSON.parse(out) as [string, string]
   t.match(viaRequire, /app\.cjs:1:32\)?$/)
   t.equal(viaLoader, viaRequire)
