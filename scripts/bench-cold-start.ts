@@ -46,6 +46,7 @@ const LAMBDA_FLAGS = lambdaNodeFlags(codeCacheTarget().memorySize)
 const flagsOf = (mode: string): string[] => mode === 'plain' ? [] : LAMBDA_FLAGS
 const PUBLIC_URL = 'https://bench.example.com'
 const TABLE = 'gatehouse-bench'
+const UPSTREAM_CLIENT_SECRET = 'bench-upstream-secret'
 
 // CPU time (user + system) the child reports just before exiting: much less sensitive to the machine's
 // other load than wall time, so it is printed next to it.
@@ -138,11 +139,11 @@ try {
     // As the Terraform-deployed function: both secrets by ARN, read from Secrets Manager (the stand-in).
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.secretsManager.endpoint,
     COOKIE_SECRET: undefined,
-    COOKIE_SECRET_ARN: secrets.putSecret('gatehouse-bench-cookie', 'bench-cookie-secret-bench-cookie-secret'),
-    UPSTREAM_CLIENT_SECRET_ARN: secrets.putSecret('gatehouse-bench-upstream', 'bench-upstream-secret')
+    COOKIE_SECRET_ARN: secrets.putSecret('gatehouse-bench-cookie', common.COOKIE_SECRET),
+    UPSTREAM_CLIENT_SECRET_ARN: secrets.putSecret('gatehouse-bench-upstream', UPSTREAM_CLIENT_SECRET)
   }
-  // The same with both secrets in the environment (how this bench ran before 2026-11-25 evening).
-  const lambdaEnvSecrets = { ...lambdaEnv, COOKIE_SECRET: common.COOKIE_SECRET, COOKIE_SECRET_ARN: undefined, UPSTREAM_CLIENT_SECRET_ARN: undefined, UPSTREAM_CLIENT_SECRET: 'bench-upstream-secret' }
+  // The same with both secrets in the environment (how this bench ran before session 3).
+  const lambdaEnvSecrets = { ...lambdaEnv, COOKIE_SECRET: common.COOKIE_SECRET, COOKIE_SECRET_ARN: undefined, UPSTREAM_CLIENT_SECRET_ARN: undefined, UPSTREAM_CLIENT_SECRET }
   const configurations: Record<string, { env: Record<string, string | undefined>, script: string }> = {
     lambda: { script: childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnv },
     'lambda-env-secrets': { script: childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnvSecrets },

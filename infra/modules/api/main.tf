@@ -144,8 +144,12 @@ resource "aws_lambda_permission" "api" {
   action        = "lambda:InvokeFunction"
   function_name = var.lambda_function_name
   principal     = "apigateway.amazonaws.com"
+  source_arn    = local.invoke_source_arn
+}
+
+locals {
   # Any stage, method and path of this one API (the resource-policy form API Gateway documents).
-  source_arn = "${aws_apigatewayv2_api.this.execution_arn}/*"
+  invoke_source_arn = "${aws_apigatewayv2_api.this.execution_arn}/*"
 }
 
 # With provisioned concurrency the integration invokes the alias, which has its own resource policy. The
@@ -157,7 +161,7 @@ resource "aws_lambda_permission" "api_alias" {
   function_name = var.lambda_function_name
   qualifier     = var.lambda_function_qualifier
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/*"
+  source_arn    = local.invoke_source_arn
 }
 
 resource "aws_apigatewayv2_domain_name" "this" {
