@@ -85,7 +85,7 @@ async function serveGatehouse (): Promise<Target> {
   const { LocalKeySet } = await import('../src/crypto/local-keys.ts')
   const { LocalCipher } = await import('../src/crypto/local-cipher.ts')
   const { issueAccessToken } = await import('../src/oauth/access-tokens.ts')
-  const { SYSTEM_CLOCK } = await import('../src/oauth/ports.ts')
+  const { SYSTEM_CLOCK } = await import('../src/ports/clock.ts')
 
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'))
   const emulator = await startEmbeddedStore({ dataDir, inLambda: false })

@@ -16,7 +16,7 @@ import { createDynamoClient, DynamoStore } from '../src/store/dynamo-store.ts'
 import { ensureTable } from '../src/store/table.ts'
 import { LocalKeySet } from '../src/crypto/local-keys.ts'
 import { issueAccessToken } from '../src/oauth/access-tokens.ts'
-import { SYSTEM_CLOCK } from '../src/oauth/ports.ts'
+import { SYSTEM_CLOCK } from '../src/ports/clock.ts'
 import { cachePaths, compiledSourceHash, parseCodeCacheRecord, sha256 } from '../src/lambda-code-cache.ts'
 import { httpApiEvent } from './http-api-event.ts'
 

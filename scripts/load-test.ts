@@ -55,7 +55,7 @@ async function serve (endpoint: string): Promise<void> {
   const { mintGrant, registerTestClient } = await import('../test/security/mint.ts')
   const { DynamoStore, createDynamoClient } = await import('../src/store/dynamo-store.ts')
   const { ensureTable } = await import('../src/store/table.ts')
-  const { SYSTEM_CLOCK } = await import('../src/oauth/ports.ts')
+  const { SYSTEM_CLOCK } = await import('../src/ports/clock.ts')
   const teardowns: Array<() => unknown> = []
   const fakeTest = { teardown: (fn: () => unknown) => { teardowns.push(fn) } } as never
   const dynamo = createDynamoClient({ region: 'us-east-1', endpoint })

@@ -5,7 +5,7 @@
 import { loadConfig, ConfigError } from '../src/config.ts'
 import { openStore } from '../src/store/index.ts'
 import { seedDataset, SAMPLE_ROWS } from '../src/mcp/dataset.ts'
-import { SYSTEM_CLOCK } from '../src/oauth/ports.ts'
+import { SYSTEM_CLOCK } from '../src/ports/clock.ts'
 
 try {
   const config = loadConfig()

@@ -3,14 +3,15 @@
 import { randomBytes } from 'node:crypto'
 import type { KMSClient } from '@aws-sdk/client-kms'
 import type { Config } from '../config.ts'
-import type { Cipher, Clock, KeySet } from '../oauth/ports.ts'
+import type { Cipher } from '../ports/cipher.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { KeySet } from '../ports/keys.ts'
 import { LocalCipher } from './local-cipher.ts'
 import { LocalKeySet } from './local-keys.ts'
 import { loadOrCreateLocalSecret, resolveSecretArn, type SecretClients } from './secrets.ts'
 
 // The KMS adapters (and the AWS SDK client behind them) are loaded only when KMS is configured: a cold
 // start pays only for the clients it uses.
-export { KeyServiceError, SealedValueError } from './errors.ts'
 export { rsaPublicJwk, rsaThumbprint } from './jwk.ts'
 export { LocalCipher } from './local-cipher.ts'
 export { LocalKeySet, type LocalKeySetOptions } from './local-keys.ts'

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto'
-import type { PublicJwk } from '../oauth/ports.ts'
+import type { PublicJwk } from '../ports/keys.ts'
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of an RSA public key: the required members, sorted, no whitespace. */
 export function rsaThumbprint (n: string, e: string): string {

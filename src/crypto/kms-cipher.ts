@@ -4,9 +4,9 @@
 // (visible in CloudTrail; contexts are ids, never secrets) gets the key back.
 // Format: `k1.<encrypted data key>.<iv>.<ciphertext>.<tag>`, see sealed-format.ts.
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms'
-import type { Cipher } from '../oauth/ports.ts'
+import type { Cipher } from '../ports/cipher.ts'
 import { DataKeyCache } from './data-key-cache.ts'
-import { KeyServiceError, SealedValueError } from './errors.ts'
+import { KeyServiceError, SealedValueError } from '../ports/cipher.ts'
 import { KEY_BYTES, openWith, parseSealed, sealWith } from './sealed-format.ts'
 
 const VERSION = 'k1'

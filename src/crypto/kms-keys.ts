@@ -3,8 +3,8 @@
 // start-up fast when a key id is wrong, disabled, or not an RSA signing key.
 import { createHash, createPublicKey } from 'node:crypto'
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms'
-import type { KeySet, PublicJwk, Signer } from '../oauth/ports.ts'
-import { KeyServiceError } from './errors.ts'
+import type { KeySet, PublicJwk, Signer } from '../ports/keys.ts'
+import { KeyServiceError } from '../ports/cipher.ts'
 import { rsaPublicJwk } from './jwk.ts'
 
 const ALGORITHM = 'RSASSA_PKCS1_V1_5_SHA_256'

@@ -2,8 +2,8 @@
 // and reused, so values sealed before a restart still open.
 import { createHash, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import type { Cipher } from '../oauth/ports.ts'
-import { SealedValueError } from './errors.ts'
+import type { Cipher } from '../ports/cipher.ts'
+import { SealedValueError } from '../ports/cipher.ts'
 import { createPrivateFile, ensurePrivateDir, readPrivateFile } from './private-files.ts'
 import { KEY_BYTES, openWith, parseSealed, sealWith } from './sealed-format.ts'
 

@@ -5,7 +5,8 @@
 import { createPrivateKey, generateKeyPair, sign, type KeyObject } from 'node:crypto'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { SYSTEM_CLOCK, type Clock, type KeySet, type PublicJwk, type Signer } from '../oauth/ports.ts'
+import { SYSTEM_CLOCK, type Clock } from '../ports/clock.ts'
+import type { KeySet, PublicJwk, Signer } from '../ports/keys.ts'
 import { rsaPublicJwk } from './jwk.ts'
 import { createPrivateFile, ensurePrivateDir, readPrivateFile, removeFile, replacePrivateFile } from './private-files.ts'
 

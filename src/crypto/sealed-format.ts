@@ -3,7 +3,7 @@
 // header (`<version>.<keyref>.`) followed by the caller's context, so moving a value to another
 // record, or editing any field, fails authentication.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
-import { SealedValueError } from './errors.ts'
+import { SealedValueError } from '../ports/cipher.ts'
 
 const IV_BYTES = 12
 const TAG_BYTES = 16

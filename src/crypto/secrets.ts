@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { KeyServiceError } from './errors.ts'
+import { KeyServiceError } from '../ports/cipher.ts'
 import { createPrivateFile, ensurePrivateDir, readPrivateFile } from './private-files.ts'
 
 export interface SecretClients {

@@ -3,7 +3,9 @@
 // (revocation, DESIGN decision 7) through a small bounded cache. No network call on the hot path.
 import { InvalidTokenError, TemporarilyUnavailableError } from '../oauth/errors.ts'
 import type { AccessTokenClaims, AccessTokenVerifier } from '../oauth/access-tokens.ts'
-import type { Clock, GrantRecord, GrantStore } from '../oauth/ports.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { GrantRecord } from '../ports/records.ts'
+import type { GrantStore } from '../ports/store.ts'
 import type { Caller } from './caller.ts'
 
 /** The token of an `Authorization: Bearer …` header; undefined when there is no bearer credential at all. */

@@ -1,7 +1,8 @@
 // The sample enterprise dataset behind query_data and add_record. Seeding is idempotent: every row is a
 // conditional put, so two cold starts (or a start and `scripts/seed-data.ts`) racing each other are harmless.
-import { StoreConflictError, type Clock } from '../oauth/ports.ts'
-import type { DatasetRecord, DatasetStore } from './ports.ts'
+import type { Clock } from '../ports/clock.ts'
+import { StoreConflictError } from '../ports/store.ts'
+import type { DatasetRecord, DatasetStore } from '../ports/dataset.ts'
 
 type SampleRow = Omit<DatasetRecord, 'createdBy' | 'createdAt'>
 

@@ -2,7 +2,9 @@
 // Verification is synchronous against public keys held in memory: no network call on the hot path.
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto'
 import { InvalidTokenError } from './errors.ts'
-import type { Clock, KeySet, PublicJwk, UserIdentity } from './ports.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { KeySet, PublicJwk } from '../ports/keys.ts'
+import type { UserIdentity } from '../ports/records.ts'
 import { randomToken } from './secrets.ts'
 
 export interface AccessTokenClaims {

@@ -1,7 +1,10 @@
 // Clients: dynamic registration (RFC 7591), Client ID Metadata Documents, and client authentication
 // at the token, introspection and revocation endpoints (RFC 6749 §2.3).
 import { InvalidClientError, InvalidClientMetadataError, InvalidRedirectUriError, InvalidRequestError } from './errors.ts'
-import type { ClientRecord, ClientStore, Clock, TokenEndpointAuthMethod } from './ports.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { ClientRecord, TokenEndpointAuthMethod } from '../ports/records.ts'
+import type { ClientStore } from '../ports/store.ts'
+import type { ClientMetadataDocumentFetcher } from '../ports/client-metadata.ts'
 import { redirectUriProblem } from './redirect-uris.ts'
 import { matchesHash, randomToken, sha256 } from './secrets.ts'
 import { parseScope } from './scopes.ts'
@@ -55,10 +58,6 @@ export interface ClientRulesOptions {
 }
 
 /** Fetches a Client ID Metadata Document with SSRF guards; throws InvalidClientError-like errors on failure. */
-export interface ClientMetadataDocumentFetcher {
-  fetch (url: string): Promise<unknown>
-}
-
 function optionalText (value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value !== 'string' || value.length > MAX_TEXT || /[\u0000-\u001f\u007f]/.test(value)) throw new InvalidClientMetadataError(`${field} must be a short string`)

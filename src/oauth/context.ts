@@ -1,5 +1,11 @@
-import type { ClientMetadataDocumentFetcher, ClientRulesOptions } from './clients.ts'
-import type { AuditLog, Cipher, Clock, KeySet, Store, UpstreamIdp } from './ports.ts'
+import type { ClientRulesOptions } from './clients.ts'
+import type { ClientMetadataDocumentFetcher } from '../ports/client-metadata.ts'
+import type { AuditLog } from '../ports/audit.ts'
+import type { Cipher } from '../ports/cipher.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { KeySet } from '../ports/keys.ts'
+import type { Store } from '../ports/store.ts'
+import type { UpstreamIdp } from '../ports/upstream.ts'
 import type { AccessTokenVerifier } from './access-tokens.ts'
 
 export interface Lifetimes {

@@ -4,7 +4,7 @@ import { clientRules, type AuthorizationServerContext } from './context.ts'
 import { InvalidRequestError, OAuthError } from './errors.ts'
 import { isGrantActive } from './grants/issue.ts'
 import type { AccessTokenClaims } from './access-tokens.ts'
-import type { UpstreamTokens } from './ports.ts'
+import type { UpstreamTokens } from '../ports/upstream.ts'
 import { sha256 } from './secrets.ts'
 
 export type IntrospectionResponse = { active: false } | {

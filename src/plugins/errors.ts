@@ -4,8 +4,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidClientError, InvalidRequestError, OAuthError, ServerError, TemporarilyUnavailableError, TooManyRequestsError } from '../oauth/errors.ts'
-import { StoreUnavailableError, UpstreamUnavailableError } from '../oauth/ports.ts'
-import { KeyServiceError } from '../crypto/errors.ts'
+import { StoreUnavailableError } from '../ports/store.ts'
+import { UpstreamUnavailableError } from '../ports/upstream.ts'
+import { KeyServiceError } from '../ports/cipher.ts'
 import { errorPage } from '../routes/oauth/pages.ts'
 
 declare module 'fastify' {

@@ -5,9 +5,14 @@ import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.ts'
 import { AccessTokenVerifier } from '../oauth/access-tokens.ts'
 import type { AuthorizationServerContext } from '../oauth/context.ts'
-import { SYSTEM_CLOCK, type AuditLog, type Cipher, type Clock, type KeySet, type Store, type UpstreamIdp } from '../oauth/ports.ts'
-import type { ClientMetadataDocumentFetcher } from '../oauth/clients.ts'
-import type { DatasetStore } from '../mcp/ports.ts'
+import type { AuditLog } from '../ports/audit.ts'
+import type { Cipher } from '../ports/cipher.ts'
+import { SYSTEM_CLOCK, type Clock } from '../ports/clock.ts'
+import type { KeySet } from '../ports/keys.ts'
+import type { Store } from '../ports/store.ts'
+import type { UpstreamIdp } from '../ports/upstream.ts'
+import type { ClientMetadataDocumentFetcher } from '../ports/client-metadata.ts'
+import type { DatasetStore } from '../ports/dataset.ts'
 
 export interface Services {
   store: Store & DatasetStore

@@ -5,12 +5,10 @@ import {
   DeleteItemCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand,
   UpdateItemCommand, type AttributeValue
 } from '@aws-sdk/client-dynamodb'
-import type { DatasetRecord, DatasetStore } from '../mcp/ports.ts'
-import {
-  StoreConflictError, StoreUnavailableError,
-  type AuthorizationCodeRecord, type AuthorizationTransaction, type ClientRecord, type Clock, type ConsentRecord,
-  type ConsumeResult, type GrantRecord, type RefreshTokenRecord, type Store
-} from '../oauth/ports.ts'
+import type { DatasetRecord, DatasetStore } from '../ports/dataset.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from '../ports/records.ts'
+import { StoreConflictError, StoreUnavailableError, type ConsumeResult, type Store } from '../ports/store.ts'
 import { isConditionFailed, toStoreError } from './errors.ts'
 import {
   KIND, clientKey, codeKey, consentKey, datasetPartition, datasetRowKey, grantKey, refreshTokenKey, transactionKey,

@@ -1,6 +1,7 @@
 // Opens the store the configuration asks for: the embedded emulator (local runs), an explicit
 // endpoint (DynamoDB Local, LocalStack) or real DynamoDB, whose table Terraform owns.
-import { SYSTEM_CLOCK, StoreUnavailableError, type Clock } from '../oauth/ports.ts'
+import { SYSTEM_CLOCK, type Clock } from '../ports/clock.ts'
+import { StoreUnavailableError } from '../ports/store.ts'
 import { DynamoStore, createDynamoClient } from './dynamo-store.ts'
 import { startEmbeddedStore, type EmbeddedStore } from './embedded.ts'
 import { ensureTable } from './table.ts'

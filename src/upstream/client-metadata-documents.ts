@@ -6,9 +6,9 @@ import { lookup as dnsLookup } from 'node:dns/promises'
 import { request as httpsRequest } from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import { isIP, type LookupFunction } from 'node:net'
-import type { ClientMetadataDocumentFetcher } from '../oauth/clients.ts'
+import type { ClientMetadataDocumentFetcher } from '../ports/client-metadata.ts'
 import { InvalidClientError } from '../oauth/errors.ts'
-import type { Clock } from '../oauth/ports.ts'
+import type { Clock } from '../ports/clock.ts'
 import { vetAddress, type VettedAddress } from './ip-ranges.ts'
 
 /**

@@ -1,6 +1,6 @@
 // Picks the upstream behaviour for the configured issuer: any OIDC issuer through openid-client, with
 // Cognito's own revocation API when the issuer is a Cognito user pool.
-import type { UpstreamIdp } from '../oauth/ports.ts'
+import type { UpstreamIdp } from '../ports/upstream.ts'
 import { cognitoUserPoolOf, createCognitoRevoker } from './cognito.ts'
 import { OidcUpstream, type OidcUpstreamOptions, type UpstreamConfig } from './oidc-upstream.ts'
 

@@ -4,10 +4,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import * as oidc from 'openid-client'
 import type { Config } from '../config.ts'
-import {
-  UpstreamDeniedError, UpstreamGrantRevokedError, UpstreamUnavailableError,
-  type UpstreamIdp, type UpstreamLogin, type UpstreamTokens, type UserIdentity
-} from '../oauth/ports.ts'
+import type { UserIdentity } from '../ports/records.ts'
+import { UpstreamDeniedError, UpstreamGrantRevokedError, UpstreamUnavailableError, type UpstreamIdp, type UpstreamLogin, type UpstreamTokens } from '../ports/upstream.ts'
 
 export type UpstreamConfig = Config['upstream']
 

@@ -2,7 +2,7 @@
 // published JWKS, with node crypto and with fast-jwt (what a resource server would do).
 import { createPublicKey, verify } from 'node:crypto'
 import { createVerifier } from 'fast-jwt'
-import type { PublicJwk, Signer } from '../../src/oauth/ports.ts'
+import type { PublicJwk, Signer } from '../../src/ports/keys.ts'
 
 export async function signJwt (signer: Signer, claims: Record<string, unknown>): Promise<string> {
   const header = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'at+jwt', kid: signer.kid })).toString('base64url')

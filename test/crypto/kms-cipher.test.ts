@@ -1,6 +1,6 @@
 import t from 'tap'
 import { DecryptCommand } from '@aws-sdk/client-kms'
-import { KeyServiceError, SealedValueError } from '../../src/crypto/errors.ts'
+import { KeyServiceError, SealedValueError } from '../../src/ports/cipher.ts'
 import { KmsCipher } from '../../src/crypto/kms-cipher.ts'
 import { LocalCipher } from '../../src/crypto/local-cipher.ts'
 import { startFakeKms } from '../support/fake-kms.ts'

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { CreateKeyCommand, SignCommand } from '@aws-sdk/client-kms'
-import { KeyServiceError } from '../../src/crypto/errors.ts'
+import { KeyServiceError } from '../../src/ports/cipher.ts'
 import { KmsKeySet } from '../../src/crypto/kms-keys.ts'
 import { startFakeKms } from '../support/fake-kms.ts'
 import { signJwt, verifiesWithJwk, verifyWithJwks } from './jwt-helpers.ts'

@@ -2,7 +2,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { SealedValueError } from '../../src/crypto/errors.ts'
+import { SealedValueError } from '../../src/ports/cipher.ts'
 import { LocalCipher } from '../../src/crypto/local-cipher.ts'
 import { FIELD, flipBit } from './tamper.ts'
 

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { KeyServiceError } from '../../src/crypto/errors.ts'
+import { KeyServiceError } from '../../src/ports/cipher.ts'
 import { loadOrCreateLocalSecret, resolveSecretArn, type SecretClients } from '../../src/crypto/secrets.ts'
 import { startFakeSecrets } from '../support/fake-secrets.ts'
 

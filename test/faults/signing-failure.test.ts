@@ -5,8 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalKeySet } from '../../src/crypto/local-keys.ts'
-import { KeyServiceError } from '../../src/crypto/errors.ts'
-import type { KeySet } from '../../src/oauth/ports.ts'
+import { KeyServiceError } from '../../src/ports/cipher.ts'
+import type { KeySet } from '../../src/ports/keys.ts'
 import { authorize, postForm, registerClient, startHarness, CLIENT_REDIRECT } from '../support/oauth-harness.ts'
 
 t.test('a signing failure answers 503 temporarily_unavailable and leaves the code and refresh token usable', async t => {

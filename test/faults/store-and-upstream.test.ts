@@ -14,7 +14,7 @@ import { startTcpProxy, type ProxyMode, type TcpProxy } from '../support/tcp-pro
 import { freePort } from '../support/app.ts'
 import { startDevIdpProcess } from '../support/dev-idp.ts'
 import { DynamoStore, createDynamoClient } from '../../src/store/dynamo-store.ts'
-import { SYSTEM_CLOCK } from '../../src/oauth/ports.ts'
+import { SYSTEM_CLOCK } from '../../src/ports/clock.ts'
 import * as oauth from 'oauth4webapi'
 import { generateKeyPairSync, sign } from 'node:crypto'
 

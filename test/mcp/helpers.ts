@@ -9,7 +9,9 @@ import { buildTestApp, type TestApp, type TestAppOptions } from '../support/app.
 import { mintToken, type MintOptions, type MintedToken } from '../support/tokens.ts'
 import { LocalKeySet } from '../../src/crypto/local-keys.ts'
 import { LocalCipher } from '../../src/crypto/local-cipher.ts'
-import { SYSTEM_CLOCK, type Cipher, type KeySet } from '../../src/oauth/ports.ts'
+import type { Cipher } from '../../src/ports/cipher.ts'
+import { SYSTEM_CLOCK } from '../../src/ports/clock.ts'
+import type { KeySet } from '../../src/ports/keys.ts'
 
 export interface McpTestApp extends TestApp {
   keys: KeySet

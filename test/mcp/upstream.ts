@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { loginThroughForm } from '../support/browserless-login.ts'
 import type { DevIdpProcess } from '../support/dev-idp.ts'
-import type { UpstreamTokens } from '../../src/oauth/ports.ts'
+import type { UpstreamTokens } from '../../src/ports/upstream.ts'
 
 export const UPSTREAM_REDIRECT_URI = 'http://127.0.0.1:9/callback'
 

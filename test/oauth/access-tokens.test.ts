@@ -2,7 +2,7 @@ import t from 'tap'
 import { generateKeyPairSync, sign, createPublicKey, type KeyObject } from 'node:crypto'
 import { AccessTokenVerifier, issueAccessToken } from '../../src/oauth/access-tokens.ts'
 import { InvalidTokenError } from '../../src/oauth/errors.ts'
-import type { KeySet, PublicJwk } from '../../src/oauth/ports.ts'
+import type { KeySet, PublicJwk } from '../../src/ports/keys.ts'
 import { createFakeClock } from '../support/store.ts'
 
 function keySet (kid: string): { keys: KeySet, jwk: PublicJwk, privateKey: KeyObject } {

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { buildMcpApp, callTool, post, rpc, toolJson, MCP_HEADERS } from '../mcp/helpers.ts'
 import { createFakeClock } from '../support/store.ts'
-import { StoreUnavailableError } from '../../src/oauth/ports.ts'
+import { StoreUnavailableError } from '../../src/ports/store.ts'
 import { TOOL_FORBIDDEN } from '../../src/mcp/server.ts'
 
 const PRM = (url: string) => `${url}/.well-known/oauth-protected-resource/mcp`

@@ -3,7 +3,7 @@
 // what /mcp, /introspect and /revoke see is exactly what /token would have produced.
 import type { FastifyInstance } from 'fastify'
 import { issueTokens } from '../../src/oauth/grants/issue.ts'
-import type { GrantRecord, UserIdentity } from '../../src/oauth/ports.ts'
+import type { GrantRecord, UserIdentity } from '../../src/ports/records.ts'
 import { randomToken } from '../../src/oauth/secrets.ts'
 
 export interface RegisteredTestClient {

@@ -5,7 +5,8 @@ import t from 'tap'
 import { ScanCommand } from '@aws-sdk/client-dynamodb'
 import { authorize, exchangeCode, postForm, registerClient, registerResourceServer, startHarness } from '../support/oauth-harness.ts'
 import { createDynamoClient } from '../../src/store/dynamo-store.ts'
-import type { GrantRecord, UpstreamTokens } from '../../src/oauth/ports.ts'
+import type { GrantRecord } from '../../src/ports/records.ts'
+import type { UpstreamTokens } from '../../src/ports/upstream.ts'
 
 t.test('a whole flow leaves no secret in the logs and none usable in the store', async t => {
   const logLines: string[] = []

@@ -1,9 +1,7 @@
 // Records with every optional field set ("full") and with none ("minimal"), so round-trips prove both.
 import { randomUUID } from 'node:crypto'
-import type { DatasetRecord } from '../../src/mcp/ports.ts'
-import type {
-  AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord
-} from '../../src/oauth/ports.ts'
+import type { DatasetRecord } from '../../src/ports/dataset.ts'
+import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from '../../src/ports/records.ts'
 
 export const T0 = 1_750_000_000
 

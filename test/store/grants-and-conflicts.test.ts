@@ -2,7 +2,7 @@ import t from 'tap'
 import { QueryCommand } from '@aws-sdk/client-dynamodb'
 import { createDynamoClient } from '../../src/store/dynamo-store.ts'
 import { datasetPartition } from '../../src/store/keys.ts'
-import { StoreConflictError } from '../../src/oauth/ports.ts'
+import { StoreConflictError } from '../../src/ports/store.ts'
 import { createFakeClock, startTestStore } from '../support/store.ts'
 import { T0, code, datasetRecord, fullClient, grant, minimalClient, refreshToken, transaction } from './fixtures.ts'
 

@@ -9,7 +9,7 @@ import gatehouse, { options as serverOptions } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import type { Services } from '../../src/plugins/services.ts'
 import { startTestStore, type TestStore } from './store.ts'
-import type { Clock } from '../../src/oauth/ports.ts'
+import type { Clock } from '../../src/ports/clock.ts'
 import { freePort } from './net.ts'
 
 export { freePort } from './net.ts'

@@ -2,7 +2,12 @@
 // upstream tokens) and an RS256 token from the app's own keys, exactly as /token would issue them.
 import { randomUUID } from 'node:crypto'
 import { issueAccessToken, type AccessTokenClaims } from '../../src/oauth/access-tokens.ts'
-import type { Cipher, Clock, GrantRecord, GrantStore, KeySet, UpstreamTokens } from '../../src/oauth/ports.ts'
+import type { Cipher } from '../../src/ports/cipher.ts'
+import type { Clock } from '../../src/ports/clock.ts'
+import type { KeySet } from '../../src/ports/keys.ts'
+import type { GrantRecord } from '../../src/ports/records.ts'
+import type { GrantStore } from '../../src/ports/store.ts'
+import type { UpstreamTokens } from '../../src/ports/upstream.ts'
 import type { Config } from '../../src/config.ts'
 
 /** What minting needs: the app's config and the very keys, cipher, clock and store it was built with. */

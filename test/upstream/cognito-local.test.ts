@@ -4,7 +4,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { createUpstream } from '../../src/upstream/create-upstream.ts'
 import type { UpstreamConfig } from '../../src/upstream/oidc-upstream.ts'
-import { UpstreamGrantRevokedError } from '../../src/oauth/ports.ts'
+import { UpstreamGrantRevokedError } from '../../src/ports/upstream.ts'
 import { startCognitoLocal, createCognitoLocalPool } from '../support/cognito-local.ts'
 import { loginThroughForm } from '../support/browserless-login.ts'
 

@@ -2,7 +2,7 @@
 // token, opened from the grant. The MCP token is never forwarded (no token passthrough), the request cannot
 // leave the configured origin (fixed base URL, no redirects), and the answer is size- and time-bounded.
 import { Type } from 'typebox'
-import type { UpstreamTokens } from '../../oauth/ports.ts'
+import type { UpstreamTokens } from '../../ports/upstream.ts'
 import { isGrantActive } from '../../oauth/grants/issue.ts'
 import { defineTool, jsonResult, toolError } from './types.ts'
 

@@ -3,8 +3,10 @@
 import type { Static, TObject } from 'typebox'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { Caller } from '../caller.ts'
-import type { DatasetStore } from '../ports.ts'
-import type { Cipher, Clock, GrantStore } from '../../oauth/ports.ts'
+import type { DatasetStore } from '../../ports/dataset.ts'
+import type { Cipher } from '../../ports/cipher.ts'
+import type { Clock } from '../../ports/clock.ts'
+import type { GrantStore } from '../../ports/store.ts'
 
 /** Everything a tool may use besides its input and caller; built once when the app starts. */
 export interface ToolDeps {

@@ -1,7 +1,7 @@
 // Issuing tokens for a grant: an access token always, a refresh token when the client may use one.
 import { issueAccessToken } from '../access-tokens.ts'
 import type { AuthorizationServerContext } from '../context.ts'
-import type { ClientRecord, GrantRecord, RefreshTokenRecord } from '../ports.ts'
+import type { ClientRecord, GrantRecord, RefreshTokenRecord } from '../../ports/records.ts'
 import { randomToken, sha256 } from '../secrets.ts'
 import type { TokenResponse } from './types.ts'
 

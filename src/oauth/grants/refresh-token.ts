@@ -3,7 +3,8 @@
 // when near expiry; a revoked upstream session ends the grant.
 import type { AuthorizationServerContext } from '../context.ts'
 import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
-import { UpstreamGrantRevokedError, type ClientRecord, type GrantRecord, type UpstreamTokens } from '../ports.ts'
+import type { ClientRecord, GrantRecord } from '../../ports/records.ts'
+import { UpstreamGrantRevokedError, type UpstreamTokens } from '../../ports/upstream.ts'
 import { resolveResource } from '../resource.ts'
 import { narrowScope } from '../scopes.ts'
 import { sha256 } from '../secrets.ts'

@@ -1,5 +1,5 @@
 import type { AuthorizationServerContext } from '../context.ts'
-import type { ClientRecord } from '../ports.ts'
+import type { ClientRecord } from '../../ports/records.ts'
 
 /** The token endpoint's successful answer (RFC 6749 §5.1). */
 export interface TokenResponse {

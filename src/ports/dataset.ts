@@ -1,4 +1,4 @@
-// Ports the MCP tools need. The DynamoDB adapter (src/store) implements them.
+// The dataset the sample MCP tools read and write. The DynamoDB adapter (src/store) implements it.
 
 /** One row of the sample enterprise dataset that query_data reads and add_record writes. */
 export interface DatasetRecord {

@@ -1,0 +1,20 @@
+// The audit port: security events with stable names, one structured log line each.
+
+/** Something that emits audit events with stable names; never given tokens or secrets. */
+export interface AuditLog {
+  event (name: AuditEventName, fields: Record<string, unknown>): void
+}
+
+export type AuditEventName =
+  | 'client.registered'
+  | 'consent.granted'
+  | 'consent.denied'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'grant.issued'
+  | 'token.refreshed'
+  | 'code.reuse_detected'
+  | 'refresh.reuse_detected'
+  | 'grant.revoked'
+  | 'token.introspected'
+  | 'tool.denied'

@@ -1,0 +1,104 @@
+// The records the authorization server keeps. Every record carries its own `expiresAt`, decided by the
+// rules; adapters must treat a record whose `expiresAt` has passed as absent (DynamoDB's TTL deletes lazily).
+// Hashes are SHA-256, base64url-encoded.
+
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post'
+
+export interface ClientRecord {
+  clientId: string
+  /** SHA-256 (base64url) of the secret; absent for public clients. */
+  clientSecretHash?: string
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod
+  redirectUris: string[]
+  grantTypes: string[]
+  responseTypes: string[]
+  clientName?: string
+  clientUri?: string
+  logoUri?: string
+  scope?: string
+  softwareId?: string
+  softwareVersion?: string
+  createdAt: number
+  /** 0 = never. */
+  expiresAt: number
+}
+
+/** A pending /authorize request, from the consent page until the upstream IdP returns. */
+export interface AuthorizationTransaction {
+  id: string
+  clientId: string
+  redirectUri: string
+  /** The request relied on the client's single registered redirect URI (then /token may omit it too). */
+  redirectUriOmitted?: boolean
+  state?: string
+  codeChallenge: string
+  scope: string[]
+  resource: string
+  /** SHA-256 of the random value in the browser's transaction cookie: the browser that consents must be the one that returns. */
+  browserBindingHash: string
+  /** SHA-256 of the consent form's CSRF token. */
+  csrfHash: string
+  /** Set once consent is given and the browser is sent upstream. */
+  upstream?: { codeVerifier: string, nonce: string }
+  createdAt: number
+  expiresAt: number
+}
+
+export interface UserIdentity {
+  sub: string
+  email?: string
+  username?: string
+  groups: string[]
+}
+
+export interface AuthorizationCodeRecord {
+  codeHash: string
+  clientId: string
+  redirectUri: string
+  redirectUriOmitted?: boolean
+  codeChallenge: string
+  scope: string[]
+  resource: string
+  identity: UserIdentity
+  /** Upstream tokens, encrypted (see Cipher). Moves to the grant on redemption. */
+  upstreamSealed?: string
+  upstreamExpiresAt?: number
+  /** Set by the single successful redemption, with the grant it produced. */
+  consumedAt?: number
+  grantId?: string
+  createdAt: number
+  expiresAt: number
+}
+
+export interface GrantRecord {
+  grantId: string
+  clientId: string
+  identity: UserIdentity
+  scope: string[]
+  resource: string
+  upstreamSealed?: string
+  upstreamExpiresAt?: number
+  createdAt: number
+  /** Absolute cap on the grant's life; refresh tokens never outlive it. */
+  expiresAt: number
+  revokedAt?: number
+}
+
+export interface RefreshTokenRecord {
+  tokenHash: string
+  grantId: string
+  clientId: string
+  scope: string[]
+  createdAt: number
+  expiresAt: number
+  /** Set by the single rotation that used it; a second use is reuse. */
+  usedAt?: number
+}
+
+export interface ConsentRecord {
+  sub: string
+  clientId: string
+  scope: string[]
+  createdAt: number
+  expiresAt: number
+}

@@ -1,0 +1,68 @@
+// The store ports: one narrow interface per record, implemented by the DynamoDB adapter (src/store).
+// All times are epoch seconds.
+import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from './records.ts'
+
+/** Outcome of a single-use transition: exactly one caller gets `won: true`. */
+export type ConsumeResult<T> = { won: true, record: T } | { won: false, record?: T }
+
+export interface ClientStore {
+  /** Fails with StoreConflictError when the id exists. */
+  saveClient (client: ClientRecord): Promise<void>
+  findClient (clientId: string): Promise<ClientRecord | undefined>
+}
+
+export interface TransactionStore {
+  /** Create-only: fails with StoreConflictError when it exists. */
+  saveTransaction (tx: AuthorizationTransaction): Promise<void>
+  findTransaction (id: string): Promise<AuthorizationTransaction | undefined>
+  /** Records consent once: only a transaction not yet sent upstream can be. */
+  markTransactionApproved (id: string, upstream: NonNullable<AuthorizationTransaction['upstream']>): Promise<ConsumeResult<AuthorizationTransaction>>
+  /** Single use: deletes it and returns it to exactly one caller. */
+  consumeTransaction (id: string): Promise<AuthorizationTransaction | undefined>
+}
+
+export interface CodeStore {
+  /** Create-only: fails with StoreConflictError when it exists. */
+  saveCode (code: AuthorizationCodeRecord): Promise<void>
+  findCode (codeHash: string): Promise<AuthorizationCodeRecord | undefined>
+  /** Single use: marks it consumed by `grantId`; a loser gets the record (with the winner's grantId) if it still exists. */
+  consumeCode (codeHash: string, grantId: string, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>>
+}
+
+export interface GrantStore {
+  /** Create-only: fails with StoreConflictError when it exists (a re-save must never clear revokedAt). */
+  saveGrant (grant: GrantRecord): Promise<void>
+  findGrant (grantId: string): Promise<GrantRecord | undefined>
+  revokeGrant (grantId: string, now: number): Promise<void>
+  /** Replaces the sealed upstream tokens, unless the grant was revoked meanwhile. */
+  updateGrantUpstream (grantId: string, upstreamSealed: string, upstreamExpiresAt: number | undefined): Promise<boolean>
+}
+
+export interface RefreshTokenStore {
+  /** Create-only: fails with StoreConflictError when it exists. */
+  saveRefreshToken (token: RefreshTokenRecord): Promise<void>
+  findRefreshToken (tokenHash: string): Promise<RefreshTokenRecord | undefined>
+  /** Single use: exactly one caller wins; a loser learns the token was used before (reuse). */
+  markRefreshTokenUsed (tokenHash: string, now: number): Promise<ConsumeResult<RefreshTokenRecord>>
+}
+
+export interface ConsentStore {
+  /** Replaces an existing consent for the same user and client. */
+  saveConsent (consent: ConsentRecord): Promise<void>
+  findConsent (sub: string, clientId: string): Promise<ConsentRecord | undefined>
+}
+
+export interface Store extends ClientStore, TransactionStore, CodeStore, GrantStore, RefreshTokenStore, ConsentStore {
+  /** Cheap reachability check for /healthz. */
+  ping (): Promise<void>
+}
+
+/** A conditional write lost because the item already exists or changed. */
+export class StoreConflictError extends Error {
+  constructor (message = 'conditional write failed') { super(message); this.name = 'StoreConflictError' }
+}
+
+/** The store is unreachable, throttled or too slow; maps to 503 temporarily_unavailable. */
+export class StoreUnavailableError extends Error {
+  constructor (message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'StoreUnavailableError' }
+}
