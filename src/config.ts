@@ -11,26 +11,26 @@ const CommaList = (description: string, def: string) => Type.String({ default: d
 export const EnvSchema = Type.Object({
   HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'interface to listen on (local runs)' }),
   PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'port to listen on (local runs)' }),
-  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info' }),
+  LOG_LEVEL: Type.Union([Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')], { default: 'info', description: 'pino log level' }),
   GATEHOUSE_PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+$', description: 'public base URL, scheme and host only (default http://HOST:PORT)' })),
-  GATEHOUSE_MODE: Type.Union([Type.Literal('authorization-server'), Type.Literal('resource-server')], { default: 'authorization-server', description: 'authorization-server: gatehouse issues tokens; resource-server: it only accepts tokens from GATEHOUSE_TRUSTED_ISSUERS' }),
+  GATEHOUSE_MODE: Type.Union([Type.Literal('authorization-server'), Type.Literal('resource-server')], { default: 'authorization-server', description: 'authorization-server: gatehouse issues tokens; resource-server: it issues nothing and /mcp accepts only tokens from TRUSTED_ISSUERS' }),
   GATEHOUSE_DATA_DIR: Type.String({ default: '.data', minLength: 1, description: 'where local runs keep the embedded store and local keys' }),
 
   GATEHOUSE_TABLE: Type.String({ default: 'gatehouse', pattern: '^[A-Za-z0-9_.-]{3,255}$', description: 'DynamoDB table name' }),
-  AWS_REGION: Type.String({ default: 'us-east-1', minLength: 1 }),
+  AWS_REGION: Type.String({ default: 'us-east-1', minLength: 1, description: 'region of the DynamoDB table and the KMS keys (the Lambda runtime sets it; secrets are read in their ARN\'s region)' }),
   AWS_ENDPOINT_URL_DYNAMODB: Type.Optional(Type.String({ pattern: '^https?://', description: 'DynamoDB endpoint (DynamoDB Local, LocalStack); unset locally = start the embedded emulator' })),
   STORE_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 50, maximum: 30000, description: 'per store call; past it the request fails with 503' }),
 
   UPSTREAM_ISSUER: Type.Optional(Type.String({ pattern: '^https?://', description: 'OIDC issuer of the enterprise IdP (Cognito user pool issuer); unset locally = the development IdP' })),
-  UPSTREAM_CLIENT_ID: Type.String({ default: 'gatehouse-local', minLength: 1 }),
+  UPSTREAM_CLIENT_ID: Type.String({ default: 'gatehouse-local', minLength: 1, description: 'gatehouse\'s app client id at the upstream IdP (the default is the development IdP\'s client)' }),
   UPSTREAM_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1, description: 'upstream app client secret (local runs; on AWS use UPSTREAM_CLIENT_SECRET_ARN)' })),
   UPSTREAM_CLIENT_SECRET_ARN: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):', description: 'Secrets Manager secret or SSM SecureString parameter holding the upstream client secret' })),
-  UPSTREAM_SCOPES: Type.String({ default: 'openid email profile', minLength: 1 }),
-  UPSTREAM_AUTHORIZATION_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
-  UPSTREAM_TOKEN_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
-  UPSTREAM_JWKS_URI: Type.Optional(Type.String({ pattern: '^https?://' })),
-  UPSTREAM_REVOCATION_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://' })),
-  UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 30000 }),
+  UPSTREAM_SCOPES: Type.String({ default: 'openid email profile', minLength: 1, description: 'scopes gatehouse asks the upstream IdP for when the user logs in' }),
+  UPSTREAM_AUTHORIZATION_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'overrides the discovered upstream authorization endpoint (with the token endpoint and JWKS URI also set, discovery is skipped)' })),
+  UPSTREAM_TOKEN_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'overrides the discovered upstream token endpoint' })),
+  UPSTREAM_JWKS_URI: Type.Optional(Type.String({ pattern: '^https?://', description: 'overrides the discovered upstream JWKS URI' })),
+  UPSTREAM_REVOCATION_ENDPOINT: Type.Optional(Type.String({ pattern: '^https?://', description: 'overrides the discovered upstream revocation endpoint' })),
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ default: 5000, minimum: 100, maximum: 30000, description: 'timeout of each call to the upstream IdP, and of JWKS fetches from TRUSTED_ISSUERS, milliseconds' }),
   DEV_IDP_PORT: Type.Integer({ default: 3001, minimum: 1, maximum: 65535, description: 'port of the development IdP that `npm start` runs' }),
 
   ACCESS_TOKEN_TTL: Seconds(3600, 60, 3600, 'access token lifetime, seconds (≤ 1 h)'),
@@ -40,7 +40,7 @@ export const EnvSchema = Type.Object({
   GRANT_MAX_TTL: Seconds(7776000, 3600, 31536000, 'absolute cap on a grant and its refresh tokens, seconds (default 90 days)'),
   CONSENT_TTL: Seconds(2592000, 0, 31536000, 'remembered consent lifetime, seconds (0 = never remember)'),
   GRANT_CACHE_TTL: Seconds(30, 0, 300, 'how long /mcp caches a grant check, seconds (0 = check every request)'),
-  CLOCK_SKEW: Seconds(30, 0, 300, 'tolerated clock skew for exp/nbf/iat, seconds'),
+  CLOCK_SKEW: Seconds(30, 0, 300, 'tolerated clock skew, seconds: a token is still accepted up to this long past its exp (a 3600 s token for 3630 s by default), and this long before its nbf/iat'),
 
   SCOPES: CommaList('scopes gatehouse issues', 'mcp:read,mcp:write'),
   DEFAULT_SCOPES: CommaList('scopes granted when a client asks for none', 'mcp:read,mcp:write'),
@@ -50,18 +50,18 @@ export const EnvSchema = Type.Object({
   KMS_SIGNING_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'KMS asymmetric key (RSA_2048, SIGN_VERIFY) that signs access tokens; unset = local key' })),
   KMS_PREVIOUS_SIGNING_KEY_IDS: CommaList('previous KMS signing keys kept in /jwks.json during rotation', ''),
   KMS_ENCRYPTION_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'KMS symmetric key for envelope encryption of upstream tokens; unset = local key' })),
-  AWS_ENDPOINT_URL_KMS: Type.Optional(Type.String({ pattern: '^https?://' })),
+  AWS_ENDPOINT_URL_KMS: Type.Optional(Type.String({ pattern: '^https?://', description: 'KMS endpoint (LocalStack, tests); unset = the region\'s KMS' })),
   COOKIE_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HMAC key for consent cookies (≥ 32 chars); unset locally = generated under the data dir' })),
-  COOKIE_SECRET_ARN: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):' })),
+  COOKIE_SECRET_ARN: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):', description: 'Secrets Manager secret or SSM SecureString parameter holding the consent cookie HMAC key (required in Lambda in authorization-server mode unless COOKIE_SECRET is set)' })),
 
   INTROSPECTION_CLIENT_IDS: CommaList('confidential clients (typically resource servers) that may introspect any token; other confidential clients only their own', ''),
 
   TRUSTED_ISSUERS: CommaList('resource-server mode: external issuers whose tokens /mcp accepts', ''),
-  TRUSTED_AUDIENCES: CommaList('resource-server mode: accepted aud or client_id values', ''),
+  TRUSTED_AUDIENCES: CommaList('resource-server mode: accepted aud or client_id values (empty = the /mcp URL)', ''),
 
   DOWNSTREAM_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'API that call_downstream calls with the user\'s upstream token' })),
 
-  AWS_LAMBDA_FUNCTION_NAME: Type.Optional(Type.String())
+  AWS_LAMBDA_FUNCTION_NAME: Type.Optional(Type.String({ description: 'set by the Lambda runtime, not by hand: its presence applies the Lambda rules (GATEHOUSE_PUBLIC_URL required, and in authorization-server mode UPSTREAM_ISSUER, the KMS keys and a cookie secret; the development IdP, embedded store and local keys are never used)' }))
 })
 
 export type Env = Static<typeof EnvSchema>
