@@ -11,10 +11,7 @@ import { cachePaths } from '../src/lambda-code-cache.ts'
 import { buildCodeCache, codeCacheTarget, readPreviousCodeCache, type CodeCacheResult } from './code-cache.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const outDir = join(root, 'dist')
-const lambdaDir = join(outDir, 'lambda')
-const entryPath = join(lambdaDir, 'index.cjs')
-const appPath = join(lambdaDir, 'app.cjs')
+const DIST = join(root, 'dist')
 
 /** A minimal ZIP (deflated files, no directories) so no zip tool or extra Terraform provider is needed. */
 function zip (files: Array<{ name: string, data: Buffer }>): Buffer {
@@ -61,7 +58,11 @@ export interface BundleResult {
 /** Both outputs: one minified CommonJS file each, for the nodejs22.x runtime. */
 const COMMON = { bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' } as const
 
-export async function bundle (options: { codeCache?: boolean } = {}): Promise<BundleResult> {
+export async function bundle (options: { codeCache?: boolean, /** Default dist/; a test that must not race another build passes its own. */ outDir?: string } = {}): Promise<BundleResult> {
+  const outDir = options.outDir ?? DIST
+  const lambdaDir = join(outDir, 'lambda')
+  const entryPath = join(lambdaDir, 'index.cjs')
+  const appPath = join(lambdaDir, 'app.cjs')
   const previousCache = await readPreviousCodeCache(appPath)
   await rm(lambdaDir, { recursive: true, force: true })
   await mkdir(lambdaDir, { recursive: true })
@@ -110,5 +111,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const cache = result.codeCache.built
     ? `code cache ${(result.codeCache.bytes / 1024).toFixed(0)} KB for ${result.codeCache.target.architecture}, ${result.codeCache.target.memorySize} MB${result.codeCache.reused ? ' (the previous build\'s: same bundle)' : ''}`
     : `no code cache: ${result.codeCache.reason}`
-  console.log(`bundle ${lambdaDir}: ${(result.bytes / 1024).toFixed(0)} KB JavaScript (${(result.gzipBytes / 1024).toFixed(0)} KB gzip); ${cache}\nzip    ${result.zipPath} (${((await stat(result.zipPath)).size / 1024).toFixed(0)} KB)`)
+  console.log(`bundle ${dirname(result.bundlePath)}: ${(result.bytes / 1024).toFixed(0)} KB JavaScript (${(result.gzipBytes / 1024).toFixed(0)} KB gzip); ${cache}\nzip    ${result.zipPath} (${((await stat(result.zipPath)).size / 1024).toFixed(0)} KB)`)
 }

@@ -5,36 +5,17 @@
 // still checks the same facts by parsing the .tf files.
 import t from 'tap'
 import { execFile } from 'node:child_process'
-import { access, cp, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { access, cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { INFRA_DIR, MODULES } from './terraform-facts.ts'
+import { findMirror, findTerraform, offlineTerraformEnv } from '../support/terraform.ts'
 
 const run = promisify(execFile)
 
 async function exists (path: string): Promise<boolean> {
   return access(path).then(() => true, () => false)
-}
-
-async function findTerraform (): Promise<string | undefined> {
-  const candidates = [process.env.TERRAFORM_BIN, ...(process.env.PATH ?? '').split(':').map(d => join(d, 'terraform'))]
-  for (const c of candidates) if (c !== undefined && c !== '' && await exists(c)) return c
-  return undefined
-}
-
-/** A filesystem mirror holding registry.terraform.io/hashicorp/aws (TF_PLUGIN_MIRROR, or a few usual places). */
-async function findMirror (): Promise<string | undefined> {
-  const roots = [process.env.TF_PLUGIN_MIRROR, '/opt/tf-plugins', '/usr/local/share/terraform/plugins', '/usr/share/terraform/plugins',
-    join(process.env.HOME ?? '/root', '.terraform.d', 'plugins'), '/opt/terraform/plugins']
-  for (const r of roots) if (r !== undefined && r !== '' && await exists(join(r, 'registry.terraform.io', 'hashicorp', 'aws'))) return r
-  for (const base of ['/opt', '/usr/local/share', '/usr/share']) {
-    for (const d of await readdir(base).catch(() => [] as string[])) {
-      const r = join(base, d)
-      if (await exists(join(r, 'registry.terraform.io', 'hashicorp', 'aws'))) return r
-    }
-  }
-  return undefined
 }
 
 // Init, validate of six configurations and ~20 planned run blocks take about a minute on two cores.
@@ -54,20 +35,7 @@ if (missing !== undefined) {
     recursive: true,
     filter: src => !/(^|\/)(\.terraform|\.terraform\.lock\.hcl|terraform\.tfstate[^/]*|terraform\.tfvars)$/.test(src)
   })
-  // No network: no checkpoint calls, no CLI config (so no provider_installation but the -plugin-dir we pass),
-  // and a proxy that goes nowhere in case anything still tries.
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: work,
-    CHECKPOINT_DISABLE: '1',
-    TF_CLI_CONFIG_FILE: '/dev/null',
-    TF_IN_AUTOMATION: '1',
-    TF_INPUT: '0',
-    NO_COLOR: '1',
-    HTTPS_PROXY: 'http://127.0.0.1:9',
-    HTTP_PROXY: 'http://127.0.0.1:9',
-    NO_PROXY: ''
-  }
+  const env = offlineTerraformEnv(work)
   const tf = async (dir: string, dataDir: string, args: string[]) => {
     try {
       return await run(terraform as string, ['-chdir=' + dir, ...args], { env: { ...env, TF_DATA_DIR: dataDir }, maxBuffer: 32 * 1024 * 1024 })
