@@ -1,8 +1,8 @@
 // Redirect URI rules (DESIGN decision 5, RFC 9700 §4.1, RFC 8252 §7): https anywhere; http only on
 // loopback hosts; private-use schemes only from an allow-list; never fragments, wildcards or
 // script-capable schemes. Matching is exact, except loopback URIs, which match on any port (RFC 8252 §7.3).
+import { isLoopbackHost, isLoopbackHttpUrl } from '../loopback.ts'
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost'])
 const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:', 'blob:', 'about:', 'filesystem:'])
 const MAX_LENGTH = 2000
 
@@ -22,17 +22,14 @@ export function redirectUriProblem (uri: string, privateSchemes: readonly string
   // same-origin navigation, which is allowed to skip the consent page (DESIGN decision 8).
   if (ownOrigin !== undefined && url.origin === ownOrigin) return 'redirect URI must not point at this authorization server'
   if (url.protocol === 'https:') return url.hostname === '' ? 'redirect URI has no host' : undefined
-  if (url.protocol === 'http:') return LOOPBACK_HOSTS.has(url.hostname) ? undefined : 'http redirect URIs are allowed only on loopback hosts (127.0.0.1, [::1], localhost)'
+  if (url.protocol === 'http:') return isLoopbackHost(url.hostname) ? undefined : 'http redirect URIs are allowed only on loopback hosts (127.0.0.1, [::1], localhost)'
   const scheme = url.protocol.slice(0, -1)
   if (privateSchemes.includes(scheme)) return undefined
   return `redirect URI scheme ${scheme}: is not allowed (allowed private-use schemes: ${privateSchemes.join(', ') || 'none'})`
 }
 
 export function isLoopbackRedirect (uri: string): boolean {
-  try {
-    const url = new URL(uri)
-    return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)
-  } catch { return false }
+  return isLoopbackHttpUrl(uri)
 }
 
 /** A loopback redirect URI as written, with its port taken out; undefined for any other URI. */

@@ -2,11 +2,13 @@
 // endpoint (DynamoDB Local, LocalStack) or real DynamoDB, whose table Terraform owns.
 import { SYSTEM_CLOCK, type Clock } from '../ports/clock.ts'
 import { StoreUnavailableError } from '../ports/store.ts'
-import { DynamoStore, createDynamoClient } from './dynamo-store.ts'
+import { createDynamoClient } from './dynamo-client.ts'
+import { DynamoStore } from './dynamo-store.ts'
 import { startEmbeddedStore, type EmbeddedStore } from './embedded.ts'
 import { ensureTable } from './table.ts'
 
-export { DynamoStore, createDynamoClient, isLoopbackEndpoint, type DynamoStoreOptions, type DynamoClientOptions } from './dynamo-store.ts'
+export { DynamoStore, type DynamoStoreOptions } from './dynamo-store.ts'
+export { createDynamoClient, isLoopbackEndpoint, type DynamoClientOptions } from './dynamo-client.ts'
 export { startEmbeddedStore, EmbeddedStoreBusyError, EmbeddedStoreRefusedError, type EmbeddedStore, type EmbeddedStoreOptions } from './embedded.ts'
 export { ensureTable, TTL_ATTRIBUTE, type EnsureTableResult } from './table.ts'
 

@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import * as oidc from 'openid-client'
 import type { Config } from '../config.ts'
+import { isLoopbackHttpUrl } from '../loopback.ts'
 import type { UserIdentity } from '../ports/records.ts'
 import { UpstreamDeniedError, UpstreamGrantRevokedError, UpstreamUnavailableError, type UpstreamIdp, type UpstreamLogin, type UpstreamTokens } from '../ports/upstream.ts'
 
@@ -33,13 +34,6 @@ export interface OidcUpstreamOptions {
   now?: () => number
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]'])
-
-export function isLoopbackHttp (url: string): boolean {
-  const parsed = URL.parse(url)
-  return parsed !== null && parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname)
-}
-
 export class OidcUpstream implements UpstreamIdp {
   readonly #config: UpstreamConfig
   readonly #options: OidcUpstreamOptions
@@ -53,10 +47,10 @@ export class OidcUpstream implements UpstreamIdp {
     this.#options = options
     this.#clientSecret = options.clientSecret ?? config.clientSecret
     // Plain HTTP only towards a loopback issuer (development IdP, cognito-local).
-    this.#insecure = isLoopbackHttp(config.issuer)
+    this.#insecure = isLoopbackHttpUrl(config.issuer)
     const urls = [config.issuer, config.authorizationEndpoint, config.tokenEndpoint, config.jwksUri, config.revocationEndpoint]
     for (const url of urls) {
-      if (url !== undefined && !url.startsWith('https://') && !(this.#insecure && isLoopbackHttp(url))) {
+      if (url !== undefined && !url.startsWith('https://') && !(this.#insecure && isLoopbackHttpUrl(url))) {
         throw new Error(`upstream URL ${url} must be https (http only for a loopback issuer)`)
       }
     }

@@ -1,0 +1,224 @@
+// Generic access to gatehouse's one DynamoDB table, shared by the record models in ./models/: every call
+// under a hard deadline, SDK errors turned into the port's errors, records encoded to items and back, and
+// expired items read as absent (DynamoDB's TTL deletes lazily). No record type is known here.
+import {
+  DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand,
+  type AttributeValue, type DynamoDBClient
+} from '@aws-sdk/client-dynamodb'
+import type { Clock } from '../ports/clock.ts'
+import { StoreConflictError, StoreUnavailableError, type ConsumeResult } from '../ports/store.ts'
+import { isConditionFailed, toStoreError } from './errors.ts'
+import type { ItemKey, Kind } from './keys.ts'
+import { fromItem, toAttribute, toItem, type Item } from './marshal.ts'
+
+export interface DynamoTableOptions {
+  client: DynamoDBClient
+  table: string
+  clock: Clock
+  /** Upper bound on every store call, retries included. */
+  timeoutMs: number
+}
+
+/** A conditional write that lost: an expected outcome, not an error. */
+export const CONDITION_FAILED: unique symbol = Symbol('condition failed')
+export type ConditionFailed = typeof CONDITION_FAILED
+
+// An item with no expiresAt never expires (clients); DynamoDB's TTL ignores it too.
+const LIVE = '(attribute_not_exists(expiresAt) OR expiresAt > :now)'
+/** For conditions: the item exists and has not expired. Binds `:now`, which `live()` supplies. */
+export const EXISTS_AND_LIVE = `attribute_exists(pk) AND ${LIVE}`
+
+/** Attributes the table adds to every item; they are not part of any record. */
+const KEY_ATTRIBUTES = ['pk', 'sk', 'kind']
+
+export interface UpdateOptions {
+  update: string
+  condition: string
+  values: Record<string, AttributeValue>
+}
+
+export class DynamoTable {
+  readonly #client: DynamoDBClient
+  readonly #table: string
+  readonly #clock: Clock
+  readonly #timeoutMs: number
+
+  constructor (options: DynamoTableOptions) {
+    this.#client = options.client
+    this.#table = options.table
+    this.#clock = options.clock
+    this.#timeoutMs = options.timeoutMs
+  }
+
+  get name (): string { return this.#table }
+
+  /** `:now` for a condition that tests liveness (EXISTS_AND_LIVE), from the table's clock. */
+  live (): Record<string, AttributeValue> {
+    return { ':now': num(this.#clock.now()) }
+  }
+
+  /** Strongly consistent: every find guards a security decision or follows a write in the same flow. */
+  async find<T> (key: ItemKey): Promise<T | undefined> {
+    const out = await this.call('GetItem', signal => this.#client.send(new GetItemCommand({
+      TableName: this.#table,
+      Key: keyItem(key),
+      ConsistentRead: true
+    }), { abortSignal: signal }))
+    if (out.Item === undefined) return undefined
+    const record = decode(out.Item)
+    return this.#isExpired(record) ? undefined : record as T
+  }
+
+  /** Create-only: a random id never collides, so an existing item means a bug or a replay; refuse to overwrite (it could erase consumedAt, usedAt or revokedAt). */
+  async create (kind: Kind, key: ItemKey, record: object, conflict = `${kind} ${key.pk} already exists`): Promise<void> {
+    const result = await this.write(`PutItem ${kind}`, signal => this.#client.send(new PutItemCommand({
+      TableName: this.#table,
+      Item: encode(kind, key, record),
+      ConditionExpression: 'attribute_not_exists(pk)'
+    }), { abortSignal: signal }))
+    if (result === CONDITION_FAILED) throw new StoreConflictError(conflict)
+  }
+
+  /** Overwrites whatever item has this key. */
+  async replace (kind: Kind, key: ItemKey, record: object): Promise<void> {
+    const item = encode(kind, key, record)
+    await this.call(`PutItem ${kind}`, signal => this.#client.send(new PutItemCommand({ TableName: this.#table, Item: item }), { abortSignal: signal }))
+  }
+
+  /** A conditional update; the item as it is after the update, or CONDITION_FAILED. */
+  async update (operation: string, key: ItemKey, options: UpdateOptions): Promise<Record<string, unknown> | ConditionFailed> {
+    const result = await this.write(operation, signal => this.#client.send(new UpdateItemCommand({
+      TableName: this.#table,
+      Key: keyItem(key),
+      UpdateExpression: options.update,
+      ConditionExpression: options.condition,
+      ExpressionAttributeValues: options.values,
+      ReturnValues: 'ALL_NEW'
+    }), { abortSignal: signal }))
+    return result === CONDITION_FAILED ? CONDITION_FAILED : decode(result.Attributes ?? {})
+  }
+
+  /**
+   * A single-use transition: the winner gets the updated record; a loser gets the record as it now is
+   * (if it still exists and is live), so it can tell "already used" from "unknown".
+   */
+  async transition<T> (operation: string, key: ItemKey, options: UpdateOptions): Promise<ConsumeResult<T>> {
+    const result = await this.update(operation, key, options)
+    if (result !== CONDITION_FAILED) return { won: true, record: result as T }
+    const record = await this.find<T>(key)
+    return record === undefined ? { won: false } : { won: false, record }
+  }
+
+  /** Deletes the item if it exists and is live, and returns it; undefined otherwise. */
+  async take<T> (operation: string, key: ItemKey): Promise<T | undefined> {
+    const result = await this.write(operation, signal => this.#client.send(new DeleteItemCommand({
+      TableName: this.#table,
+      Key: keyItem(key),
+      ConditionExpression: EXISTS_AND_LIVE,
+      ExpressionAttributeValues: this.live(),
+      ReturnValues: 'ALL_OLD'
+    }), { abortSignal: signal }))
+    if (result === CONDITION_FAILED || result.Attributes === undefined) return undefined
+    return decode(result.Attributes) as T
+  }
+
+  /** Every item of a partition whose sort key starts with `prefix`, all pages, strongly consistent. */
+  async queryPrefix<T> (operation: string, pk: string, prefix: string, options: { withExpiry: boolean }): Promise<T[]> {
+    const records: T[] = []
+    let start: Item | undefined
+    do {
+      const exclusiveStartKey = start
+      const page = await this.call(operation, signal => this.#client.send(new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
+        ConsistentRead: true,
+        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey })
+      }), { abortSignal: signal }))
+      for (const item of page.Items ?? []) records.push(decode(item, options.withExpiry) as T)
+      start = page.LastEvaluatedKey
+    } while (start !== undefined)
+    return records
+  }
+
+  /** DescribeTable, bounded by the timeout: proves the endpoint, the credentials and the table. */
+  async ping (): Promise<void> {
+    const out = await this.call('DescribeTable', signal => this.#client.send(new DescribeTableCommand({ TableName: this.#table }), { abortSignal: signal }))
+    const status = out.Table?.TableStatus
+    if (status !== 'ACTIVE' && status !== 'UPDATING') throw new StoreUnavailableError(`table ${this.#table} is ${status ?? 'unknown'}`)
+  }
+
+  #isExpired (record: Record<string, unknown>): boolean {
+    const expiresAt = record.expiresAt
+    return typeof expiresAt === 'number' && expiresAt > 0 && expiresAt <= this.#clock.now()
+  }
+
+  /** Like call(), but a failed condition is an expected outcome, not an error. */
+  async write<O> (operation: string, run: (signal: AbortSignal) => Promise<O>): Promise<O | ConditionFailed> {
+    try {
+      return await this.call(operation, run)
+    } catch (err) {
+      if (isConditionFailed(err)) return CONDITION_FAILED
+      throw err
+    }
+  }
+
+  /**
+   * One SDK call under a hard deadline. The abort signal cancels the HTTP request (retries included);
+   * the race also covers stages the signal does not reach, such as credential resolution.
+   */
+  async call<O> (operation: string, run: (signal: AbortSignal) => Promise<O>): Promise<O> {
+    const controller = new AbortController()
+    let timedOut = false
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true
+        controller.abort()
+        reject(new StoreUnavailableError(`store ${operation} timed out after ${this.#timeoutMs} ms`))
+      }, this.#timeoutMs)
+    })
+    const attempt = run(controller.signal)
+    // The losing promise of the race must not become an unhandled rejection.
+    attempt.catch(() => {})
+    try {
+      return await Promise.race([attempt, deadline])
+    } catch (err) {
+      if (isConditionFailed(err)) throw err
+      throw toStoreError(err, operation, this.#timeoutMs, timedOut)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+export function keyItem (key: ItemKey): Item {
+  return { pk: { S: key.pk }, sk: { S: key.sk } }
+}
+
+export function num (value: number): AttributeValue {
+  return { N: String(value) }
+}
+
+/** A required value as an attribute (for update expressions). */
+export function attr (value: unknown): AttributeValue {
+  const attribute = toAttribute(value)
+  if (attribute === undefined) throw new TypeError('value is required')
+  return attribute
+}
+
+function encode (kind: Kind, key: ItemKey, record: object): Item {
+  const item = toItem(record as Record<string, unknown>)
+  // expiresAt 0 means "never": writing 0 would be a TTL in 1970, so the attribute is left out.
+  const expiresAt = (record as { expiresAt?: unknown }).expiresAt
+  if (typeof expiresAt !== 'number' || expiresAt <= 0) delete item.expiresAt
+  return { ...item, pk: { S: key.pk }, sk: { S: key.sk }, kind: { S: kind } }
+}
+
+/** `withExpiry`: the record type has an expiresAt field (every record but dataset rows). */
+function decode (item: Item, withExpiry = true): Record<string, unknown> {
+  const record = fromItem(item)
+  for (const name of KEY_ATTRIBUTES) delete record[name]
+  if (withExpiry && record.expiresAt === undefined) record.expiresAt = 0
+  return record
+}
