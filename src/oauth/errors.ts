@@ -71,6 +71,11 @@ export class InvalidTokenError extends OAuthError {
   constructor (description = 'the access token is missing, invalid, expired or revoked', detail?: string) { super('invalid_token', 401, description, detail) }
 }
 
+/** No credential at all: the Bearer challenge then carries no error code (RFC 6750 §3.1). */
+export class MissingTokenError extends OAuthError {
+  constructor () { super('invalid_token', 401, 'a bearer access token is required') }
+}
+
 export class InsufficientScopeError extends OAuthError {
   readonly requiredScope: string
   constructor (requiredScope: string, description = 'the access token lacks the scope this call needs', detail?: string) {

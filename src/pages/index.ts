@@ -1,5 +1,5 @@
 // The few HTML pages gatehouse shows a person: consent and errors. Everything interpolated is escaped.
-import type { OAuthError } from '../../oauth/errors.ts'
+import type { OAuthError } from '../oauth/errors.ts'
 
 export function escapeHtml (value: string): string {
   return value.replace(/[&<>"'`=]/g, c => `&#${c.charCodeAt(0)};`)

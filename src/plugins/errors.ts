@@ -1,18 +1,26 @@
-// The one place that turns errors into responses: OAuth errors as RFC 6749 §5.2 JSON (or an HTML page
-// on browser routes), store and upstream outages as 503 temporarily_unavailable, anything else as a 500
-// that shows nothing internal and is logged once with its stack.
+// The one place that turns errors into responses. A route says how it answers (its `errorFormat`):
+// OAuth JSON (RFC 6749 §5.2, the default), an HTML page (browser routes, where redirecting an error
+// could be unsafe), or the MCP transport's JSON-RPC errors. Store, key-service and upstream outages
+// become 503 temporarily_unavailable; anything else a 500 that shows nothing internal and is logged
+// once with its stack. Every refusal is logged at info with its error code and description.
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { InvalidClientError, InvalidRequestError, OAuthError, ServerError, TemporarilyUnavailableError, TooManyRequestsError } from '../oauth/errors.ts'
+import { InsufficientScopeError, InvalidClientError, InvalidRequestError, MissingTokenError, OAuthError, ServerError, TemporarilyUnavailableError, TooManyRequestsError } from '../oauth/errors.ts'
 import { StoreUnavailableError } from '../ports/store.ts'
 import { UpstreamUnavailableError } from '../ports/upstream.ts'
 import { KeyServiceError } from '../ports/cipher.ts'
-import { errorPage } from '../routes/oauth/pages.ts'
+import { McpHttpError, PARSE_ERROR, TRANSPORT_ERROR } from '../mcp/http.ts'
+import { wwwAuthenticate } from '../mcp/bearer.ts'
+import { errorPage, PAGE_HEADERS } from '../pages/index.ts'
+
+export type ErrorFormat = 'json' | 'html' | 'mcp'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Browser-facing routes answer errors with an HTML page instead of JSON. */
-    html?: boolean
+    /** How this route answers errors; OAuth JSON when absent. */
+    errorFormat?: ErrorFormat
+    /** Protected-resource routes: the Bearer challenge (RFC 6750 §3, RFC 9728 §5.1) on 401 and insufficient_scope. */
+    bearerChallenge?: { resourceMetadata: string, scope: string }
   }
 }
 
@@ -36,29 +44,75 @@ export function toOAuthError (error: unknown): OAuthError {
   return new ServerError()
 }
 
+/** Body-parsing failures on the MCP endpoint are transport errors, answered in JSON-RPC. */
+function toMcpHttpError (error: unknown, bodyLimit: number): McpHttpError | undefined {
+  if (error instanceof McpHttpError) return error
+  switch ((error as FastifyError | null)?.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new McpHttpError(400, PARSE_ERROR, 'Parse error: the body is not valid JSON')
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new McpHttpError(413, TRANSPORT_ERROR, `Request body exceeds ${bodyLimit} bytes`)
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new McpHttpError(415, TRANSPORT_ERROR, 'Unsupported Media Type: Content-Type must be application/json')
+  }
+  return undefined
+}
+
+function bearerChallenge (request: FastifyRequest, error: OAuthError): string | undefined {
+  const challenge = request.routeOptions.config?.bearerChallenge
+  if (challenge === undefined) return undefined
+  const { resourceMetadata, scope } = challenge
+  if (error instanceof MissingTokenError) return wwwAuthenticate({ resourceMetadata, scope })
+  if (error.status === 401) return wwwAuthenticate({ resourceMetadata, scope, error: error.code, description: error.description })
+  if (error instanceof InsufficientScopeError) return wwwAuthenticate({ resourceMetadata, error: error.code, scope: error.requiredScope, description: error.description })
+  return undefined
+}
+
+/** Renders an OAuthError in the route's format, with the headers its status calls for. */
 export function sendOAuthError (request: FastifyRequest, reply: FastifyReply, error: OAuthError): FastifyReply {
   reply.header('cache-control', 'no-store')
-  if (error instanceof InvalidClientError && request.headers.authorization?.toLowerCase().startsWith('basic ') === true) {
+  const challenge = bearerChallenge(request, error)
+  if (challenge !== undefined) reply.header('www-authenticate', challenge)
+  else if (error instanceof InvalidClientError && request.headers.authorization?.toLowerCase().startsWith('basic ') === true) {
     reply.header('www-authenticate', 'Basic realm="gatehouse", charset="UTF-8"')
   }
   if (error.status === 503 || error.status === 429) reply.header('retry-after', '5')
-  if (request.routeOptions.config?.html === true) {
-    return reply.code(error.status).type('text/html; charset=utf-8').send(errorPage(error))
+  if (request.routeOptions.config?.errorFormat === 'html') {
+    // Same page headers as the consent page: no framing, no referrer, no caching.
+    return reply.code(error.status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(error))
   }
   return reply.code(error.status).type('application/json').send(error.toJSON())
 }
 
+function logRefusal (request: FastifyRequest, error: OAuthError, cause: unknown): void {
+  if (error.status >= 500 && error.code === 'server_error') {
+    request.log.error({ err: cause }, 'unhandled error')
+  } else {
+    request.log.info({ error: error.code, error_description: error.description, status: error.status, detail: error.detail }, 'request refused')
+  }
+}
+
+/** Answers an error on a browser route with the HTML error page (used for outcomes that are errors, too). */
+export function sendErrorPage (request: FastifyRequest, reply: FastifyReply, error: OAuthError): FastifyReply {
+  logRefusal(request, error, error)
+  return sendOAuthError(request, reply, error)
+}
+
 export default fp(async function errorsPlugin (app: FastifyInstance) {
   app.setErrorHandler(async (error, request, reply) => {
-    const mapped = toOAuthError(error)
-    if (mapped.status >= 500 && mapped.code === 'server_error') {
-      request.log.error({ err: error }, 'unhandled error')
-    } else {
-      request.log.info({ error: mapped.code, status: mapped.status, detail: mapped.detail }, 'request refused')
+    if (request.routeOptions.config?.errorFormat === 'mcp') {
+      const rpc = toMcpHttpError(error, request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0)
+      if (rpc !== undefined) {
+        request.log.info({ error: rpc.code, error_description: rpc.message, status: rpc.status }, 'mcp request refused')
+        return reply.code(rpc.status).header('cache-control', 'no-store').type('application/json').send(rpc.toJSON())
+      }
     }
+    const mapped = toOAuthError(error)
+    logRefusal(request, mapped, error)
     return sendOAuthError(request, reply, mapped)
   })
   app.setNotFoundHandler(async (request, reply) => {
     return reply.code(404).header('cache-control', 'no-store').send({ error: 'not_found', error_description: `no route for ${request.method} ${request.url.split('?')[0]?.slice(0, 100)}` })
   })
-}, { name: 'gatehouse-errors' })
+}, { name: 'gatehouse-errors', fastify: '5.x' })

@@ -2,23 +2,18 @@
 // Origin (403), bearer token (401/503), body size (413), content type (415), Accept (406),
 // MCP-Protocol-Version (400), JSON-RPC shape (-32700/-32600), tool scope (403 insufficient_scope), then the
 // shared MCP server. GET and DELETE answer 405: no server-initiated streams, no sessions to end.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import bearerPlugin, { MissingTokenError } from '../plugins/bearer.ts'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import bearerPlugin from '../plugins/bearer.ts'
 import { isAllowedOrigin } from '../plugins/origins.ts'
-import { sendOAuthError, toOAuthError } from '../plugins/errors.ts'
-import { AccessDeniedError, InsufficientScopeError } from '../oauth/errors.ts'
-import { wwwAuthenticate } from '../mcp/bearer.ts'
-import { McpHttpError, PARSE_ERROR, TRANSPORT_ERROR, assertAcceptsJson, isJsonMediaType, parseBody, protocolVersion } from '../mcp/http.ts'
+import { AccessDeniedError, InsufficientScopeError, MissingTokenError } from '../oauth/errors.ts'
+import { McpHttpError, TRANSPORT_ERROR, assertAcceptsJson, isJsonMediaType, parseBody, protocolVersion } from '../mcp/http.ts'
 import { GatehouseMcpServer, authInfoFor } from '../mcp/server.ts'
 import { TOOLS } from '../mcp/tools/index.ts'
+import { connectorTools } from '../connectors/index.ts'
 import { seedDatasetIfEmpty } from '../mcp/dataset.ts'
 
 const BODY_LIMIT = 1024 * 1024
 const DOWNSTREAM_TIMEOUT_MS = 10_000
-
-function sendRpcError (reply: FastifyReply, error: McpHttpError): FastifyReply {
-  return reply.code(error.status).header('cache-control', 'no-store').type('application/json').send(error.toJSON())
-}
 
 export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
   const { config, services, audit } = app.gatehouse
@@ -36,7 +31,8 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
   }
 
   const mcp = new GatehouseMcpServer({
-    tools: TOOLS,
+    // The JIRA and Jenkins packs join only when configured.
+    tools: [...TOOLS, ...connectorTools(config.connectors, { audit })],
     deps: {
       dataset: services.store,
       grants: services.store,
@@ -54,33 +50,13 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
   await mcp.connect()
   app.addHook('onClose', async () => { await mcp.close() })
 
-  const resourceMetadata = `${config.publicUrl}/.well-known/oauth-protected-resource/mcp`
-
-  // Errors of this scope: OAuth JSON plus the Bearer challenge for 401/403 (what MCP clients read),
-  // JSON-RPC errors for everything the transport refuses; nothing becomes a 500 that could be a 4xx.
-  app.setErrorHandler(async (error: FastifyError, request, reply) => {
-    if (error instanceof McpHttpError) return sendRpcError(reply, error)
-    switch (error.code) {
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendRpcError(reply, new McpHttpError(400, PARSE_ERROR, 'Parse error: the body is not valid JSON'))
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendRpcError(reply, new McpHttpError(413, TRANSPORT_ERROR, `Request body exceeds ${BODY_LIMIT} bytes`))
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendRpcError(reply, new McpHttpError(415, TRANSPORT_ERROR, 'Unsupported Media Type: Content-Type must be application/json'))
-    }
-    const mapped = toOAuthError(error)
-    if (mapped.status === 401) {
-      reply.header('www-authenticate', wwwAuthenticate(mapped instanceof MissingTokenError
-        ? { resourceMetadata }
-        : { resourceMetadata, error: mapped.code, description: mapped.description }))
-    } else if (mapped instanceof InsufficientScopeError) {
-      reply.header('www-authenticate', wwwAuthenticate({ resourceMetadata, error: mapped.code, scope: mapped.requiredScope, description: mapped.description }))
-    }
-    if (mapped.status >= 500 && mapped.code === 'server_error') request.log.error({ err: error }, 'unhandled error')
-    else request.log.info({ error: mapped.code, status: mapped.status, detail: mapped.detail }, 'mcp request refused')
-    return sendOAuthError(request, reply, mapped)
-  })
+  // Errors answer in JSON-RPC where the transport refuses, in OAuth JSON otherwise; 401 and
+  // insufficient_scope carry the Bearer challenge, whose scope is what a new client should ask for
+  // (MCP authorization, "Scope selection").
+  const errors = {
+    errorFormat: 'mcp',
+    bearerChallenge: { resourceMetadata: `${config.publicUrl}/.well-known/oauth-protected-resource/mcp`, scope: config.defaultScopes.join(' ') }
+  } as const
 
   function checkOrigin (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
     // DNS rebinding defence (MCP transports, "Security Warning"): browsers always send Origin; other clients may not.
@@ -91,6 +67,7 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
 
   app.post('/mcp', {
     bodyLimit: BODY_LIMIT,
+    config: errors,
     onRequest: [checkOrigin, app.mcpBearerGuard]
   }, async (request, reply) => {
     const caller = request.mcpCaller
@@ -122,6 +99,6 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
   const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.code(405).header('allow', 'POST').header('cache-control', 'no-store').type('application/json')
       .send(new McpHttpError(405, TRANSPORT_ERROR, 'Method Not Allowed: this server is stateless; use POST').toJSON())
-  app.get('/mcp', notAllowed)
-  app.delete('/mcp', notAllowed)
+  app.get('/mcp', { config: errors }, notAllowed)
+  app.delete('/mcp', { config: errors }, notAllowed)
 }

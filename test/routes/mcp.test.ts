@@ -8,11 +8,11 @@ import { TOOL_FORBIDDEN } from '../../src/mcp/server.ts'
 
 const PRM = (url: string) => `${url}/.well-known/oauth-protected-resource/mcp`
 
-t.test('RFC 6750 §3.1 / RFC 9728 §5.1: no token → 401 with resource_metadata and no error code', async t => {
+t.test('RFC 6750 §3.1 / RFC 9728 §5.1 / MCP scope selection: no token → 401 with scope and resource_metadata, no error code', async t => {
   const { app, config } = await buildMcpApp(t)
   const res = await post(app, undefined, rpc('tools/list'))
   t.equal(res.statusCode, 401)
-  t.equal(res.headers['www-authenticate'], `Bearer resource_metadata="${PRM(config.publicUrl)}"`)
+  t.equal(res.headers['www-authenticate'], `Bearer scope="${config.defaultScopes.join(' ')}", resource_metadata="${PRM(config.publicUrl)}"`)
   t.equal(res.json().error, 'invalid_token', 'OAuth JSON body, as on every 401/403 of /mcp')
   const basic = await post(app, undefined, rpc('tools/list'), { authorization: 'Basic dXNlcjpwYXNz' })
   t.equal(basic.statusCode, 401, 'a non-bearer credential is no bearer token')
@@ -43,7 +43,7 @@ t.test('RFC 6750 §3.1: a bad token → 401 error="invalid_token" plus resource_
   for (const [name, token] of Object.entries(cases)) {
     const res = await post(app, token, rpc('tools/list'))
     t.equal(res.statusCode, 401, name)
-    t.match(res.headers['www-authenticate'], /^Bearer error="invalid_token", error_description="[^"]+", resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"$/, name)
+    t.match(res.headers['www-authenticate'], /^Bearer error="invalid_token", error_description="[^"]+", scope="mcp:read mcp:write", resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"$/, name)
   }
   t.equal((await post(app, good.token, rpc('tools/list'))).statusCode, 200, 'the untouched token works')
 })

@@ -4,9 +4,9 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { completeAuthorization, decideConsent, startAuthorization } from '../../oauth/authorize.ts'
 import { browserId, cookieNames, existingBrowserId, hasRememberedConsent, rememberConsent } from './browser-cookies.ts'
-import { consentPage, errorPage, PAGE_HEADERS } from './pages.ts'
+import { consentPage, PAGE_HEADERS } from '../../pages/index.ts'
 import { perAddressLimit } from '../../plugins/rate-limits.ts'
-import { InvalidRequestError, type OAuthError } from '../../oauth/errors.ts'
+import { InvalidRequestError } from '../../oauth/errors.ts'
 
 const Param = Type.String({ maxLength: 4096 })
 
@@ -40,11 +40,7 @@ const CallbackQuery = Type.Object({
 }, { additionalProperties: true })
 
 /** Browser routes: errors as HTML pages; each writes or consumes a store item, so each is limited per address. */
-const html = (perMinute: number) => ({ config: { html: true, ...perAddressLimit(perMinute) } })
-
-function showError (reply: FastifyReply, error: OAuthError): FastifyReply {
-  return reply.code(error.status).headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(errorPage(error))
-}
+const html = (perMinute: number) => ({ config: { errorFormat: 'html', ...perAddressLimit(perMinute) } as const })
 
 function redirect (reply: FastifyReply, location: string): FastifyReply {
   return reply.code(303).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(location, 303)
@@ -61,7 +57,7 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
   app.get('/authorize', { schema: { querystring: AuthorizeQuery }, ...html(120) }, async (request, reply) => {
     const id = browserId(request, reply, names)
     const outcome = await startAuthorization(request.query, { browserId: id }, ctx)
-    if (outcome.kind === 'error-page') return showError(reply, outcome.error)
+    if (outcome.kind === 'error-page') throw outcome.error
     if (outcome.kind === 'redirect') return redirect(reply, outcome.location)
     const { client, transaction, csrfToken } = outcome
     // Remembered consent only for direct or same-origin navigations; a cross-site navigation always asks.
@@ -69,7 +65,7 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
     const direct = site === 'none' || site === 'same-origin'
     if (direct && request.query.prompt !== 'consent' && hasRememberedConsent(request, names, client.clientId, transaction.scope, ctx.clock.now())) {
       const decided = await decideConsent({ transactionId: transaction.id, csrfToken, approve: true, browserId: id }, ctx)
-      if (decided.kind === 'error-page') return showError(reply, decided.error)
+      if (decided.kind === 'error-page') throw decided.error
       return redirect(reply, decided.location)
     }
     return reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(consentPage({
@@ -86,9 +82,9 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
 
   app.post('/authorize/consent', { schema: { body: ConsentBody }, ...html(60) }, async (request, reply) => {
     const { transaction, csrf_token: csrfToken, decision } = request.body
-    if (decision !== 'allow' && decision !== 'deny') return showError(reply, new InvalidRequestError('decision must be allow or deny'))
+    if (decision !== 'allow' && decision !== 'deny') throw new InvalidRequestError('decision must be allow or deny')
     const outcome = await decideConsent({ transactionId: transaction, csrfToken, approve: decision === 'allow', browserId: existingBrowserId(request, names) }, ctx)
-    if (outcome.kind === 'error-page') return showError(reply, outcome.error)
+    if (outcome.kind === 'error-page') throw outcome.error
     if (outcome.approved) rememberConsent(request, reply, names, outcome.transaction.clientId, outcome.transaction.scope, ctx.clock.now(), config.ttl.consent)
     return redirect(reply, outcome.location)
   })
@@ -96,7 +92,7 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
   app.get('/callback', { schema: { querystring: CallbackQuery }, ...html(60) }, async (request, reply) => {
     const callbackUrl = new URL(request.url, config.publicUrl)
     const outcome = await completeAuthorization({ callbackUrl, browserId: existingBrowserId(request, names) }, ctx)
-    if (outcome.kind === 'error-page') return showError(reply, outcome.error)
+    if (outcome.kind === 'error-page') throw outcome.error
     return redirect(reply, outcome.location)
   })
 }
