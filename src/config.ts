@@ -61,6 +61,18 @@ export const EnvSchema = Type.Object({
 
   DOWNSTREAM_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'API that call_downstream calls with the user\'s upstream token' })),
 
+  JIRA_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', description: 'Jira Cloud site (e.g. https://example.atlassian.net); set with JIRA_EMAIL and a token to offer the jira_* tools. https unless loopback' })),
+  JIRA_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', description: 'Atlassian account email of the service user whose API token the jira_* tools use' })),
+  JIRA_API_TOKEN: Type.Optional(Type.String({ minLength: 1, description: 'Jira API token (local runs; on AWS use JIRA_API_TOKEN_ARN)' })),
+  JIRA_API_TOKEN_ARN: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):', description: 'Secrets Manager secret or SSM SecureString parameter holding the Jira API token (read on the first jira_* call)' })),
+  JENKINS_URL: Type.Optional(Type.String({ pattern: '^https?://[^/?#]+(/[^?#]*)?$', description: 'Jenkins root URL; set with JENKINS_USER and a token to offer the jenkins_* tools. https unless loopback' })),
+  JENKINS_USER: Type.Optional(Type.String({ minLength: 1, description: 'Jenkins user whose API token the jenkins_* tools use' })),
+  JENKINS_API_TOKEN: Type.Optional(Type.String({ minLength: 1, description: 'Jenkins API token (local runs; on AWS use JENKINS_API_TOKEN_ARN)' })),
+  JENKINS_API_TOKEN_ARN: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):', description: 'Secrets Manager secret or SSM SecureString parameter holding the Jenkins API token (read on the first jenkins_* call)' })),
+  CONNECTOR_WRITE_GROUPS: CommaList('groups whose members may use the connectors\' write tools (jira_create_issue, jira_add_comment, jenkins_trigger_build), with the mcp:write scope', 'admins'),
+  CONNECTOR_ACCESS: Type.Optional(Type.String({ minLength: 2, description: 'JSON map from group ("*" = every user) to what it may see and touch, e.g. {"engineering":{"jira":["ENG"],"jenkins":["eng"]},"admins":{"jira":["*"],"jenkins":["*"]}}; jira lists project keys, jenkins lists folders; unset = no limit beyond the service account\'s own' })),
+  CONNECTOR_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 500, maximum: 28000, description: 'time limit of one connector tool call, milliseconds, including one wait for Retry-After on 429' }),
+
   AWS_LAMBDA_FUNCTION_NAME: Type.Optional(Type.String({ description: 'set by the Lambda runtime, not by hand: its presence applies the Lambda rules (GATEHOUSE_PUBLIC_URL required, and in authorization-server mode UPSTREAM_ISSUER, the KMS keys and a cookie secret; the development IdP, embedded store and local keys are never used)' }))
 })
 
@@ -103,6 +115,28 @@ export interface Config {
   trustedIssuers: string[]
   trustedAudiences: string[]
   downstreamUrl: string | undefined
+  connectors: ConnectorsConfig
+}
+
+/** A service account of one connector: where, who, and its token (a literal locally, an ARN on AWS). */
+export interface ConnectorAccount {
+  baseUrl: string
+  user: string
+  apiToken: string | undefined
+  apiTokenArn: string | undefined
+}
+
+/** What a group may see and touch: JIRA project keys and Jenkins folders ("*" = all). */
+export interface ConnectorAccessEntry { jira?: string[], jenkins?: string[] }
+
+export interface ConnectorsConfig {
+  /** Undefined = the jira_* tools are not offered. */
+  jira: ConnectorAccount | undefined
+  jenkins: ConnectorAccount | undefined
+  writeGroups: string[]
+  /** Undefined = no limit beyond the service account's own. */
+  access: Record<string, ConnectorAccessEntry> | undefined
+  timeoutMs: number
 }
 
 export class ConfigError extends Error {
@@ -161,6 +195,7 @@ function fromEnv (env: Env): Config {
   if (env.GATEHOUSE_MODE === 'resource-server' && list(env.TRUSTED_ISSUERS).length === 0) problems.push('TRUSTED_ISSUERS: required in resource-server mode')
   for (const iss of list(env.TRUSTED_ISSUERS)) if (!/^https?:\/\//.test(iss)) problems.push(`TRUSTED_ISSUERS: "${iss}" is not an http(s) URL`)
   if (env.REFRESH_TOKEN_TTL > env.GRANT_MAX_TTL) problems.push('REFRESH_TOKEN_TTL: must not exceed GRANT_MAX_TTL')
+  const connectors = connectorsFrom(env, problems)
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
 
   return {
@@ -212,6 +247,45 @@ function fromEnv (env: Env): Config {
     introspectionClients: list(env.INTROSPECTION_CLIENT_IDS),
     trustedIssuers: list(env.TRUSTED_ISSUERS),
     trustedAudiences: list(env.TRUSTED_AUDIENCES),
-    downstreamUrl: env.DOWNSTREAM_URL
+    downstreamUrl: env.DOWNSTREAM_URL,
+    connectors
+  }
+}
+
+const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/
+
+/**
+ * One connector's account, all or nothing: a half-configured connector is a mistake worth failing on, not
+ * a silently missing tool. Its token travels in every request, so the URL must be https (or loopback).
+ */
+function connectorAccount (name: string, url: string | undefined, user: string | undefined, token: string | undefined, tokenArn: string | undefined, problems: string[]): ConnectorAccount | undefined {
+  const [urlVar, userVar] = name === 'JIRA' ? ['JIRA_BASE_URL', 'JIRA_EMAIL'] : ['JENKINS_URL', 'JENKINS_USER']
+  if (url === undefined) {
+    if (user !== undefined || token !== undefined || tokenArn !== undefined) problems.push(`${urlVar}: required when ${userVar} or ${name}_API_TOKEN(_ARN) is set`)
+    return undefined
+  }
+  if (user === undefined) problems.push(`${userVar}: required with ${urlVar}`)
+  if (token === undefined && tokenArn === undefined) problems.push(`${name}_API_TOKEN_ARN: required with ${urlVar} (or ${name}_API_TOKEN locally)`)
+  if (url.startsWith('http://') && !LOOPBACK_HTTP.test(url)) problems.push(`${urlVar}: must be https unless it is a loopback address (the API token is sent with every request)`)
+  return { baseUrl: url.replace(/\/+$/, ''), user: user ?? '', apiToken: token, apiTokenArn: tokenArn }
+}
+
+const NAME_LIST = Type.Array(Type.String({ pattern: '^(\\*|[A-Za-z0-9][A-Za-z0-9_. /-]{0,199})$' }), { maxItems: 200 })
+const ACCESS_SCHEMA = Type.Record(Type.String({ pattern: '^(\\*|[A-Za-z0-9_.-]{1,64})$' }), Type.Object({ jira: Type.Optional(NAME_LIST), jenkins: Type.Optional(NAME_LIST) }, { additionalProperties: false }))
+
+function connectorsFrom (env: Env, problems: string[]): ConnectorsConfig {
+  let access: ConnectorsConfig['access']
+  if (env.CONNECTOR_ACCESS !== undefined) {
+    let parsed: unknown
+    try { parsed = JSON.parse(env.CONNECTOR_ACCESS) } catch { parsed = undefined }
+    if (parsed !== undefined && Value.Check(ACCESS_SCHEMA, parsed)) access = parsed
+    else problems.push('CONNECTOR_ACCESS: must be a JSON object {"<group>|*": {"jira"?: [project keys], "jenkins"?: [folders]}}')
+  }
+  return {
+    jira: connectorAccount('JIRA', env.JIRA_BASE_URL, env.JIRA_EMAIL, env.JIRA_API_TOKEN, env.JIRA_API_TOKEN_ARN, problems),
+    jenkins: connectorAccount('JENKINS', env.JENKINS_URL, env.JENKINS_USER, env.JENKINS_API_TOKEN, env.JENKINS_API_TOKEN_ARN, problems),
+    writeGroups: list(env.CONNECTOR_WRITE_GROUPS),
+    access,
+    timeoutMs: env.CONNECTOR_TIMEOUT_MS
   }
 }

@@ -18,3 +18,4 @@ export type AuditEventName =
   | 'grant.revoked'
   | 'token.introspected'
   | 'tool.denied'
+  | 'connector.call'
