@@ -12,6 +12,7 @@ import { buildCodeCache, codeCacheTarget, readPreviousCodeCache, type CodeCacheR
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const DIST = join(root, 'dist')
+const shim = (name: string): string => join(root, 'scripts', 'bundle', 'shims', `${name}.cjs`)
 
 /** A minimal ZIP (deflated files, no directories) so no zip tool or extra Terraform provider is needed. */
 function zip (files: Array<{ name: string, data: Buffer }>): Buffer {
@@ -79,19 +80,16 @@ export async function bundle (options: { codeCache?: boolean, /** Default dist/;
     // The embedded emulator and the development IdP never run in Lambda (config refuses them). The AWS SDK
     // v3 ships with the nodejs22.x runtime: leaving it out keeps the bundle (and cold start) small.
     external: ['dynalite', 'oidc-provider', '@aws-sdk/*', '@smithy/*'],
-    // get-jwks' JWK→PEM conversion through Node's crypto instead of elliptic/bn.js/asn1.js (~50 KB gzip).
-    // fast-jwt's key-type sniffing through a small DER reader instead of asn1.js + bn.js (≈ 20 KB gzip;
-    // test/lambda/asn1-shim.test.ts); fastify's plugin version checks through a small semver of the
-    // range forms plugins declare (test/lambda/shims.test.ts); no pino transport worker (the Lambda logs to stdout).
+    // Bundle-only stand-ins (scripts/bundle/shims/, each tested against the real module in
+    // test/scripts/bundle-shims.test.ts): fastify's plugin version checks through a small semver of the
+    // range forms plugins declare; no pino transport worker (the Lambda logs to stdout).
     alias: {
-      'jwk-to-pem': join(root, 'scripts', 'shims', 'jwk-to-pem.cjs'),
-      'asn1.js': join(root, 'scripts', 'shims', 'asn1.cjs'),
-      semver: join(root, 'scripts', 'shims', 'semver.cjs'),
-      'thread-stream': join(root, 'scripts', 'shims', 'thread-stream.cjs'),
+      semver: shim('semver'),
+      'thread-stream': shim('thread-stream'),
       // @fastify/rate-limit's default key generator only; ours replaces it (src/plugins/rate-limits.ts).
-      'ip-address': join(root, 'scripts', 'shims', 'ip-address.cjs'),
+      'ip-address': shim('ip-address'),
       // find-my-way's check of regular-expression route parameters; gatehouse declares none.
-      'safe-regex2': join(root, 'scripts', 'shims', 'safe-regex2.cjs')
+      'safe-regex2': shim('safe-regex2')
     },
     // src/store/embedded.ts reads import.meta.url only when it starts the emulator, which Lambda never does.
     logOverride: { 'empty-import-meta': 'silent' }

@@ -25,7 +25,7 @@ export interface AppOptions {
 
 /** Logged request shape: no query string (codes, states), no headers (tokens, cookies). */
 function requestSerializer (request: { method: string, url: string, ip?: string, socket?: { remoteAddress?: string } }): Record<string, unknown> {
-  // The connection's address: with trustProxy, request.ip is the client-written left-most X-Forwarded-For.
+  // The connection's address (no proxy headers are trusted; on Lambda, API Gateway's sourceIp).
   return { method: request.method, path: request.url.split('?')[0], ip: request.socket?.remoteAddress ?? request.ip }
 }
 
@@ -42,7 +42,6 @@ export const options: FastifyServerOptions = {
     serializers: { req: requestSerializer }
   },
   bodyLimit: 1024 * 1024,
-  trustProxy: true,
   return503OnClosing: true,
   requestTimeout: 30000,
   ajv: { customOptions: ajvCustomOptions }

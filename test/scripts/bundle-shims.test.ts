@@ -1,12 +1,13 @@
 // The bundle-only shims must stay exact: the safe-regex2 stand-in knows find-my-way's own constant
 // expressions (checked against find-my-way's source and judged safe by the real module) and refuses anything
-// else; the ip-address stand-in is unreachable because every rate limit uses gatehouse's key generator.
+// else; the ip-address stand-in is unreachable because every rate limit uses gatehouse's key generator; the
+// semver stand-in answers like semver for every range form plugins declare.
 import t from 'tap'
 import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
 
 const require = createRequire(import.meta.url)
-const shim = require('../../scripts/shims/safe-regex2.cjs') as (regex: RegExp) => boolean
+const shim = require('../../scripts/bundle/shims/safe-regex2.cjs') as (regex: RegExp) => boolean
 const realSafe = require('safe-regex2') as (regex: RegExp) => boolean
 
 t.test('safe-regex2 shim: exactly find-my-way\'s constant expressions, each safe by the real module; nothing else', async t => {
@@ -22,12 +23,12 @@ t.test('safe-regex2 shim: exactly find-my-way\'s constant expressions, each safe
 })
 
 t.test('ip-address shim throws if @fastify/rate-limit ever falls back to its default key generator', async t => {
-  const { Address6 } = require('../../scripts/shims/ip-address.cjs') as { Address6: new (ip: string) => unknown }
+  const { Address6 } = require('../../scripts/bundle/shims/ip-address.cjs') as { Address6: new (ip: string) => unknown }
   t.throws(() => new Address6('::1'), /not in the Lambda bundle/)
 })
 
 t.test('semver shim: the same answers as semver for every range form plugins declare, refuses others', async t => {
-  const shim = require('../../scripts/shims/semver.cjs') as { satisfies: (v: string, r: string, o?: object) => boolean, gt: (a: string, b: string) => boolean, coerce: (v: string) => string | null }
+  const shim = require('../../scripts/bundle/shims/semver.cjs') as { satisfies: (v: string, r: string, o?: object) => boolean, gt: (a: string, b: string) => boolean, coerce: (v: string) => string | null }
   const real = require('semver') as { satisfies: (v: string, r: string, o?: object) => boolean, gt: (a: string, b: string) => boolean, coerce: (v: string) => { version: string } | null }
   const fastifyVersion = (require('fastify/package.json') as { version: string }).version
   const versions = [fastifyVersion, '5.0.0', '5.12.8', '4.29.1', '4.0.0', '3.0.0', '2.10.0', '2.9.9', '0.10.0', '0.9.0', '6.0.0', '0.0.3', '0.1.4', '1.2.3', '5.0.0-rc.1', '5.1.0-alpha.2']

@@ -1,7 +1,7 @@
 // Bundle-time stand-in for `safe-regex2` (and its parser `ret`, ~4 KB gzip). find-my-way asks it about its
 // own three constant expressions at load — judged safe by the real module, recorded here by their source —
 // and about regular-expression route parameters, which gatehouse never declares. Anything else is refused,
-// so this can never wave an unknown expression through. test/lambda/shims.test.ts keeps the list honest.
+// so this can never wave an unknown expression through. test/scripts/bundle-shims.test.ts keeps the list honest.
 'use strict'
 const KNOWN_SAFE = new Set([
   /(\/:[^/()]*?)\?(\/?)/.source,

@@ -2,7 +2,7 @@
 // `fastify` version range (semver's own functions pull in its Range/Comparator machinery: ≈ 21 KB minified
 // and ≈ 3 ms of a cold start). Covers the range forms plugins declare: `5.x`, `^5.0.0`, `>=4.0.0`,
 // `<=2.10.0`, exact versions, and `||` / space-joined combinations. Anything else throws: a plugin check
-// must never be waved through. test/lambda/shims.test.ts compares it with the real module.
+// must never be waved through. test/scripts/bundle-shims.test.ts compares it with the real module.
 'use strict'
 // Numbers as semver writes them: no leading zeros, and (checked below) safe integers.
 const VERSION = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/
