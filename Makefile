@@ -21,7 +21,6 @@ build: ## bundle the Lambda function into dist/
 TERRAFORM ?= terraform
 TF_DIR    := infra
 TF_VARS   ?= terraform.tfvars
-LOCALSTACK_URL ?= http://localhost:4566
 
 tfvars-check:
 	@test -f $(TF_DIR)/$(TF_VARS) || { echo "missing $(TF_DIR)/$(TF_VARS): cp $(TF_DIR)/terraform.tfvars.example $(TF_DIR)/$(TF_VARS) and edit it (docs/deploy.md)"; exit 2; }
@@ -47,8 +46,5 @@ outputs: ## print the deployment's outputs (MCP URL, issuer, hosted UI domain, p
 test-infra: ## Terraform checks: fmt, offline init, validate, mock-provider plan tests, static facts
 	npx tap --disable-coverage 'test/infra/**/*.test.ts'
 
-test-localstack: ## run the store and KMS tests against LocalStack (LOCALSTACK_URL, default localhost:4566) instead of the embedded emulators
-	@curl -sf $(LOCALSTACK_URL)/_localstack/health >/dev/null || { echo "no LocalStack at $(LOCALSTACK_URL): docker run --rm -d -p 4566:4566 localstack/localstack"; exit 2; }
-	AWS_ENDPOINT_URL_DYNAMODB=$(LOCALSTACK_URL) AWS_ENDPOINT_URL_KMS=$(LOCALSTACK_URL) \
-	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-	npx tap --disable-coverage 'test/store/**/*.test.ts' 'test/crypto/**/*.test.ts'
+test-localstack: ## terraform apply of infra/ to an AWS emulator (moto_server on a free port, or LocalStack at LOCALSTACK_ENDPOINT), checks, gatehouse and the bundled handler on it, destroy
+	npm run test:deployed
