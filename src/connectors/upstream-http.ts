@@ -147,10 +147,10 @@ export class UpstreamHttp {
     let retried = false
     for (;;) {
       const response = await this.#send(url, options, authorization, limit)
-      if (response.status === 429 && !retried && !(options.accept ?? []).includes(429)) {
+      if (response.status === 429 && !(options.accept ?? []).includes(429)) {
         // Honour Retry-After once, and only when the wait still fits the call's time limit.
         const wait = retryAfterMs(response.headers.get('retry-after'))
-        if (wait !== undefined && Date.now() + wait < limit.at - 250) {
+        if (!retried && wait !== undefined && Date.now() + wait < limit.at - 250) {
           retried = true
           try { await this.#sleep(wait, limit.signal) } catch { throw this.#aborted(limit, options.target) }
           continue
