@@ -90,7 +90,6 @@ module "api" {
   domain_name                  = var.domain_name
   certificate_arn              = var.certificate_arn
   route53_zone_id              = var.route53_zone_id
-  cors_allowed_origins         = var.allowed_origins
   throttling_rate_limit        = var.throttling_rate_limit
   throttling_burst_limit       = var.throttling_burst_limit
   access_log_retention_in_days = var.log_retention_in_days

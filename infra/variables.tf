@@ -103,9 +103,9 @@ variable "grant_cache_ttl" {
 }
 
 variable "allowed_origins" {
-  description = "Browser origins allowed to call gatehouse (ALLOWED_ORIGINS and the API's CORS). [\"*\"] means any origin."
+  description = "Further browser origins allowed on /mcp and the cross-origin OAuth endpoints (ALLOWED_ORIGINS), besides the public URL's own origin and loopback origins. [\"*\"] allows any origin and turns off the DNS-rebinding defence: unsafe."
   type        = list(string)
-  default     = ["*"]
+  default     = []
 }
 
 variable "extra_environment" {

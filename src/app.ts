@@ -9,7 +9,7 @@ import { clientAddressKey } from './plugins/rate-limits.ts'
 import { loadConfig, type Config } from './config.ts'
 import errorsPlugin from './plugins/errors.ts'
 import servicesPlugin, { type Services } from './plugins/services.ts'
-import { corsOrigin } from './plugins/origins.ts'
+import { corsDelegator, originChecker } from './plugins/origins.ts'
 import authorizeRoutes from './routes/oauth/authorize.ts'
 import tokenRoutes from './routes/oauth/token-endpoints.ts'
 import wellKnownRoutes from './routes/well-known/index.ts'
@@ -107,14 +107,8 @@ export default async function gatehouse (app: FastifyInstance, opts: AppOptions)
   await app.register(formbody, { bodyLimit: 64 * 1024 })
   // Only routes that opt in are limited; every limit is keyed on the connection address (rate-limits.ts).
   await app.register(rateLimit, { global: false, keyGenerator: clientAddressKey })
-  await app.register(cors, {
-    origin: corsOrigin(config.allowedOrigins),
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'],
-    exposedHeaders: ['www-authenticate', 'mcp-session-id', 'mcp-protocol-version'],
-    credentials: false,
-    maxAge: 600
-  })
+  // CORS answers only on the cross-origin endpoints, for the origins the /mcp Origin check allows.
+  await app.register(cors, { delegator: corsDelegator(originChecker(config.publicUrl, config.allowedOrigins)) })
   await app.register(servicesPlugin, { config, services: opts.services })
   await app.register(healthRoutes)
   await app.register(wellKnownRoutes)

@@ -45,7 +45,7 @@ export const EnvSchema = Type.Object({
   SCOPES: CommaList('scopes gatehouse issues', 'mcp:read,mcp:write'),
   DEFAULT_SCOPES: CommaList('scopes granted when a client asks for none', 'mcp:read,mcp:write'),
   REDIRECT_SCHEMES: CommaList('private-use redirect URI schemes allowed for native clients', 'cursor,vscode,vscode-insiders'),
-  ALLOWED_ORIGINS: CommaList('browser origins allowed on /mcp and the CORS endpoints ("*" = any https origin)', '*'),
+  ALLOWED_ORIGINS: CommaList('further browser origins (e.g. https://app.example.com) allowed on /mcp and the cross-origin OAuth endpoints, besides the public URL\'s own origin and loopback origins, which are always allowed; "*" allows any origin and turns off the DNS-rebinding defence (unsafe)', ''),
 
   KMS_SIGNING_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'KMS asymmetric key (RSA_2048, SIGN_VERIFY) that signs access tokens; unset = local key' })),
   KMS_PREVIOUS_SIGNING_KEY_IDS: CommaList('previous KMS signing keys kept in /jwks.json during rotation', ''),

@@ -405,8 +405,12 @@ run "api_routes_every_gatehouse_path_and_guards_post_mcp_with_a_jwt_authorizer" 
     error_message = "access logs go to a log group with retention"
   }
   assert {
-    condition     = contains(one(aws_apigatewayv2_api.this.cors_configuration).allow_headers, "authorization") && contains(one(aws_apigatewayv2_api.this.cors_configuration).expose_headers, "www-authenticate")
-    error_message = "CORS lets browsers send Authorization and read WWW-Authenticate"
+    condition     = length(aws_apigatewayv2_api.this.cors_configuration) == 0
+    error_message = "no API-level CORS: API Gateway would answer the browser routes' preflights itself (RFC 9700 §2.6)"
+  }
+  assert {
+    condition     = contains(keys(aws_apigatewayv2_route.this), "OPTIONS /mcp") && contains(keys(aws_apigatewayv2_route.this), "OPTIONS /token") && !contains(keys(aws_apigatewayv2_route.this), "OPTIONS /authorize") && !contains(keys(aws_apigatewayv2_route.this), "OPTIONS /callback") && !contains(keys(aws_apigatewayv2_route.this), "OPTIONS /authorize/consent")
+    error_message = "preflights reach gatehouse for the cross-origin endpoints only, never for the browser routes"
   }
   assert {
     condition     = output.mcp_url == "https://abc123.execute-api.eu-west-1.amazonaws.com/mcp"
@@ -446,9 +450,8 @@ run "api_rejects_bad_domain_throttling_and_retention" {
     throttling_rate_limit        = 0
     throttling_burst_limit       = 0.5
     access_log_retention_in_days = 2
-    cors_allowed_origins         = ["https://app.example.com/path"]
   }
-  expect_failures = [var.domain_name, var.throttling_rate_limit, var.throttling_burst_limit, var.access_log_retention_in_days, var.cors_allowed_origins]
+  expect_failures = [var.domain_name, var.throttling_rate_limit, var.throttling_burst_limit, var.access_log_retention_in_days]
 }
 
 # ---- cognito ----

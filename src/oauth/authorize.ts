@@ -28,7 +28,7 @@ export interface AuthorizeParams {
 /** What the route does next. */
 export type AuthorizeOutcome =
   | { kind: 'error-page', error: OAuthError }
-  | { kind: 'redirect', location: string }
+  | { kind: 'redirect', location: string, error?: OAuthError }
   | { kind: 'consent', client: ClientRecord, transaction: AuthorizationTransaction, csrfToken: string }
 
 export interface BrowserContext {
@@ -39,7 +39,7 @@ export interface BrowserContext {
 const MAX_STATE = 1024
 
 function errorRedirect (ctx: AuthorizationServerContext, redirectUri: string, error: OAuthError, state: string | undefined): AuthorizeOutcome {
-  return { kind: 'redirect', location: buildRedirect(redirectUri, { error: error.code, error_description: error.description, state, iss: ctx.issuer }) }
+  return { kind: 'redirect', error, location: buildRedirect(redirectUri, { error: error.code, error_description: error.description, state, iss: ctx.issuer }) }
 }
 
 /**
@@ -63,6 +63,7 @@ export async function startAuthorization (params: AuthorizeParams, browser: Brow
   if (state !== undefined && state.length > MAX_STATE) return errorRedirect(ctx, redirectUri, new InvalidRequestError('state is too long'), undefined)
   try {
     if (params.request !== undefined || params.request_uri !== undefined) throw new OAuthError('request_not_supported', 400, 'request objects are not supported')
+    if (params.response_type === undefined) throw new InvalidRequestError('response_type is required')
     if (params.response_type !== 'code') throw new UnsupportedResponseTypeError()
     if (params.response_mode !== undefined && params.response_mode !== 'query') throw new InvalidRequestError('response_mode must be query')
     const codeChallenge = validateCodeChallenge(params.code_challenge, params.code_challenge_method)

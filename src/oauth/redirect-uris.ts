@@ -32,12 +32,15 @@ export function isLoopbackRedirect (uri: string): boolean {
   return isLoopbackHttpUrl(uri)
 }
 
-/** A loopback redirect URI as written, with its port taken out; undefined for any other URI. */
-const LOOPBACK_RAW = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::\d{1,5})?(\/[^#\s\\]*)?$/
+/** A loopback redirect URI as written, with its port (canonical digits, no leading zero) taken out. */
+const LOOPBACK_RAW = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::([1-9]\d{0,4}))?(\/[^#\s\\]*)?$/
+const MAX_PORT = 65535
 
+/** Undefined for any other URI, and for a port that cannot exist (it would match, then fail to redirect). */
 function loopbackWithoutPort (uri: string): string | undefined {
   const match = LOOPBACK_RAW.exec(uri)
-  return match === null ? undefined : `http://${match[1] as string}${match[2] ?? ''}`
+  if (match === null || Number(match[2] ?? 0) > MAX_PORT) return undefined
+  return `http://${match[1] as string}${match[3] ?? ''}`
 }
 
 /**

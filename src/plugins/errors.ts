@@ -85,18 +85,13 @@ export function sendOAuthError (request: FastifyRequest, reply: FastifyReply, er
   return reply.code(error.status).type('application/json').send(error.toJSON())
 }
 
-function logRefusal (request: FastifyRequest, error: OAuthError, cause: unknown): void {
+/** Every refusal is logged once: 4xx and 503 at info with the error code and description, a 500 with its stack. */
+export function logRefusal (request: FastifyRequest, error: OAuthError, cause: unknown = error): void {
   if (error.status >= 500 && error.code === 'server_error') {
     request.log.error({ err: cause }, 'unhandled error')
   } else {
     request.log.info({ error: error.code, error_description: error.description, status: error.status, detail: error.detail }, 'request refused')
   }
-}
-
-/** Answers an error on a browser route with the HTML error page (used for outcomes that are errors, too). */
-export function sendErrorPage (request: FastifyRequest, reply: FastifyReply, error: OAuthError): FastifyReply {
-  logRefusal(request, error, error)
-  return sendOAuthError(request, reply, error)
 }
 
 export default fp(async function errorsPlugin (app: FastifyInstance) {

@@ -1,19 +1,55 @@
-// Browser origins: CORS for the public endpoints, and the Origin check the MCP transport spec requires
-// against DNS rebinding (requests without Origin come from non-browser clients and are allowed).
-import { isLoopbackRedirect } from '../oauth/redirect-uris.ts'
+// Browser origins: which endpoints answer cross-origin at all (CORS), and which origins may call them.
+// The same origin rule is the Origin check the MCP transport spec requires on /mcp against DNS rebinding
+// (requests without Origin come from non-browser clients and are allowed there).
+import type { FastifyRequest } from 'fastify'
+import { isLoopbackHost } from '../loopback.ts'
 
-/** Is this Origin allowed? "*" allows any https origin and loopback http origins. */
-export function isAllowedOrigin (origin: string, allowed: readonly string[]): boolean {
-  if (allowed.includes(origin)) return true
-  if (!allowed.includes('*')) return false
-  let url: URL
-  try { url = new URL(origin) } catch { return false }
-  if (url.origin !== origin) return false
-  return url.protocol === 'https:' || isLoopbackRedirect(origin)
+/**
+ * Public metadata and the endpoints a client calls with its own credentials (PKCE, client secret, bearer
+ * token). The browser routes (/authorize, /authorize/consent, /callback) are not here: RFC 9700 §2.6
+ * says the authorization endpoint must not support CORS, and the other two are navigations too.
+ */
+const CROSS_ORIGIN_PATH = /^\/(?:\.well-known\/[^?]*|jwks\.json|register|token|revoke|introspect|mcp)(?:\?|$)/
+
+export function answersCrossOrigin (url: string): boolean {
+  return CROSS_ORIGIN_PATH.test(url)
 }
 
-export function corsOrigin (allowed: readonly string[]) {
-  return (origin: string | undefined, callback: (error: Error | null, allow: boolean) => void): void => {
-    callback(null, origin !== undefined && isAllowedOrigin(origin, allowed))
+/**
+ * Is this Origin allowed? The public URL's own origin, loopback origins (browser tools that run locally,
+ * such as the MCP Inspector) and the configured ones. "*" allows any origin: unsafe, since any web page
+ * could then reach /mcp through a browser that holds a token or sits on the server's network.
+ */
+export function originChecker (publicUrl: string, configured: readonly string[]): (origin: string) => boolean {
+  const own = new URL(publicUrl).origin
+  const any = configured.includes('*')
+  return origin => {
+    if (any || origin === own || configured.includes(origin)) return true
+    const url = URL.parse(origin)
+    // `url.origin === origin` refuses anything that is not exactly an origin (paths, userinfo, "null").
+    return url !== null && url.origin === origin && (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(url.hostname)
+  }
+}
+
+/** What every cross-origin answer allows: no credentials, the headers MCP clients send and read. */
+export const CORS_OPTIONS = {
+  methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+  allowedHeaders: ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id'],
+  exposedHeaders: ['www-authenticate', 'mcp-session-id', 'mcp-protocol-version'],
+  credentials: false,
+  maxAge: 600
+}
+
+type CorsOptionsCallback = (error: Error | null, options: typeof CORS_OPTIONS & { origin: boolean }) => void
+
+/**
+ * @fastify/cors delegator (it sees preflights, whose own route is `OPTIONS *`): CORS only on the
+ * cross-origin paths, and there only for allowed origins; anything else gets no CORS headers and an
+ * unanswered (404) preflight.
+ */
+export function corsDelegator (isAllowed: (origin: string) => boolean) {
+  return (request: FastifyRequest, callback: CorsOptionsCallback): void => {
+    const origin = request.headers.origin
+    callback(null, { ...CORS_OPTIONS, origin: origin !== undefined && answersCrossOrigin(request.url) && isAllowed(origin) })
   }
 }

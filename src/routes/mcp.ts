@@ -4,7 +4,7 @@
 // shared MCP server. GET and DELETE answer 405: no server-initiated streams, no sessions to end.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import bearerPlugin from '../plugins/bearer.ts'
-import { isAllowedOrigin } from '../plugins/origins.ts'
+import { originChecker } from '../plugins/origins.ts'
 import { AccessDeniedError, InsufficientScopeError, MissingTokenError } from '../oauth/errors.ts'
 import { McpHttpError, TRANSPORT_ERROR, assertAcceptsJson, isJsonMediaType, parseBody, protocolVersion } from '../mcp/http.ts'
 import { GatehouseMcpServer, authInfoFor } from '../mcp/server.ts'
@@ -58,10 +58,11 @@ export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
     bearerChallenge: { resourceMetadata: `${config.publicUrl}/.well-known/oauth-protected-resource/mcp`, scope: config.defaultScopes.join(' ') }
   } as const
 
+  const isAllowedOrigin = originChecker(config.publicUrl, config.allowedOrigins)
   function checkOrigin (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
     // DNS rebinding defence (MCP transports, "Security Warning"): browsers always send Origin; other clients may not.
     const origin = request.headers.origin
-    if (origin !== undefined && !isAllowedOrigin(origin, config.allowedOrigins)) { done(new AccessDeniedError('this Origin is not allowed')); return }
+    if (origin !== undefined && !isAllowedOrigin(origin)) { done(new AccessDeniedError('this Origin is not allowed')); return }
     done()
   }
 

@@ -114,7 +114,7 @@ t.test('the bundled handler answers API Gateway HTTP API v2 events', async t => 
   t.match(prm?.headers['content-type'], /application\/json/)
   t.equal(JSON.parse(prm?.body ?? '{}').resource, `${PUBLIC_URL}/mcp`)
   t.equal(mcp?.statusCode, 401)
-  t.equal(mcp?.headers['www-authenticate'], `Bearer resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`)
+  t.equal(mcp?.headers['www-authenticate'], `Bearer scope="mcp:read mcp:write", resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`)
   const keys = JSON.parse(jwks?.body ?? '{}').keys
   t.equal(keys.length, 1, 'the KMS signing key is published')
   t.ok((kms.calls.GetPublicKey ?? 0) >= 1, 'the public key came from KMS')

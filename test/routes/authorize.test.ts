@@ -43,6 +43,10 @@ t.test('DESIGN decision 2: an unknown client or unregistered redirect_uri gets a
     ['redirect_uri with a fragment', { ...valid, redirect_uri: `${REDIRECT}#frag` }, 400],
     ['redirect_uri missing with two registered', { ...valid, redirect_uri: undefined }, 400],
     ['loopback on another host', { ...valid, redirect_uri: 'http://localhost:8080/loopback' }, 400],
+    // A loopback URI matches on any port (RFC 8252 §7.3), but only on a port that exists.
+    ['loopback port 99999', { ...valid, redirect_uri: 'http://127.0.0.1:99999/loopback' }, 400],
+    ['loopback port 65536', { ...valid, redirect_uri: 'http://127.0.0.1:65536/loopback' }, 400],
+    ['loopback port 00080', { ...valid, redirect_uri: 'http://127.0.0.1:00080/loopback' }, 400],
     // Even when the other parameters are also wrong, the bad redirect URI wins: no redirect at all.
     ['bad redirect_uri and no PKCE', { ...valid, redirect_uri: 'https://evil.example/cb', code_challenge: undefined }, 400]
   ]
@@ -67,7 +71,9 @@ t.test('DESIGN decision 2: after validation, parameter errors are a 303 to the c
     ['plain PKCE (OAuth 2.1 §4.1.1)', { ...valid, code_challenge: VERIFIER, code_challenge_method: 'plain' }, 'invalid_request'],
     ['malformed challenge', { ...valid, code_challenge: 'short' }, 'invalid_request'],
     ['response_type token', { ...valid, response_type: 'token' }, 'unsupported_response_type'],
-    ['response_type missing', { ...valid, response_type: undefined }, 'unsupported_response_type'],
+    // RFC 6749 §4.1.2.1: a missing required parameter is invalid_request; unsupported_response_type is
+    // for a response_type the server does not support.
+    ['response_type missing', { ...valid, response_type: undefined }, 'invalid_request'],
     ['unknown scope', { ...valid, scope: 'mcp:read admin' }, 'invalid_scope'],
     ['wrong resource (RFC 8707)', { ...valid, resource: 'https://other.example/mcp' }, 'invalid_target'],
     ['request object', { ...valid, request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported'],
@@ -155,4 +161,33 @@ t.test('/authorize is rate-limited per address and answers 429 as an HTML page',
   t.notOk(last?.headers.location, 'never a redirect')
   const other = await app.inject({ method: 'GET', url: '/authorize?client_id=nobody', remoteAddress: '198.51.100.8' })
   t.not(other.statusCode, 429, 'another address has its own budget')
+})
+
+t.test('HTML error pages from schema failures and rate limits carry the consent page\'s headers (no framing, no referrer)', async t => {
+  const { app } = await setup(t)
+  const schema = await app.inject({ method: 'GET', url: `/authorize?client_id=${'a'.repeat(5000)}` })
+  const repeated = await app.inject({ method: 'GET', url: '/authorize?client_id=a&client_id=b' })
+  let limited
+  for (let i = 0; i < 121; i++) limited = await app.inject({ method: 'GET', url: '/authorize?client_id=nobody', remoteAddress: '198.51.100.9' })
+  for (const [name, res] of [['schema failure', schema], ['repeated parameter', repeated], ['429', limited]] as const) {
+    t.ok(res !== undefined && res.statusCode >= 400 && res.statusCode < 500, `${name}: a client error`)
+    t.match(res?.headers['content-type'], /^text\/html/, `${name}: HTML`)
+    t.match(res?.headers['content-security-policy'], /frame-ancestors 'none'/, `${name}: CSP frame-ancestors`)
+    t.equal(res?.headers['x-frame-options'], 'DENY', `${name}: X-Frame-Options`)
+    t.equal(res?.headers['referrer-policy'], 'no-referrer', `${name}: Referrer-Policy`)
+    t.equal(res?.headers['cache-control'], 'no-store', `${name}: no-store`)
+  }
+})
+
+t.test('every refused request is logged with its error and error_description (and never the request\'s secrets)', async t => {
+  const logLines: string[] = []
+  const { app } = await buildTestApp(t, { logLines })
+  await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/json, application/x-www-form-urlencoded' }, payload: 'grant_type=authorization_code&code=secret-code-value' })
+  await app.inject({ method: 'GET', url: '/authorize?client_id=nobody' })
+  const refused = logLines.map(l => JSON.parse(l) as Record<string, unknown>).filter(l => l.msg === 'request refused')
+  t.ok(refused.length >= 2, 'both refusals logged')
+  const token = refused.find(l => l.error === 'invalid_request')
+  t.match(token?.error_description, /content type/, 'the reason a /token request was refused is in the log')
+  t.ok(refused.every(l => typeof l.error === 'string' && typeof l.error_description === 'string'), 'error and error_description on every refusal')
+  t.notMatch(logLines.join('\n'), /secret-code-value/, 'the code is not logged')
 })

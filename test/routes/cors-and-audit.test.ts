@@ -7,8 +7,8 @@ import { authorize, exchangeCode, postForm, registerClient, registerResourceServ
 
 const INSPECTOR = 'https://inspector.example'
 
-t.test('CORS: a preflight from an https origin is allowed for /token and /register and exposes WWW-Authenticate', async t => {
-  const { app } = await buildTestApp(t)
+t.test('CORS: a preflight from a configured https origin is allowed for /token and /register and exposes WWW-Authenticate', async t => {
+  const { app } = await buildTestApp(t, { env: { ALLOWED_ORIGINS: INSPECTOR } })
   for (const url of ['/token', '/register', '/introspect', '/revoke']) {
     const preflight = await app.inject({ method: 'OPTIONS', url, headers: { origin: INSPECTOR, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } })
     t.equal(preflight.statusCode, 204, `${url}: preflight answered`)
@@ -30,9 +30,9 @@ t.test('CORS: a preflight from an https origin is allowed for /token and /regist
   t.equal(meta.headers['access-control-allow-origin'], INSPECTOR, 'discovery is readable cross-origin')
 })
 
-t.test('CORS: an http origin that is not loopback gets no Access-Control-Allow-Origin', async t => {
+t.test('CORS, default settings: an origin that is neither the public URL\'s nor loopback gets no Access-Control-Allow-Origin', async t => {
   const { app } = await buildTestApp(t)
-  for (const origin of ['http://evil.example', 'null', 'https://inspector.example/path', 'file://']) {
+  for (const origin of ['http://evil.example', 'https://evil.example', 'null', 'https://inspector.example/path', 'file://', 'http://127.0.0.1:6274/path', 'http://user@127.0.0.1:6274']) {
     for (const url of ['/token', '/register']) {
       const preflight = await app.inject({ method: 'OPTIONS', url, headers: { origin, 'access-control-request-method': 'POST' } })
       t.equal(preflight.headers['access-control-allow-origin'], undefined, `${origin} ${url}: not allowed`)
@@ -42,6 +42,27 @@ t.test('CORS: an http origin that is not loopback gets no Access-Control-Allow-O
   t.equal(post.headers['access-control-allow-origin'], undefined, 'the browser will not let evil.example read the answer')
   const loopback = await app.inject({ method: 'OPTIONS', url: '/token', headers: { origin: 'http://127.0.0.1:6274', 'access-control-request-method': 'POST' } })
   t.equal(loopback.headers['access-control-allow-origin'], 'http://127.0.0.1:6274', 'a local inspector on loopback is allowed')
+})
+
+t.test('RFC 9700 §2.6: the authorization endpoint and the other browser routes answer no CORS, preflight or not', async t => {
+  const { app } = await buildTestApp(t, { env: { ALLOWED_ORIGINS: INSPECTOR } })
+  for (const [method, url] of [['GET', '/authorize?client_id=x'], ['POST', '/authorize/consent'], ['GET', '/callback?state=x']] as const) {
+    const path = url.split('?')[0] as string
+    for (const origin of [INSPECTOR, 'http://127.0.0.1:6274']) {
+      const preflight = await app.inject({ method: 'OPTIONS', url: path, headers: { origin, 'access-control-request-method': method } })
+      t.not(preflight.statusCode, 204, `${path} from ${origin}: the preflight is not answered`)
+      t.equal(preflight.headers['access-control-allow-origin'], undefined, `${path} from ${origin}: no ACAO on the preflight`)
+      t.equal(preflight.headers['access-control-allow-methods'], undefined, `${path} from ${origin}: no methods on the preflight`)
+      const res = await app.inject({ method, url, headers: { origin } })
+      t.equal(res.headers['access-control-allow-origin'], undefined, `${path} from ${origin}: no ACAO on the answer`)
+    }
+  }
+  for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource/mcp', '/jwks.json']) {
+    const res = await app.inject({ method: 'GET', url, headers: { origin: INSPECTOR } })
+    t.equal(res.headers['access-control-allow-origin'], INSPECTOR, `${url} still answers cross-origin`)
+  }
+  const health = await app.inject({ method: 'GET', url: '/healthz', headers: { origin: INSPECTOR } })
+  t.equal(health.headers['access-control-allow-origin'], undefined, '/healthz is not a cross-origin endpoint')
 })
 
 t.test('CORS: an explicit ALLOWED_ORIGINS list allows only its members', async t => {

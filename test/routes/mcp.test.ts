@@ -107,6 +107,35 @@ t.test('MCP Transports (security warning): a disallowed Origin is 403; an absent
   t.equal((await post(built.app, token, rpc('tools/list'))).statusCode, 200)
 })
 
+t.test('MCP Transports (security warning), default settings: only the public URL\'s own origin and loopback origins pass', async t => {
+  const built = await buildMcpApp(t)
+  const { token } = await built.mint()
+  const own = new URL(built.config.publicUrl).origin
+  const cases: Array<[string, number]> = [
+    ['https://evil.example', 403],
+    ['http://evil.example', 403],
+    ['null', 403],
+    ['http://attacker.localhost:8080', 403],
+    ['http://127.0.0.1.evil.example', 403],
+    [own, 200],
+    ['http://127.0.0.1:6274', 200],
+    ['http://localhost:6274', 200],
+    ['http://[::1]:6274', 200]
+  ]
+  for (const [origin, status] of cases) {
+    const res = await post(built.app, token, rpc('tools/list'), { origin })
+    t.equal(res.statusCode, status, `${origin}: ${status}`)
+    const preflight = await built.app.inject({ method: 'OPTIONS', url: '/mcp', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } })
+    t.equal(preflight.headers['access-control-allow-origin'], status === 200 ? origin : undefined, `${origin}: CORS on /mcp agrees with the Origin check`)
+  }
+})
+
+t.test('ALLOWED_ORIGINS=* lets any origin through (documented as unsafe)', async t => {
+  const built = await buildMcpApp(t, { env: { ALLOWED_ORIGINS: '*' } })
+  const { token } = await built.mint()
+  t.equal((await post(built.app, token, rpc('tools/list'), { origin: 'https://evil.example' })).statusCode, 200)
+})
+
 t.test('MCP Transports: MCP-Protocol-Version — unsupported is 400, absent falls back to 2025-03-26, 2025-11-25 accepted', async t => {
   const built = await buildMcpApp(t)
   const { token } = await built.mint()

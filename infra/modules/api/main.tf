@@ -5,8 +5,7 @@ locals {
   public_url = var.domain_name != null ? "https://${var.domain_name}" : aws_apigatewayv2_api.this.api_endpoint
   mcp_url    = "${local.public_url}/mcp"
 
-  # Every gatehouse route except POST /mcp, which carries the JWT authorizer. OPTIONS preflights are
-  # answered by the API's CORS configuration and never reach the function.
+  # Every gatehouse route except POST /mcp, which carries the JWT authorizer.
   public_routes = toset([
     "GET /.well-known/oauth-authorization-server",
     "GET /.well-known/openid-configuration",
@@ -24,6 +23,22 @@ locals {
     "DELETE /mcp",
     "GET /healthz",
   ])
+  # CORS preflights go to gatehouse, which answers them only for the cross-origin endpoints and allowed
+  # origins. The browser routes (/authorize, /authorize/consent, /callback) get no OPTIONS route: RFC 9700
+  # §2.6 says the authorization endpoint must not support CORS. The API has no cors_configuration, since
+  # API Gateway would then answer every preflight itself, the browser routes' included.
+  preflight_routes = toset([for path in [
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/openid-configuration",
+    "/.well-known/oauth-protected-resource",
+    "/.well-known/oauth-protected-resource/mcp",
+    "/jwks.json",
+    "/register",
+    "/token",
+    "/introspect",
+    "/revoke",
+    "/mcp",
+  ] : "OPTIONS ${path}"])
   oauth_throttled_routes = toset(["POST /register", "POST /token", "GET /authorize", "POST /authorize/consent"])
 }
 
@@ -31,14 +46,6 @@ resource "aws_apigatewayv2_api" "this" {
   name          = var.name
   description   = "gatehouse: OAuth 2.1 authorization server and MCP endpoint"
   protocol_type = "HTTP"
-
-  cors_configuration {
-    allow_origins  = var.cors_allowed_origins
-    allow_methods  = ["GET", "POST", "DELETE", "OPTIONS"]
-    allow_headers  = ["authorization", "content-type", "mcp-protocol-version", "mcp-session-id", "last-event-id"]
-    expose_headers = ["www-authenticate", "mcp-session-id", "mcp-protocol-version"]
-    max_age        = 3600
-  }
 
   tags = var.tags
 }
@@ -72,7 +79,7 @@ resource "aws_apigatewayv2_authorizer" "mcp" {
 }
 
 resource "aws_apigatewayv2_route" "this" {
-  for_each = local.public_routes
+  for_each = setunion(local.public_routes, local.preflight_routes)
 
   api_id    = aws_apigatewayv2_api.this.id
   route_key = each.key

@@ -52,17 +52,6 @@ variable "route53_zone_id" {
   default     = null
 }
 
-variable "cors_allowed_origins" {
-  description = "Origins the API's CORS configuration allows (API Gateway answers preflight requests itself). [\"*\"] allows any origin; gatehouse still checks Origin on /mcp."
-  type        = list(string)
-  default     = ["*"]
-
-  validation {
-    condition     = length(var.cors_allowed_origins) > 0 && alltrue([for o in var.cors_allowed_origins : o == "*" || can(regex("^https?://[^/]+$", o))])
-    error_message = "cors_allowed_origins must be [\"*\"] or origins like https://app.example.com (no path)."
-  }
-}
-
 variable "throttling_rate_limit" {
   description = "Steady-state requests per second the API accepts across all routes before answering 429."
   type        = number

@@ -194,9 +194,9 @@ variable "grant_cache_ttl" {
 }
 
 variable "allowed_origins" {
-  description = "Browser origins allowed on /mcp and the CORS endpoints (ALLOWED_ORIGINS); [\"*\"] means any https origin."
+  description = "Further browser origins allowed on /mcp and the cross-origin OAuth endpoints (ALLOWED_ORIGINS), besides the public URL's own origin and loopback origins. [\"*\"] allows any origin: unsafe."
   type        = list(string)
-  default     = ["*"]
+  default     = []
 }
 
 variable "extra_environment" {

@@ -6,6 +6,7 @@ import { completeAuthorization, decideConsent, startAuthorization } from '../../
 import { browserId, cookieNames, existingBrowserId, hasRememberedConsent, rememberConsent } from './browser-cookies.ts'
 import { consentPage, PAGE_HEADERS } from '../../pages/index.ts'
 import { perAddressLimit } from '../../plugins/rate-limits.ts'
+import { logRefusal } from '../../plugins/errors.ts'
 import { InvalidRequestError } from '../../oauth/errors.ts'
 
 const Param = Type.String({ maxLength: 4096 })
@@ -58,7 +59,11 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
     const id = browserId(request, reply, names)
     const outcome = await startAuthorization(request.query, { browserId: id }, ctx)
     if (outcome.kind === 'error-page') throw outcome.error
-    if (outcome.kind === 'redirect') return redirect(reply, outcome.location)
+    if (outcome.kind === 'redirect') {
+      // An error sent back to the client is a refusal too: logged like the ones answered here.
+      if (outcome.error !== undefined) logRefusal(request, outcome.error)
+      return redirect(reply, outcome.location)
+    }
     const { client, transaction, csrfToken } = outcome
     // Remembered consent only for direct or same-origin navigations; a cross-site navigation always asks.
     const site = request.headers['sec-fetch-site']
