@@ -6,7 +6,7 @@
 // What the emulator does not prove (it enforces no IAM or key policy, no authorizer, no throttling, and
 // cannot run the function) is listed in docs/deploy.md, "Try the deployment locally".
 // Skipped, and reported as skipped, when terraform, the provider mirror or the emulator is missing.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFile, spawn } from 'node:child_process'
 import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -106,7 +106,7 @@ if (missing !== undefined) {
 
   // Shared by the subtests, in order.
   let built: BundleResult
-  let outputs: Record<string, string>
+  let outputs: { issuer: string, mcp_url: string, dynamodb_table_name: string, lambda_function_name: string, cognito_user_pool_id: string, cognito_hosted_ui_domain: string }
   let fn: FunctionConfiguration
   let lambdaEnv: Record<string, string>
   let aws: { kms: KMSClient, dynamodb: DynamoDBClient, lambda: LambdaClient, api: ApiGatewayV2Client, cognito: CognitoIdentityProviderClient, logs: CloudWatchLogsClient, iam: IAMClient }
@@ -135,6 +135,13 @@ if (missing !== undefined) {
     await writeFile(join(copy, 'emulator.auto.tfvars'), `name                = "${name}"\nlambda_package_path = "${built.zipPath}"\n# destroy must be able to delete the table and the user pool\ndeletion_protection = false\n`)
   })
 
+  let ready = false
+  /** The checks after apply: one failure each, not a cascade of TypeErrors, when apply did not complete. */
+  const stackTest = (name: string, fn: (t: Test) => Promise<void>) => t.test(name, async t => {
+    if (!ready) { t.fail('not checked: terraform apply above did not complete'); return }
+    await fn(t)
+  })
+
   t.test('terraform init (offline mirror) and apply of infra/ against the emulator create the whole stack', async t => {
     await tf(['init', '-input=false', '-no-color', `-plugin-dir=${mirror as string}`])
     applied = true
@@ -143,15 +150,16 @@ if (missing !== undefined) {
     t.ok(created, 'apply completed')
     const state = JSON.parse((await tf(['show', '-json'])).stdout) as { values: { root_module: Module } }
     t.equal(Number(created?.[1]), countResources(state.values.root_module), 'every managed resource in state was created by this apply')
-    outputs = Object.fromEntries(Object.entries(JSON.parse((await tf(['output', '-json'])).stdout) as Record<string, { value: string }>).map(([k, v]) => [k, v.value]))
+    outputs = Object.fromEntries(Object.entries(JSON.parse((await tf(['output', '-json'])).stdout) as Record<string, { value: string }>).map(([k, v]) => [k, v.value])) as typeof outputs
     t.match(outputs.issuer, /^https:\/\/[a-z0-9]+\.execute-api\.us-east-1\.amazonaws\.com$/, 'the issuer is the HTTP API\'s own URL')
     t.equal(outputs.mcp_url, `${outputs.issuer}/mcp`)
     t.equal(outputs.dynamodb_table_name, name)
     fn = await aws.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: outputs.lambda_function_name }))
     lambdaEnv = fn.Environment?.Variables ?? {}
+    ready = true
   })
 
-  t.test('the table: pk/sk keys, on-demand, TTL on expiresAt, point-in-time recovery, encrypted with its own KMS key', async t => {
+  stackTest('the table: pk/sk keys, on-demand, TTL on expiresAt, point-in-time recovery, encrypted with its own KMS key', async t => {
     const { Table } = await aws.dynamodb.send(new DescribeTableCommand({ TableName: outputs.dynamodb_table_name }))
     t.same(Table?.KeySchema, [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }])
     t.same(Table?.AttributeDefinitions?.slice().sort((a, b) => String(a.AttributeName).localeCompare(String(b.AttributeName))), [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }])
@@ -174,7 +182,7 @@ if (missing !== undefined) {
     t.same(use?.Condition?.StringEquals?.['kms:ViaService'], 'dynamodb.us-east-1.amazonaws.com', '…only through DynamoDB')
   })
 
-  t.test('KMS: the signing key is RSA_2048 SIGN_VERIFY, the encryption key symmetric with rotation; the role may use each only as gatehouse does', async t => {
+  stackTest('KMS: the signing key is RSA_2048 SIGN_VERIFY, the encryption key symmetric with rotation; the role may use each only as gatehouse does', async t => {
     const signing = (await aws.kms.send(new DescribeKeyCommand({ KeyId: lambdaEnv.KMS_SIGNING_KEY_ID }))).KeyMetadata
     t.match(signing, { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY', Enabled: true, SigningAlgorithms: ['RSASSA_PKCS1_V1_5_SHA_256'] })
     t.equal(signing?.Arn, lambdaEnv.KMS_SIGNING_KEY_ID, 'the function names the key by ARN')
@@ -198,7 +206,7 @@ if (missing !== undefined) {
     }
   })
 
-  t.test('the function\'s role: assumed by Lambda in this account; its one policy names exactly the applied table, keys, secrets and log group', async t => {
+  stackTest('the function\'s role: assumed by Lambda in this account; its one policy names exactly the applied table, keys, secrets and log group', async t => {
     const roleName = (fn.Role ?? '').split('/').pop() ?? ''
     const { Role } = await aws.iam.send(new GetRoleCommand({ RoleName: roleName }))
     const trust = JSON.parse(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? '{}')) as Policy
@@ -217,7 +225,7 @@ if (missing !== undefined) {
     t.same(policy.Statement.flatMap(resources).filter(r => r === '*'), [], 'no statement grants on every resource')
   })
 
-  t.test('secrets: the cookie secret is generated (64 letters and digits); the upstream secret is the Cognito app client\'s', async t => {
+  stackTest('secrets: the cookie secret is generated (64 letters and digits); the upstream secret is the Cognito app client\'s', async t => {
     const sm = emulator!.secretsManager()
     const cookie = await sm.send(new GetSecretValueCommand({ SecretId: lambdaEnv.COOKIE_SECRET_ARN }))
     // Values compared without printing them: a failing assertion would put them in the CI log.
@@ -229,7 +237,7 @@ if (missing !== undefined) {
     t.notOk(Object.values(lambdaEnv).includes(upstream.SecretString ?? '') || Object.values(lambdaEnv).includes(cookie.SecretString ?? ''), 'no secret value in the function\'s environment, only ARNs')
   })
 
-  t.test('Cognito: the pool, gatehouse\'s confidential code-flow client, the hosted UI domain and the groups', async t => {
+  stackTest('Cognito: the pool, gatehouse\'s confidential code-flow client, the hosted UI domain and the groups', async t => {
     const poolId = outputs.cognito_user_pool_id
     const { UserPool } = await aws.cognito.send(new DescribeUserPoolCommand({ UserPoolId: poolId }))
     t.match(UserPool, { Name: name, UsernameAttributes: ['email'], AutoVerifiedAttributes: ['email'], MfaConfiguration: 'OPTIONAL', UsernameConfiguration: { CaseSensitive: false } })
@@ -259,7 +267,7 @@ if (missing !== undefined) {
     t.equal(lambdaEnv.UPSTREAM_TOKEN_ENDPOINT, `${outputs.cognito_hosted_ui_domain}/oauth2/token`)
   })
 
-  t.test('the function: nodejs22.x, index.handler, memory, timeout, architecture, this bundle, and gatehouse\'s environment', async t => {
+  stackTest('the function: nodejs22.x, index.handler, memory, timeout, architecture, this bundle, and gatehouse\'s environment', async t => {
     t.match(fn, { Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 1024, Timeout: 15, Architectures: ['x86_64'] })
     t.equal(fn.CodeSha256, createHash('sha256').update(await readFile(built.zipPath)).digest('base64'), 'the code is the zip this run built')
     t.same(Object.keys(lambdaEnv).sort(), ['ALLOWED_ORIGINS', 'COOKIE_SECRET_ARN', 'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_TABLE', 'GRANT_CACHE_TTL', 'KMS_ENCRYPTION_KEY_ID',
@@ -271,7 +279,7 @@ if (missing !== undefined) {
     t.match(JSON.stringify(policy.Statement[0]?.Condition), /arn:aws:execute-api:us-east-1:\d{12}:[a-z0-9]+\/\*/, '…and only this API')
   })
 
-  t.test('the HTTP API: every gatehouse route to the function, POST /mcp behind the JWT authorizer for gatehouse\'s issuer and audience, throttling, access logs', async t => {
+  stackTest('the HTTP API: every gatehouse route to the function, POST /mcp behind the JWT authorizer for gatehouse\'s issuer and audience, throttling, access logs', async t => {
     const apiId = new URL(outputs.issuer).hostname.split('.')[0]
     const { Items: apis } = await aws.api.send(new GetApisCommand({}))
     const api = apis?.find(a => a.ApiId === apiId)
@@ -303,12 +311,12 @@ if (missing !== undefined) {
     t.notMatch(stage.AccessLogSettings?.Format ?? '', /querystring|header\./i, 'no query strings or headers in access logs')
   })
 
-  t.test('log groups of the function and the API keep 30 days', async t => {
+  stackTest('log groups of the function and the API keep 30 days', async t => {
     const groups = [...await logGroups(aws.logs, `/aws/lambda/${name}`), ...await logGroups(aws.logs, `/aws/apigateway/${name}/`)]
     t.same(groups.map(g => [g.logGroupName, g.retentionInDays]).sort(), [[`/aws/apigateway/${name}/access`, 30], [`/aws/lambda/${name}`, 30]])
   })
 
-  t.test('terraform plan right after apply: no drift but the fields the emulator does not store', async t => {
+  stackTest('terraform plan right after apply: no drift but the fields the emulator does not store', async t => {
     // -detailed-exitcode: 0 no changes, 2 changes, 1 error.
     const plan = await tf(['plan', '-detailed-exitcode', '-input=false', '-no-color', '-out=drift.plan']).then(() => 0, (err: Error & { exitCode?: number }) => err.exitCode === 2 ? 2 : Promise.reject(err))
     const { resource_changes: changes } = JSON.parse((await tf(['show', '-json', 'drift.plan'])).stdout) as { resource_changes: ResourceChange[] }
@@ -328,7 +336,7 @@ if (missing !== undefined) {
 
   let flow: { accessToken: string, publicUrl: string, idp: DevIdpProcess, clientId: string } | undefined
 
-  t.test('gatehouse with the function\'s environment: the MCP client\'s OAuth flow, tokens signed by the stack\'s KMS key, grants in its table, upstream tokens sealed under its key', async t => {
+  stackTest('gatehouse with the function\'s environment: the MCP client\'s OAuth flow, tokens signed by the stack\'s KMS key, grants in its table, upstream tokens sealed under its key', async t => {
     const sm = emulator!.secretsManager()
     const scan = async () => (await aws.dynamodb.send(new ScanCommand({ TableName: lambdaEnv.GATEHOUSE_TABLE }))).Items ?? []
     t.same(await scan(), [], 'the Terraform-created table starts empty')
@@ -380,7 +388,7 @@ if (missing !== undefined) {
     flow = { accessToken, publicUrl, idp, clientId }
   })
 
-  t.test('the bundled Lambda handler with the function\'s environment: metadata and the 401 challenge as applied, then a tool call with the flow\'s token', async t => {
+  stackTest('the bundled Lambda handler with the function\'s environment: metadata and the 401 challenge as applied, then a tool call with the flow\'s token', async t => {
     const lambdaRuntime = { ...emulator!.env, AWS_LAMBDA_FUNCTION_NAME: fn.FunctionName ?? name }
     const event = (base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string) => httpApiEvent(base, method, path, headers, body)
     const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' }
@@ -411,7 +419,7 @@ if (missing !== undefined) {
     t.equal(identity.client_id ?? identity.clientId, flow.clientId)
   })
 
-  t.test('terraform destroy removes the stack', async t => {
+  stackTest('terraform destroy removes the stack', async t => {
     const { stdout } = await tf(['destroy', '-auto-approve', '-input=false', '-no-color'])
     destroyed = true
     t.match(stdout, /Destroy complete! Resources: \d+ destroyed/)

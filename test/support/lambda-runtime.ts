@@ -14,7 +14,7 @@ export interface HandlerAnswer { statusCode: number, headers: Record<string, str
 export async function invokeBundle (bundlePath: string, env: Record<string, string>, events: unknown[], flags = RUNTIME_FLAGS): Promise<HandlerAnswer[] & { codeCache?: string, stderr?: string, stdout?: string }> {
   const script = `const { handler, codeCache } = require(${JSON.stringify(bundlePath)});
 (async () => { const out = []; for (const e of ${JSON.stringify(events)}) out.push(await handler(e, { callbackWaitsForEmptyEventLoop: true, functionName: 'gatehouse', awsRequestId: 'x' }));
-process.stdout.write(${JSON.stringify(RESULT)} + JSON.stringify({ out, codeCache })); process.exit(0) })().catch(e => { console.error(e); process.exit(1) })`
+process.stdout.write(${JSON.stringify(RESULT)} + JSON.stringify({ out, codeCache }) + "\\n"); process.exit(0) })().catch(e => { console.error(e); process.exit(1) })`
   return await new Promise((resolve, reject) => {
     // The bundle is a build artifact: its sources' coverage is measured where they are tested directly.
     const child = spawn(process.execPath, [...flags, '-e', script], { env: { PATH: process.env.PATH, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
