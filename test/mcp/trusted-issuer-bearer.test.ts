@@ -86,7 +86,7 @@ t.test('what cannot be parsed, or names another issuer or algorithm, is refused 
   t.same(issuer.requests, [])
 })
 
-t.test('right after a key fetch, a random kid is refused without another fetch (jose's cooldown)', async t => {
+t.test('right after a key fetch, a random kid is refused without another fetch (the cooldown of jose)', async t => {
   const issuer = await startIssuer(t)
   const rs = bearer(issuer, { ms: Date.now() })
   await rs.authenticate(token(issuer))
