@@ -53,6 +53,7 @@ module "function" {
   memory_size             = var.lambda_memory_size
   architecture            = var.lambda_architecture
   provisioned_concurrency = var.lambda_provisioned_concurrency
+  runtime_version_arn     = var.lambda_runtime_version_arn
   timeout                 = var.lambda_timeout
   log_retention_in_days   = var.log_retention_in_days
   log_level               = var.log_level

@@ -67,6 +67,12 @@ variable "lambda_architecture" {
   }
 }
 
+variable "lambda_runtime_version_arn" {
+  description = "Pins the function's Lambda runtime version (Manual updates) so the bundle's V8 code cache keeps fitting it; null (default) lets AWS patch the runtime. See docs/deploy.md, \"Code cache and runtime updates\"."
+  type        = string
+  default     = null
+}
+
 variable "lambda_provisioned_concurrency" {
   description = "Execution environments Lambda keeps initialised, so the requests they serve never wait for a cold start (billed while provisioned). 0 = on-demand only. See docs/deploy.md, \"Cold starts\"."
   type        = number

@@ -551,3 +551,46 @@ run "cognito_rejects_bad_mfa_security_domain_and_idps" {
   }
   expect_failures = [var.domain_prefix, var.mfa_configuration, var.advanced_security_mode, var.callback_urls, var.identity_providers]
 }
+
+run "function_runtime_updates_automatically_unless_a_version_is_pinned" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name = "gatehouse"
+  }
+
+  assert {
+    condition     = length(aws_lambda_runtime_management_config.this) == 0
+    error_message = "by default nothing is pinned: AWS updates the runtime (Auto, security patches first)"
+  }
+}
+
+run "function_pins_the_runtime_version_it_is_given" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name                = "gatehouse"
+    runtime_version_arn = "arn:aws:lambda:eu-west-1::runtime:0b0d4e5c7a1f2e3d4c5b6a79880716253443526170819a8b7c6d5e4f3a2b1c0d"
+  }
+
+  assert {
+    condition     = aws_lambda_runtime_management_config.this[0].update_runtime_on == "Manual" && aws_lambda_runtime_management_config.this[0].runtime_version_arn == "arn:aws:lambda:eu-west-1::runtime:0b0d4e5c7a1f2e3d4c5b6a79880716253443526170819a8b7c6d5e4f3a2b1c0d" && aws_lambda_runtime_management_config.this[0].function_name == "gatehouse"
+    error_message = "a given runtime version is pinned with manual updates"
+  }
+}
+
+run "function_rejects_a_runtime_version_that_is_not_an_arn" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name                = "gatehouse"
+    runtime_version_arn = "nodejs:22.v45"
+  }
+  expect_failures = [var.runtime_version_arn]
+}

@@ -155,6 +155,17 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.this]
 }
 
+# The bundle's V8 code cache is used only on the V8 build it was made for; the runtime's own patch updates
+# can change that build, and the cache then goes unused (the function says so in one warning at init).
+# Pinning the runtime version keeps the cache in use, at the price of taking runtime security patches only
+# when runtime_version_arn is moved (docs/deploy.md). Without it, AWS updates the runtime (Auto).
+resource "aws_lambda_runtime_management_config" "this" {
+  count               = var.runtime_version_arn == null ? 0 : 1
+  function_name       = aws_lambda_function.this.function_name
+  update_runtime_on   = "Manual"
+  runtime_version_arn = var.runtime_version_arn
+}
+
 locals {
   provisioned = var.provisioned_concurrency > 0
 }

@@ -36,6 +36,17 @@ variable "architecture" {
   }
 }
 
+variable "runtime_version_arn" {
+  description = "Lambda runtime version to pin (update_runtime_on = Manual), e.g. the `Runtime Version ARN` of an INIT_START log line that showed no `code cache` warning. Null (the default) lets AWS update the runtime (update_runtime_on = Auto); after such an update the code cache may go unused until the next build, which the function logs."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.runtime_version_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+::runtime:[0-9a-f]{64}$", var.runtime_version_arn))
+    error_message = "runtime_version_arn must be a Lambda runtime version ARN (arn:aws:lambda:<region>::runtime:<64 hex digits>) or null."
+  }
+}
+
 variable "timeout" {
   description = "Function timeout, seconds. API Gateway HTTP APIs stop waiting after 30 s, so more is useless."
   type        = number
