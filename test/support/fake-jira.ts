@@ -105,7 +105,7 @@ function bounded (node: Node | undefined): boolean {
   if (node === undefined) return false
   if (node.op === 'and') return bounded(node.left) || bounded(node.right)
   if (node.op === 'or') return bounded(node.left) && bounded(node.right)
-  if (node.op === 'not') return false
+  if (node.op !== 'cmp') return false
   return node.cmp === '=' || node.cmp === 'in' || node.cmp === '~'
 }
 
