@@ -403,7 +403,8 @@ if (missing !== undefined) {
     t.match(JSON.parse(prm?.body ?? '{}'), { resource: outputs.mcp_url, authorization_servers: [outputs.issuer] }, 'the resource is the JWT authorizer\'s audience')
     t.equal(JSON.parse(as?.body ?? '{}').issuer, outputs.issuer, 'the issuer is the JWT authorizer\'s issuer')
     t.equal(challenge?.statusCode, 401)
-    t.equal(challenge?.headers['www-authenticate'], `Bearer resource_metadata="${outputs.issuer}/.well-known/oauth-protected-resource/mcp"`)
+    t.match(challenge?.headers['www-authenticate'], /^Bearer /)
+    t.match(challenge?.headers['www-authenticate'], `resource_metadata="${outputs.issuer}/.well-known/oauth-protected-resource/mcp"`, 'the challenge points at the API URL\'s resource metadata')
     t.same(JSON.parse(jwks?.body ?? '{}').keys?.map((k: { n: string }) => k.n), [signingPublicKey.export({ format: 'jwk' }).n], 'the function publishes the KMS key')
 
     if (flow === undefined) { t.fail('the OAuth flow did not complete, so there is no token to call a tool with'); return }
