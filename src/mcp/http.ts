@@ -2,10 +2,9 @@
 // what a POST must look like before anything reaches the server. Pure functions; the route applies them.
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/sdk/types.js'
 
-/** JSON-RPC error codes used at the HTTP layer (the SDK's transport uses -32000 for transport refusals). */
-export const PARSE_ERROR = -32700
-export const INVALID_REQUEST = -32600
-export const TRANSPORT_ERROR = -32000
+import { INVALID_REQUEST, TRANSPORT_ERROR } from './errors.ts'
+
+export { PARSE_ERROR, INVALID_REQUEST, TRANSPORT_ERROR } from './errors.ts'
 
 /** A batch may hold at most this many messages (2025-03-26 clients only; later revisions have no batches). */
 export const MAX_BATCH = 20
@@ -14,37 +13,49 @@ export class McpHttpError extends Error {
   readonly status: number
   readonly code: number
   readonly id: RequestId | null
-  constructor (status: number, code: number, message: string, id: RequestId | null = null) {
+  readonly data: unknown
+  constructor (status: number, code: number, message: string, id: RequestId | null = null, data?: unknown) {
     super(message)
     this.name = 'McpHttpError'
     this.status = status
     this.code = code
     this.id = id
+    this.data = data
   }
 
-  toJSON (): { jsonrpc: '2.0', id: RequestId | null, error: { code: number, message: string } } {
-    return { jsonrpc: '2.0', id: this.id, error: { code: this.code, message: this.message } }
+  toJSON (): { jsonrpc: '2.0', id: RequestId | null, error: { code: number, message: string, data?: unknown } } {
+    return { jsonrpc: '2.0', id: this.id, error: { code: this.code, message: this.message, ...(this.data === undefined ? {} : { data: this.data }) } }
   }
+}
+
+/**
+ * The id of a body that is one JSON-RPC request, so that refusals of it answer under its id (JSON-RPC 2.0 §5:
+ * null only when the id cannot be read). A batch has no single id.
+ */
+export function requestIdOf (body: unknown): RequestId | null {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return null
+  const id = (body as { id?: unknown }).id
+  return isRequestId(id) ? id : null
 }
 
 /**
  * MCP-Protocol-Version: absent means 2025-03-26 (the spec's fallback); an unsupported value is 400.
  * Returns the version the request speaks.
  */
-export function protocolVersion (header: string | string[] | undefined): string {
+export function protocolVersion (header: string | string[] | undefined, id: RequestId | null = null): string {
   if (header === undefined) return '2025-03-26'
   const value = Array.isArray(header) ? header[0] ?? '' : header
   if (!SUPPORTED_PROTOCOL_VERSIONS.includes(value)) {
-    throw new McpHttpError(400, TRANSPORT_ERROR, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(value.slice(0, 40))} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`)
+    throw new McpHttpError(400, TRANSPORT_ERROR, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(value.slice(0, 40))} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`, id)
   }
   return value
 }
 
 /** Every answer here is application/json, so a client must accept it (it should also list text/event-stream). */
-export function assertAcceptsJson (accept: string | undefined): void {
+export function assertAcceptsJson (accept: string | undefined, id: RequestId | null = null, code = TRANSPORT_ERROR): void {
   if (accept === undefined || accept === '') return
   if (/(^|,)\s*(application\/json|application\/\*|\*\/\*)\s*(;|,|$)/i.test(accept)) return
-  throw new McpHttpError(406, TRANSPORT_ERROR, 'Not Acceptable: the client must accept application/json')
+  throw new McpHttpError(406, code, 'Not Acceptable: the client must accept application/json', id)
 }
 
 /** Content-Type is application/json (parameters such as charset allowed). */

@@ -7,8 +7,8 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js'
 import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js'
 import {
-  CallToolRequestSchema, ErrorCode, InitializeRequestSchema, LATEST_PROTOCOL_VERSION, ListToolsRequestSchema,
-  McpError, SUPPORTED_PROTOCOL_VERSIONS, type CallToolResult, type JSONRPCRequest, type Tool as ToolDescription
+  CallToolRequestSchema, InitializeRequestSchema, LATEST_PROTOCOL_VERSION, ListToolsRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS, type CallToolResult, type JSONRPCRequest, type Tool as ToolDescription
 } from '@modelcontextprotocol/sdk/types.js'
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js'
 import { Compile } from 'typebox/compile'
@@ -17,9 +17,9 @@ import { StoreUnavailableError } from '../ports/store.ts'
 import { hasScope, inAnyGroup, isAllowed, type Caller } from './caller.ts'
 import { toolError, type Tool, type ToolDeps } from './tools/types.ts'
 import { RequestScopedTransport } from './transport.ts'
+import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, RpcError, TOOL_FORBIDDEN } from './errors.ts'
 
-/** JSON-RPC error for a tool the caller's groups do not allow (an application code: not a protocol failure). */
-export const TOOL_FORBIDDEN = -32003
+export { TOOL_FORBIDDEN } from './errors.ts'
 
 export const SERVER_INFO = { name: 'gatehouse', version: '0.1.0' } as const
 
@@ -45,7 +45,7 @@ interface RegisteredTool {
 /** The caller the transport attached to this request; absent only if something bypassed the bearer guard. */
 export function callerOf (authInfo: AuthInfo | undefined): Caller {
   const caller = authInfo?.extra?.caller as Caller | undefined
-  if (caller === undefined) throw new McpError(ErrorCode.InvalidRequest, 'unauthenticated')
+  if (caller === undefined) throw new RpcError(INVALID_REQUEST, 'unauthenticated')
   return caller
 }
 
@@ -90,7 +90,7 @@ export class GatehouseMcpServer {
         errors: value => [...validator().Errors(value)].slice(0, 5).map(e => `${e.instancePath === '' ? 'arguments' : e.instancePath} ${e.message}`)
       })
     }
-    const capabilities = { tools: { listChanged: false } }
+    const capabilities = this.capabilities
     this.server = new Server(SERVER_INFO, {
       capabilities,
       jsonSchemaValidator: lazySchemaValidator(),
@@ -102,13 +102,20 @@ export class GatehouseMcpServer {
       serverInfo: SERVER_INFO,
       ...(options.instructions === undefined ? {} : { instructions: options.instructions })
     }))
-    this.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
-      const caller = callerOf(extra.authInfo)
-      const tools: ToolDescription[] = []
-      for (const registered of this.#tools.values()) if (isAllowed(caller, registered.tool)) tools.push(registered.description)
-      return { tools }
-    })
-    this.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => this.#call(callerOf(extra.authInfo), request.params.name, request.params.arguments ?? {}, extra.signal))
+    this.server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => ({ tools: this.listTools(callerOf(extra.authInfo)) }))
+    this.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => await this.callTool(callerOf(extra.authInfo), request.params.name, request.params.arguments ?? {}, extra.signal, TOOL_FORBIDDEN))
+  }
+
+  /** The capabilities both eras declare. */
+  get capabilities (): { tools: { listChanged: false } } { return { tools: { listChanged: false } } }
+
+  get instructions (): string | undefined { return this.#options.instructions }
+
+  /** The tools this caller's scopes and groups allow, in registration order (the same order on every request). */
+  listTools (caller: Caller): ToolDescription[] {
+    const tools: ToolDescription[] = []
+    for (const registered of this.#tools.values()) if (isAllowed(caller, registered.tool)) tools.push(registered.description)
+    return tools
   }
 
   async connect (): Promise<void> { await this.server.connect(this.transport) }
@@ -123,21 +130,26 @@ export class GatehouseMcpServer {
    * The scope a message needs that the caller lacks (a tools/call of a tool it has no scope for), for the
    * HTTP-level 403 insufficient_scope that lets a client step up. Unknown tools are left to the server.
    */
-  missingScope (caller: Caller, request: JSONRPCRequest): string | undefined {
+  missingScope (caller: Caller, request: Pick<JSONRPCRequest, 'method' | 'params'>): string | undefined {
     if (request.method !== 'tools/call') return undefined
     const tool = this.tool((request.params as { name?: unknown } | undefined)?.name)
     return tool !== undefined && !hasScope(caller, tool.scope) ? tool.scope : undefined
   }
 
-  async #call (caller: Caller, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<CallToolResult> {
+  /**
+   * Runs a tool for this caller. Protocol failures are RpcErrors with plain messages: unknown tool -32602,
+   * a tool the caller may not use `forbiddenCode` (the legacy era's -32003, or -32602 in 2026-07-28, which
+   * leaves -32000…-32019 to the legacy era), an unexpected failure -32603 that shows nothing internal.
+   */
+  async callTool (caller: Caller, name: string, args: Record<string, unknown>, signal: AbortSignal, forbiddenCode: number): Promise<CallToolResult> {
     const registered = this.#tools.get(name)
-    if (registered === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`)
+    if (registered === undefined) throw new RpcError(INVALID_PARAMS, `Unknown tool: ${name}`)
     const { tool } = registered
     // The route refuses these with HTTP 403 first; this keeps the server safe on its own.
-    if (!hasScope(caller, tool.scope)) throw new McpError(TOOL_FORBIDDEN, `tool ${name} needs the ${tool.scope} scope`)
+    if (!hasScope(caller, tool.scope)) throw new RpcError(forbiddenCode, `tool ${name} needs the ${tool.scope} scope`)
     if (!inAnyGroup(caller, tool.groups)) {
       this.#options.audit.event('tool.denied', { sub: caller.sub, client_id: caller.clientId, tool: name, reason: 'groups', required_groups: tool.groups })
-      throw new McpError(TOOL_FORBIDDEN, `tool ${name} is not available to your groups`)
+      throw new RpcError(forbiddenCode, `tool ${name} is not available to your groups`)
     }
     // MCP 2025-11-25: input validation failures are tool execution errors, so the model can correct itself.
     if (!registered.check(args)) return toolError(`invalid arguments: ${registered.errors(args).join('; ')}`)
@@ -147,7 +159,7 @@ export class GatehouseMcpServer {
       if (error instanceof StoreUnavailableError) return toolError('the data store is temporarily unavailable, try again shortly')
       // Never hand internal messages (store, crypto) to the client.
       this.#options.log.error({ err: error, tool: name }, 'tool failed')
-      throw new McpError(ErrorCode.InternalError, `tool ${name} failed`)
+      throw new RpcError(INTERNAL_ERROR, `tool ${name} failed`)
     }
   }
 }

@@ -42,6 +42,7 @@ t.test('the official client sees a groups denial as an McpError with the forbidd
   const error = await client.callTool({ name: 'add_record', arguments: { id: 'b-1', title: 't', category: 'x', value: 1 } }).then(() => undefined, (e: unknown) => e)
   t.type(error, McpError)
   t.equal((error as McpError).code, TOOL_FORBIDDEN)
+  t.equal((error as McpError).message, 'MCP error -32003: tool add_record is not available to your groups', 'issue 12 (5): the client adds its prefix once')
 })
 
 t.test('without a token the official client cannot connect: 401 carries the resource metadata URL', async t => {

@@ -141,7 +141,8 @@ t.test('MCP Transports: MCP-Protocol-Version — unsupported is 400, absent fall
   const { token } = await built.mint()
   const bad = await post(built.app, token, rpc('tools/list'), { 'mcp-protocol-version': '1999-01-01' })
   t.equal(bad.statusCode, 400)
-  t.equal(bad.json().error.code, -32000)
+  t.equal(bad.json().error.code, -32022, 'MCP 2026-07-28 versioning: UnsupportedProtocolVersionError, which both eras understand')
+  t.match(bad.json().error.data, { requested: '1999-01-01', supported: ['2026-07-28', '2025-11-25', '2025-06-18'] })
   const res = await built.app.inject({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, payload: JSON.stringify(rpc('tools/list')) })
   t.equal(res.statusCode, 200)
   t.equal((await post(built.app, token, rpc('tools/list'), { 'mcp-protocol-version': '2025-11-25' })).statusCode, 200)
@@ -263,7 +264,7 @@ t.test('a tool the caller\'s groups forbid is a JSON-RPC error and is audited as
   const res = await callTool(built.app, token, 'add_record', { id: 'x-2', title: 'x', category: 'x', value: 1 })
   t.equal(res.statusCode, 200)
   t.equal(res.json().error.code, TOOL_FORBIDDEN)
-  t.match(res.json().error.message, /not available to your groups/)
+  t.equal(res.json().error.message, 'tool add_record is not available to your groups', 'issue 12 (5): a plain message, no "MCP error -32003:" prefix')
   const audit = logLines.map(l => JSON.parse(l)).filter(l => l.audit === 'tool.denied')
   t.equal(audit.length, 1)
   t.match(audit[0], { sub: 'bob', client_id: 'test-client', tool: 'add_record', reason: 'groups' })
@@ -275,6 +276,40 @@ t.test('unknown tools are a JSON-RPC error -32602 (MCP Tools, "Error Handling")'
   const { token } = await built.mint()
   const res = await callTool(built.app, token, 'rm_rf')
   t.equal(res.json().error.code, -32602)
+  t.equal(res.json().error.message, 'Unknown tool: rm_rf', 'issue 12 (5): a plain message')
+})
+
+t.test('issue 12 (5): a tool that fails unexpectedly is -32603 with a plain message that shows nothing internal', async t => {
+  const logLines: string[] = []
+  const built = await buildMcpApp(t, { logLines })
+  const { token } = await built.mint()
+  const real = built.store.store
+  const list = real.listDatasetRecords.bind(real)
+  real.listDatasetRecords = async () => { throw new Error('secret internal detail') }
+  t.teardown(() => { real.listDatasetRecords = list })
+  const res = await callTool(built.app, token, 'query_data')
+  t.equal(res.statusCode, 200)
+  t.same(res.json().error, { code: -32603, message: 'tool query_data failed' })
+  t.notMatch(res.body, /secret internal detail/)
+  t.ok(logLines.some(l => l.includes('tool failed') && l.includes('secret internal detail')), 'the cause is logged')
+})
+
+t.test('issue 12 (9) / JSON-RPC 2.0 §5: an error answer to a request with an id carries that id', async t => {
+  const built = await buildMcpApp(t)
+  const { token } = await built.mint()
+  const version = await post(built.app, token, rpc('tools/list', undefined, 41), { 'mcp-protocol-version': '1999-01-01' })
+  t.equal(version.statusCode, 400)
+  t.equal(version.json().id, 41, 'unsupported MCP-Protocol-Version')
+  const accept = await post(built.app, token, rpc('tools/list', undefined, 'a-42'), { accept: 'text/html' })
+  t.equal(accept.statusCode, 406)
+  t.equal(accept.json().id, 'a-42', 'Accept without application/json')
+  const batch = await post(built.app, token, [rpc('tools/list', undefined, 43)])
+  t.equal(batch.json().id, null, 'a batch has no single id')
+  const params = await post(built.app, token, { jsonrpc: '2.0', id: 44, method: 'tools/list', params: 3 }, { 'mcp-protocol-version': '2025-03-26' })
+  t.equal(params.json().id, 44, 'malformed params')
+  const sdk = await post(built.app, token, rpc('tools/call', { arguments: {} }, 45))
+  t.equal(sdk.json().id, 45, 'a request the SDK refuses')
+  t.equal(sdk.json().error.code, -32602)
 })
 
 t.test('whoami returns the caller\'s subject, email, groups, scopes and client id', async t => {

@@ -1,0 +1,194 @@
+// POST /mcp after the bearer guard: one function that takes the caller, the headers and the parsed body
+// and returns the HTTP answer, for both eras on the same endpoint (2026-07-28 basic/versioning, "dual-era"):
+//   - legacy (2025-03-26 … 2025-11-25, `initialize`): the SDK v1 Server behind RequestScopedTransport, as before;
+//   - modern (2026-07-28, per-request `_meta`): served here without the SDK, each request by a direct call.
+// Refusals are thrown (McpHttpError: JSON-RPC with status; InsufficientScopeError: the 403 step-up) and
+// rendered by the app's one error handler. Order of checks: content type (415), Accept (406), era, then
+// per era the JSON-RPC shape, the version and headers, the tool's scope (403), the method.
+import type { IncomingHttpHeaders } from 'node:http'
+import type { CallToolResult, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js'
+import type { AuditLog } from '../ports/audit.ts'
+import { InsufficientScopeError } from '../oauth/errors.ts'
+import type { Caller } from './caller.ts'
+import { INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, RpcError, TRANSPORT_ERROR } from './errors.ts'
+import { McpHttpError, assertAcceptsJson, isJsonMediaType, parseBody, protocolVersion, requestIdOf } from './http.ts'
+import {
+  META_SERVER_INFO, META_SUBSCRIPTION_ID, SUPPORTED_VERSIONS, headerValue, isModernRequest, parseModernRequest, type ModernRequest
+} from './modern.ts'
+import { SERVER_INFO, authInfoFor, type GatehouseMcpServer } from './server.ts'
+
+/** caching.mdx: how long a client may reuse server/discover and tools/list (per caller: "private"). */
+export const LIST_TTL_MS = 300_000
+
+export interface McpRequest {
+  caller: Caller
+  headers: IncomingHttpHeaders
+  body: unknown
+  /** Aborted when the client goes away (2026-07-28: closing the response is the cancellation). */
+  signal?: AbortSignal
+}
+
+export interface McpAnswer {
+  status: number
+  contentType?: string
+  headers?: Record<string, string>
+  body?: unknown
+}
+
+export interface McpEndpointOptions {
+  server: GatehouseMcpServer
+  audit: AuditLog
+  /** The scopes this resource knows; a step-up challenge keeps the caller's known scopes and adds the missing one. */
+  scopes: readonly string[]
+}
+
+const NEVER = new AbortController().signal
+
+/** The HTTP status of a JSON-RPC error to a modern request (transports: 404 for an unknown method, 400 for the protocol's own refusals). */
+function modernStatus (code: number): number {
+  if (code === METHOD_NOT_FOUND) return 404
+  return code <= -32020 && code >= -32099 ? 400 : 200
+}
+
+export class McpEndpoint {
+  readonly #server: GatehouseMcpServer
+  readonly #audit: AuditLog
+  readonly #scopes: readonly string[]
+
+  constructor (options: McpEndpointOptions) {
+    this.#server = options.server
+    this.#audit = options.audit
+    this.#scopes = options.scopes
+  }
+
+  async handle (request: McpRequest): Promise<McpAnswer> {
+    const { headers, body } = request
+    const version = headerValue(headers, 'mcp-protocol-version')
+    const modern = isModernRequest(version, body)
+    const id = requestIdOf(body)
+    const transportCode = modern ? INVALID_REQUEST : TRANSPORT_ERROR
+    if (!isJsonMediaType(headers['content-type'])) throw new McpHttpError(415, transportCode, 'Unsupported Media Type: Content-Type must be application/json', id)
+    assertAcceptsJson(headers.accept, id, transportCode)
+    return modern ? await this.#modern(request) : await this.#legacy(request, protocolVersion(version, id))
+  }
+
+  // ── legacy era: the SDK v1 server, ids renumbered per exchange (DESIGN decision 9) ─────────────────
+
+  async #legacy (request: McpRequest, version: string): Promise<McpAnswer> {
+    const { batch, requests } = parseBody(request.body, version)
+    for (const message of requests) this.#requireScope(request.caller, message)
+    // Notifications and responses are acknowledged and dropped: a stateless server has nothing they could
+    // change, and forwarding a cancellation by id would let one caller name another caller's request.
+    if (requests.length === 0) return { status: 202 }
+    if (!batch) {
+      // The SDK answers malformed tools/call params with -32603 and a validator dump; this is -32602.
+      const invalid = invalidToolCall(requests[0]!)
+      if (invalid !== undefined) return { status: 200, contentType: 'application/json', body: invalid }
+    }
+    const transport = this.#server.transport
+    const extra = { authInfo: authInfoFor(request.caller) }
+    const answer = batch ? await transport.exchange(requests, extra) : await transport.exchangeOne(requests[0]!, extra)
+    return { status: 200, contentType: 'application/json', body: answer }
+  }
+
+  // ── modern era (2026-07-28): stateless, no SDK in between ─────────────────────────────────────────
+
+  async #modern (request: McpRequest): Promise<McpAnswer> {
+    const message = parseModernRequest(request.headers, request.body)
+    if (message === undefined) return { status: 202 }
+    this.#requireScope(request.caller, message)
+    try {
+      return await this.#dispatch(message, request)
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error
+      return {
+        status: modernStatus(error.code),
+        contentType: 'application/json',
+        body: { jsonrpc: '2.0', id: message.id, error: { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) } }
+      }
+    }
+  }
+
+  async #dispatch (message: ModernRequest, request: McpRequest): Promise<McpAnswer> {
+    const { id, params } = message
+    switch (message.method) {
+      case 'server/discover': {
+        const instructions = this.#server.instructions
+        return result(id, {
+          supportedVersions: SUPPORTED_VERSIONS,
+          capabilities: this.#server.capabilities,
+          ...(instructions === undefined ? {} : { instructions }),
+          ttlMs: LIST_TTL_MS,
+          cacheScope: 'private'
+        })
+      }
+      case 'tools/list':
+        // One page: the list is short. tools/list depends on the caller's scopes and groups, hence "private".
+        return result(id, { tools: this.#server.listTools(request.caller), ttlMs: LIST_TTL_MS, cacheScope: 'private' })
+      case 'tools/call': {
+        const { name, args } = toolCallParams(params)
+        const outcome: CallToolResult = await this.#server.callTool(request.caller, name, args, request.signal ?? NEVER, INVALID_PARAMS)
+        return result(id, outcome)
+      }
+      case 'subscriptions/listen':
+        return listen(id)
+      default:
+        // Removed methods (initialize, ping, logging/setLevel, resources/subscribe, …) and unknown ones alike.
+        throw new RpcError(METHOD_NOT_FOUND, 'Method not found')
+    }
+  }
+
+  /** The HTTP 403 insufficient_scope that lets a client step up (both eras; authorization is the same). */
+  #requireScope (caller: Caller, message: Pick<JSONRPCRequest, 'method' | 'params'>): void {
+    const scope = this.#server.missingScope(caller, message)
+    if (scope === undefined) return
+    this.#audit.event('tool.denied', { sub: caller.sub, client_id: caller.clientId, tool: (message.params as { name?: string }).name, reason: 'scope', required_scope: scope })
+    // The challenge names the scopes to ask for: what the token already has plus what is missing, so a
+    // client that re-authorizes with exactly these (MCP "Scope challenge handling") keeps its other tools.
+    const wanted = [...new Set([...caller.scopes.filter(s => this.#scopes.includes(s)), scope])].join(' ')
+    throw new InsufficientScopeError(wanted, `this tool needs the ${scope} scope`)
+  }
+}
+
+/** tools/call's params: a tool name and, if present, an arguments object. */
+function toolCallParams (params: Record<string, unknown>): { name: string, args: Record<string, unknown> } {
+  const { name, arguments: args } = params
+  if (typeof name !== 'string') throw new RpcError(INVALID_PARAMS, 'Invalid params: tools/call needs a tool name')
+  if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) throw new RpcError(INVALID_PARAMS, 'Invalid params: arguments must be an object')
+  return { name, args: (args ?? {}) as Record<string, unknown> }
+}
+
+function invalidToolCall (message: JSONRPCRequest): Record<string, unknown> | undefined {
+  if (message.method !== 'tools/call') return undefined
+  try {
+    toolCallParams(message.params ?? {})
+    return undefined
+  } catch (error) {
+    return { jsonrpc: '2.0', id: message.id, error: { code: (error as RpcError).code, message: (error as RpcError).message } }
+  }
+}
+
+/** A complete result (basic/index "ResultType"), identifying the server in its `_meta`. */
+function result (id: RequestId, value: { _meta?: Record<string, unknown>, [key: string]: unknown }): McpAnswer {
+  return {
+    status: 200,
+    contentType: 'application/json',
+    body: { jsonrpc: '2.0', id, result: { ...value, resultType: 'complete', _meta: { ...value._meta, [META_SERVER_INFO]: SERVER_INFO } } }
+  }
+}
+
+/**
+ * subscriptions/listen (basic/patterns/subscriptions): the acknowledgement first, with the subset honoured
+ * (none: gatehouse's tools never change while it runs), then the graceful closure, a complete result.
+ */
+function listen (id: RequestId): McpAnswer {
+  const tag = { [META_SUBSCRIPTION_ID]: id }
+  const acknowledged = { jsonrpc: '2.0', method: 'notifications/subscriptions/acknowledged', params: { _meta: tag, notifications: {} } }
+  const closed = { jsonrpc: '2.0', id, result: { resultType: 'complete', _meta: { ...tag, [META_SERVER_INFO]: SERVER_INFO } } }
+  return {
+    status: 200,
+    contentType: 'text/event-stream',
+    headers: { 'x-accel-buffering': 'no' },
+    body: `event: message\ndata: ${JSON.stringify(acknowledged)}\n\nevent: message\ndata: ${JSON.stringify(closed)}\n\n`
+  }
+}
