@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit'
 import { clientAddressKey } from './plugins/rate-limits.ts'
 import { loadConfig, type Config } from './config.ts'
 import errorsPlugin from './plugins/errors.ts'
-import servicesPlugin, { type Services } from './plugins/services.ts'
+import { composeGatehouse, type Services } from './compose.ts'
 import { corsDelegator, originChecker } from './plugins/origins.ts'
 import authorizeRoutes from './routes/oauth/authorize.ts'
 import tokenRoutes from './routes/oauth/token-endpoints.ts'
@@ -109,7 +109,9 @@ export default async function gatehouse (app: FastifyInstance, opts: AppOptions)
   await app.register(rateLimit, { global: false, keyGenerator: clientAddressKey })
   // CORS answers only on the cross-origin endpoints, for the origins the /mcp Origin check allows.
   await app.register(cors, { delegator: corsDelegator(originChecker(config.publicUrl, config.allowedOrigins)) })
-  await app.register(servicesPlugin, { config, services: opts.services })
+  const composed = await composeGatehouse(config, opts.services ?? {}, app.log)
+  app.decorate('gatehouse', composed)
+  app.addHook('onClose', async () => { await composed.close() })
   await app.register(healthRoutes)
   await app.register(wellKnownRoutes)
   if (config.mode === 'authorization-server') {

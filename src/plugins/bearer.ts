@@ -38,9 +38,9 @@ function trustedIssuerAuthenticator (app: FastifyInstance): Authenticator {
 }
 
 function gatehouseAuthenticator (app: FastifyInstance): Authenticator {
-  const { config, services, ctx } = app.gatehouse
-  const grants = new GrantCheck({ store: services.store, clock: services.clock, ttlSeconds: config.ttl.grantCache })
-  return new GatehouseBearer({ verifier: ctx.accessTokens, grants, clock: services.clock, skewSeconds: config.ttl.clockSkew })
+  const { config, ctx } = app.gatehouse
+  const grants = new GrantCheck({ store: ctx.store, clock: ctx.clock, ttlSeconds: config.ttl.grantCache })
+  return new GatehouseBearer({ verifier: ctx.accessTokens, grants, clock: ctx.clock, skewSeconds: config.ttl.clockSkew })
 }
 
 export default fp(async function bearerPlugin (app: FastifyInstance) {
@@ -66,4 +66,4 @@ export default fp(async function bearerPlugin (app: FastifyInstance) {
       done()
     }
   })
-}, { name: 'gatehouse-mcp-bearer', dependencies: ['gatehouse-services'] })
+}, { name: 'gatehouse-mcp-bearer', fastify: '5.x', dependencies: ['gatehouse-errors'], decorators: { fastify: ['gatehouse'] } })

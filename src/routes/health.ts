@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify'
 const healthRoutes: FastifyPluginAsync = async (app) => {
   app.get('/healthz', async (request, reply) => {
     try {
-      await app.gatehouse.services.store.ping()
+      await app.gatehouse.ctx.store.ping()
       return reply.header('cache-control', 'no-store').send({ status: 'ok', store: 'ok' })
     } catch (error) {
       request.log.warn({ err: error }, 'health check: store unreachable')

@@ -63,13 +63,13 @@ t.test('login through cognito-local: cognito:groups become groups; upstream refr
   // The user's Cognito session is revoked out of band (the upstream refresh token read from the grant,
   // where it is kept sealed); the next upstream refresh ends the gatehouse grant.
   const gid = JSON.parse(Buffer.from((r1.body.access_token as string).split('.')[1] as string, 'base64url').toString()).gid as string
-  const grant = await app.gatehouse.services.store.findGrant(gid)
+  const grant = await app.gatehouse.ctx.store.findGrant(gid)
   t.ok(grant?.upstreamSealed, 'upstream tokens are kept on the grant')
-  const sealed = JSON.parse(await app.gatehouse.services.cipher.open(grant?.upstreamSealed as string, `grant:${gid}`)) as { refreshToken: string, accessToken: string }
+  const sealed = JSON.parse(await app.gatehouse.ctx.cipher.open(grant?.upstreamSealed as string, `grant:${gid}`)) as { refreshToken: string, accessToken: string }
   t.notOk(grant?.upstreamSealed?.includes(sealed.accessToken) || grant?.upstreamSealed?.includes(sealed.refreshToken), 'sealed: neither upstream token appears in the stored value')
   await local.client.send(new RevokeTokenCommand({ ClientId: pool.clientId, ClientSecret: pool.clientSecret, Token: sealed.refreshToken }))
   clock.advance(3600)
   const r2 = await postForm(as.token_endpoint as string, { grant_type: 'refresh_token', refresh_token: r1.body.refresh_token, client_id: client.client_id })
   t.equal(r2.body.error, 'invalid_grant', 'a revoked upstream session ends the grant')
-  t.ok((await app.gatehouse.services.store.findGrant(gid))?.revokedAt, 'the grant is revoked')
+  t.ok((await app.gatehouse.ctx.store.findGrant(gid))?.revokedAt, 'the grant is revoked')
 })

@@ -12,7 +12,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb'
 import type { Test } from 'tap'
 import { buildTestApp } from '../support/app.ts'
 import { createDynamoClient } from '../../src/store/dynamo-store.ts'
-import type { Services } from '../../src/plugins/services.ts'
+import type { Services } from '../../src/compose.ts'
 import { mintGrant, registerTestClient } from '../security/mint.ts'
 import { rawRequest, type RawOutcome, type RawRequest } from './raw-http.ts'
 

@@ -47,8 +47,8 @@ t.test('a whole flow leaves no secret in the logs and none usable in the store',
 
   // The upstream tokens, as gatehouse holds them (sealed on the grant).
   const grantId = (JSON.parse(Buffer.from(refreshed.body.access_token.split('.')[1], 'base64url').toString()) as { gid: string }).gid
-  const grant = await h.app.gatehouse.services.store.findGrant(grantId) as GrantRecord
-  const upstream = JSON.parse(await h.app.gatehouse.services.cipher.open(grant.upstreamSealed as string, `grant:${grantId}`)) as UpstreamTokens
+  const grant = await h.app.gatehouse.ctx.store.findGrant(grantId) as GrantRecord
+  const upstream = JSON.parse(await h.app.gatehouse.ctx.cipher.open(grant.upstreamSealed as string, `grant:${grantId}`)) as UpstreamTokens
   keep('upstream access token', upstream.accessToken)
   keep('upstream refresh token', upstream.refreshToken)
   keep('upstream ID token', upstream.idToken)

@@ -38,7 +38,7 @@ async function introspectActive (f: Fixture, token: string): Promise<boolean> {
 /** Signs arbitrary header and claims with the app's real current key (RS256). */
 async function resign (app: FastifyInstance, header: Record<string, unknown>, claims: Record<string, unknown>): Promise<string> {
   const input = `${b64(header)}.${b64(claims)}`
-  const signature = await app.gatehouse.services.keys.current.sign(Buffer.from(input, 'ascii'))
+  const signature = await app.gatehouse.ctx.keys.current.sign(Buffer.from(input, 'ascii'))
   return `${input}.${Buffer.from(signature).toString('base64url')}`
 }
 
@@ -73,7 +73,7 @@ t.test('tampering with any claim or header of a valid token (signature kept) is 
 t.test('algorithm confusion: alg none, HS256 keyed with the public key, and crit headers are refused (RFC 8725 §2.1, §3.1)', async t => {
   const f = await fixture(t)
   const { header, claims } = parts(f.token)
-  const jwk = (await f.app.gatehouse.services.keys.publicKeys())[0] as unknown as Record<string, unknown>
+  const jwk = (await f.app.gatehouse.ctx.keys.publicKeys())[0] as unknown as Record<string, unknown>
   const publicKey: KeyObject = createPublicKey({ key: jwk as never, format: 'jwk' })
   const pem = publicKey.export({ type: 'spki', format: 'pem' }) as string
   const hs = (secret: string | Buffer, alg = 'HS256'): string => {
@@ -130,7 +130,7 @@ t.test('clock skew: exp, nbf and iat are honoured within CLOCK_SKEW (30 s) and r
 
 t.test('key rotation while serving: tokens of the previous key work until they expire, tokens of the new key work at once', async t => {
   const f = await fixture(t)
-  const keys = f.app.gatehouse.services.keys as LocalKeySet
+  const keys = f.app.gatehouse.ctx.keys as LocalKeySet
   const oldKid = keys.current.kid
   await keys.rotate()
   t.not(keys.current.kid, oldKid, 'a new current key')

@@ -50,7 +50,7 @@ function redirect (reply: FastifyReply, location: string): FastifyReply {
 const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
   // Only these routes read or set cookies: registered here, the cookie hooks do not run on /mcp (hot path).
   // Signed cookies need the secret, which the services plugin resolved.
-  await fastify.register(cookie, { secret: fastify.gatehouse.services.cookieSecret })
+  await fastify.register(cookie, { secret: fastify.gatehouse.cookieSecret })
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { ctx, config } = app.gatehouse
   const names = cookieNames(config.publicUrl)

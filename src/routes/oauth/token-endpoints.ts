@@ -42,7 +42,7 @@ const tokenRoutes: FastifyPluginAsync = async (fastify) => {
     const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
     if (type !== 'application/json') throw new InvalidRequestError('content type must be application/json')
     const { client, response } = await registerClient(request.body as ClientMetadataInput, clientRules(ctx))
-    app.gatehouse.audit.event('client.registered', { clientId: client.clientId, clientName: client.clientName, authMethod: client.tokenEndpointAuthMethod, redirectUris: client.redirectUris })
+    app.gatehouse.ctx.audit.event('client.registered', { clientId: client.clientId, clientName: client.clientName, authMethod: client.tokenEndpointAuthMethod, redirectUris: client.redirectUris })
     return reply.code(201).send(response)
   })
 

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { authorizationServerMetadata, protectedResourceMetadata } from '../../oauth/metadata.ts'
 
 const wellKnownRoutes: FastifyPluginAsync = async (app) => {
-  const { config, services } = app.gatehouse
+  const { config, ctx } = app.gatehouse
   const asMetadata = authorizationServerMetadata({ issuer: config.publicUrl, scopes: config.scopes })
   const authorizationServers = config.mode === 'resource-server' ? config.trustedIssuers : [config.publicUrl]
   const prm = protectedResourceMetadata({ resource: config.resourceUrl, authorizationServers, scopes: config.scopes })
@@ -13,7 +13,7 @@ const wellKnownRoutes: FastifyPluginAsync = async (app) => {
     for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
       app.get(path, async (_request, reply) => reply.header('cache-control', cache).send(asMetadata))
     }
-    app.get('/jwks.json', async (_request, reply) => reply.header('cache-control', 'public, max-age=60').send({ keys: await services.keys.publicKeys() }))
+    app.get('/jwks.json', async (_request, reply) => reply.header('cache-control', 'public, max-age=60').send({ keys: await ctx.keys.publicKeys() }))
   }
   // DESIGN decision 1: both paths; the root one still names the /mcp resource.
   for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {

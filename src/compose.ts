@@ -1,0 +1,157 @@
+// The composition root: builds the adapters (store, keys, cipher, upstream IdP) from the configuration
+// once, and the context the rules work with. app.ts calls it and decorates the instance with the result;
+// tests inject their own adapters through `given`.
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config } from './config.ts'
+import { AccessTokenVerifier } from './oauth/access-tokens.ts'
+import type { AuthorizationServerContext } from './oauth/context.ts'
+import type { AuditLog } from './ports/audit.ts'
+import type { Cipher } from './ports/cipher.ts'
+import { SYSTEM_CLOCK, type Clock } from './ports/clock.ts'
+import type { KeySet } from './ports/keys.ts'
+import type { Store } from './ports/store.ts'
+import type { UpstreamIdp } from './ports/upstream.ts'
+import type { ClientMetadataDocumentFetcher } from './ports/client-metadata.ts'
+import type { DatasetStore } from './ports/dataset.ts'
+
+/** The adapters, as built from the configuration or injected by tests. */
+export interface Services {
+  store: Store & DatasetStore
+  clock: Clock
+  keys: KeySet
+  cipher: Cipher
+  upstream: UpstreamIdp
+  cookieSecret: string
+  metadataDocuments?: ClientMetadataDocumentFetcher | undefined
+  /** Released when the app closes (the embedded store, SDK clients). */
+  close?: () => Promise<void>
+}
+
+/** What every route and plugin reads from `app.gatehouse`: one place for each thing. */
+export interface Gatehouse {
+  config: Config
+  /** The adapters, the audit log and the settings the rules (src/oauth, src/mcp) work with. */
+  ctx: AuthorizationServerContext
+  /** The sample tools' dataset (the same table as the store). */
+  dataset: DatasetStore
+  /** HMAC key of the browser routes' signed cookies. */
+  cookieSecret: string
+  /** Releases what the adapters hold open. */
+  close (): Promise<void>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gatehouse: Gatehouse
+  }
+}
+
+function refuse (what: string): never {
+  throw new Error(`${what} is not available in resource-server mode`)
+}
+
+/** Resource-server mode: nothing is signed, sealed or federated; any attempt is a programming error. */
+const NO_SIGNING_KEYS: KeySet = {
+  current: { kid: 'none', sign: async () => refuse('token signing') },
+  publicKeys: async () => []
+}
+const NO_CIPHER: Cipher = { seal: async () => refuse('sealing'), open: async () => refuse('unsealing') }
+const NO_UPSTREAM: UpstreamIdp = {
+  authorizationUrl: async () => refuse('upstream login'),
+  completeLogin: async () => refuse('upstream login'),
+  refresh: async () => refuse('upstream refresh'),
+  revoke: async () => refuse('upstream revocation')
+}
+
+/** Audit events: one structured line each, stable names, never a token or secret. */
+function auditLog (log: FastifyBaseLogger): AuditLog {
+  return { event: (name, fields) => log.info({ audit: name, ...fields }, name) }
+}
+
+async function buildServices (config: Config, given: Partial<Services>, log: FastifyBaseLogger): Promise<Services> {
+  const clock = given.clock ?? SYSTEM_CLOCK
+  const closers: Array<() => Promise<void>> = []
+  const crypto = await import('./crypto/index.ts')
+  // A pure resource server issues no tokens and holds no upstream tokens: it gets no keys at all.
+  const resourceServer = config.mode === 'resource-server'
+  const needSecrets = given.cookieSecret === undefined || given.upstream === undefined
+  // Store, keys, cipher and secrets are independent, and on AWS each waits on the network (KMS GetPublicKey,
+  // Secrets Manager) or loads an SDK client: started together, a cold start waits for the slowest, not the sum.
+  const settled = await Promise.allSettled([
+    given.store === undefined ? import('./store/index.ts').then(({ openStore }) => openStore({ ...config.store, dataDir: config.dataDir, inLambda: config.inLambda, clock })) : undefined,
+    given.keys ?? (resourceServer ? NO_SIGNING_KEYS : crypto.createKeySet(config, clock)),
+    given.cipher ?? (resourceServer ? NO_CIPHER : crypto.createCipher(config)),
+    needSecrets ? crypto.resolveSecrets(config) : undefined
+  ] as const)
+  const [openedResult, keysResult, cipherResult, secretsResult] = settled
+  const failed = settled.find(result => result.status === 'rejected')
+  if (failed !== undefined) {
+    if (openedResult.status === 'fulfilled') await openedResult.value?.close()
+    throw failed.reason
+  }
+  const opened = openedResult.status === 'fulfilled' ? openedResult.value : undefined
+  if (opened !== undefined) {
+    closers.push(opened.close)
+    if (opened.endpoint !== undefined && config.store.embedded) log.info({ endpoint: opened.endpoint, dataDir: config.dataDir }, 'embedded DynamoDB-compatible store started')
+  }
+  const store = given.store ?? (opened?.store as Services['store'])
+  const keys = (keysResult as PromiseFulfilledResult<KeySet>).value
+  const cipher = (cipherResult as PromiseFulfilledResult<Cipher>).value
+  const secrets = secretsResult.status === 'fulfilled' ? secretsResult.value : undefined
+  const cookieSecret = given.cookieSecret ?? (secrets?.cookieSecret as string)
+  const upstreamClientSecret = secrets === undefined ? config.upstream.clientSecret : secrets.upstreamClientSecret
+  let upstream = given.upstream
+  if (upstream === undefined && resourceServer) upstream = NO_UPSTREAM
+  if (upstream === undefined) {
+    const { createUpstream } = await import('./upstream/create-upstream.ts')
+    upstream = createUpstream(config.upstream, {
+      redirectUri: `${config.publicUrl}/callback`,
+      ...(upstreamClientSecret === undefined ? {} : { clientSecret: upstreamClientSecret }),
+      log,
+      now: () => clock.now()
+    })
+  }
+  let metadataDocuments = given.metadataDocuments
+  if (metadataDocuments === undefined && config.mode === 'authorization-server') {
+    const { createMetadataDocumentFetcher } = await import('./upstream/client-metadata-documents.ts')
+    metadataDocuments = createMetadataDocumentFetcher({ clock })
+  }
+  return {
+    store,
+    clock,
+    keys,
+    cipher,
+    upstream,
+    cookieSecret,
+    metadataDocuments,
+    close: async () => {
+      await given.close?.()
+      for (const close of closers) await close()
+    }
+  }
+}
+
+
+export async function composeGatehouse (config: Config, given: Partial<Services>, log: FastifyBaseLogger): Promise<Gatehouse> {
+  const services = await buildServices(config, given, log)
+  const accessTokens = new AccessTokenVerifier({ issuer: config.publicUrl, audience: config.resourceUrl, clock: services.clock, skewSeconds: config.ttl.clockSkew }, await services.keys.publicKeys())
+  const ctx: AuthorizationServerContext = {
+    store: services.store,
+    clock: services.clock,
+    keys: services.keys,
+    cipher: services.cipher,
+    upstream: services.upstream,
+    audit: auditLog(log),
+    accessTokens,
+    issuer: config.publicUrl,
+    resource: config.resourceUrl,
+    resources: [config.resourceUrl, ...config.backends.map(backend => backend.resource)],
+    scopes: config.scopes,
+    defaultScopes: config.defaultScopes,
+    redirectSchemes: config.redirectSchemes,
+    introspectionClients: config.introspectionClients,
+    ttl: config.ttl,
+    metadataDocuments: services.metadataDocuments
+  }
+  return { config, ctx, dataset: services.store, cookieSecret: services.cookieSecret, close: async () => { await services.close?.() } }
+}
