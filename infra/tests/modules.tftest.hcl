@@ -220,7 +220,6 @@ run "function_runs_the_bundle_on_nodejs22_x86_64_with_the_app_environment" {
       COOKIE_SECRET_ARN               = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cookie-secret-AbCdEf"
       GRANT_CACHE_TTL                 = "30"
       LOG_LEVEL                       = "info"
-      ALLOWED_ORIGINS                 = "*"
     })
     error_message = "the environment carries exactly the config.ts settings, secrets only by ARN"
   }
@@ -385,8 +384,11 @@ run "api_routes_every_gatehouse_path_and_guards_post_mcp_with_a_jwt_authorizer" 
       "GET /.well-known/oauth-protected-resource", "GET /.well-known/oauth-protected-resource/mcp", "GET /jwks.json",
       "POST /register", "GET /authorize", "POST /authorize/consent", "GET /callback", "POST /token", "POST /introspect",
       "POST /revoke", "POST /mcp", "GET /mcp", "DELETE /mcp", "GET /healthz",
+      "OPTIONS /.well-known/oauth-authorization-server", "OPTIONS /.well-known/openid-configuration",
+      "OPTIONS /.well-known/oauth-protected-resource", "OPTIONS /.well-known/oauth-protected-resource/mcp", "OPTIONS /jwks.json",
+      "OPTIONS /register", "OPTIONS /token", "OPTIONS /introspect", "OPTIONS /revoke", "OPTIONS /mcp",
     ])
-    error_message = "every gatehouse route reaches the function"
+    error_message = "every gatehouse route reaches the function, and CORS preflights only for the cross-origin endpoints"
   }
   assert {
     condition     = alltrue([for r in aws_apigatewayv2_route.this : r.authorization_type == "NONE" || r.authorization_type == null])

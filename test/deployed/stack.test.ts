@@ -270,10 +270,10 @@ if (missing !== undefined) {
   stackTest('the function: nodejs22.x, index.handler, memory, timeout, architecture, this bundle, and gatehouse\'s environment', async t => {
     t.match(fn, { Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 1024, Timeout: 15, Architectures: ['x86_64'] })
     t.equal(fn.CodeSha256, createHash('sha256').update(await readFile(built.zipPath)).digest('base64'), 'the code is the zip this run built')
-    t.same(Object.keys(lambdaEnv).sort(), ['ALLOWED_ORIGINS', 'COOKIE_SECRET_ARN', 'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_TABLE', 'GRANT_CACHE_TTL', 'KMS_ENCRYPTION_KEY_ID',
+    t.same(Object.keys(lambdaEnv).sort(), ['COOKIE_SECRET_ARN', 'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_TABLE', 'GRANT_CACHE_TTL', 'KMS_ENCRYPTION_KEY_ID',
       'KMS_SIGNING_KEY_ID', 'LOG_LEVEL', 'UPSTREAM_AUTHORIZATION_ENDPOINT', 'UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET_ARN', 'UPSTREAM_ISSUER', 'UPSTREAM_JWKS_URI',
-      'UPSTREAM_REVOCATION_ENDPOINT', 'UPSTREAM_TOKEN_ENDPOINT'], 'the managed settings; no empty KMS_PREVIOUS_SIGNING_KEY_IDS')
-    t.match(lambdaEnv, { GATEHOUSE_PUBLIC_URL: outputs.issuer, LOG_LEVEL: 'info', GRANT_CACHE_TTL: '30', ALLOWED_ORIGINS: '*' })
+      'UPSTREAM_REVOCATION_ENDPOINT', 'UPSTREAM_TOKEN_ENDPOINT'], 'the managed settings; no empty KMS_PREVIOUS_SIGNING_KEY_IDS or ALLOWED_ORIGINS (the default: own origin and loopback only)')
+    t.match(lambdaEnv, { GATEHOUSE_PUBLIC_URL: outputs.issuer, LOG_LEVEL: 'info', GRANT_CACHE_TTL: '30' })
     const policy = JSON.parse((await aws.lambda.send(new GetPolicyCommand({ FunctionName: fn.FunctionName }))).Policy ?? '{}') as Policy
     t.same(policy.Statement.map(s => [s.Principal?.Service, s.Action]), [['apigateway.amazonaws.com', 'lambda:InvokeFunction']], 'only API Gateway may invoke it')
     t.match(JSON.stringify(policy.Statement[0]?.Condition), /arn:aws:execute-api:us-east-1:\d{12}:[a-z0-9]+\/\*/, '…and only this API')
@@ -283,13 +283,14 @@ if (missing !== undefined) {
     const apiId = new URL(outputs.issuer).hostname.split('.')[0]
     const { Items: apis } = await aws.api.send(new GetApisCommand({}))
     const api = apis?.find(a => a.ApiId === apiId)
-    t.match(api, { Name: name, ProtocolType: 'HTTP', CorsConfiguration: { AllowOrigins: ['*'], MaxAge: 3600 } })
-    t.same(api?.CorsConfiguration?.AllowMethods?.slice().sort(), ['DELETE', 'GET', 'OPTIONS', 'POST'], 'CORS preflights for the methods gatehouse serves')
-    t.ok(api?.CorsConfiguration?.ExposeHeaders?.includes('www-authenticate'), 'browsers may read the 401 challenge')
+    t.match(api, { Name: name, ProtocolType: 'HTTP' })
+    t.equal(api?.CorsConfiguration, undefined, 'no API-level CORS: gatehouse answers preflights itself, none for the browser routes (RFC 9700 §2.6)')
     const { Items: routes } = await aws.api.send(new GetRoutesCommand({ ApiId: apiId }))
     t.same(routes?.map(r => r.RouteKey).sort(), ['DELETE /mcp', 'GET /.well-known/oauth-authorization-server', 'GET /.well-known/oauth-protected-resource',
       'GET /.well-known/oauth-protected-resource/mcp', 'GET /.well-known/openid-configuration', 'GET /authorize', 'GET /callback', 'GET /healthz', 'GET /jwks.json',
-      'GET /mcp', 'POST /authorize/consent', 'POST /introspect', 'POST /mcp', 'POST /register', 'POST /revoke', 'POST /token'])
+      'GET /mcp', 'OPTIONS /.well-known/oauth-authorization-server', 'OPTIONS /.well-known/oauth-protected-resource', 'OPTIONS /.well-known/oauth-protected-resource/mcp',
+      'OPTIONS /.well-known/openid-configuration', 'OPTIONS /introspect', 'OPTIONS /jwks.json', 'OPTIONS /mcp', 'OPTIONS /register', 'OPTIONS /revoke', 'OPTIONS /token',
+      'POST /authorize/consent', 'POST /introspect', 'POST /mcp', 'POST /register', 'POST /revoke', 'POST /token'])
     const { Items: integrations } = await aws.api.send(new GetIntegrationsCommand({ ApiId: apiId }))
     t.equal(integrations?.length, 1, 'one integration')
     t.match(integrations?.[0], { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' })

@@ -26,8 +26,22 @@ locals {
     LOG_LEVEL                       = var.log_level
     ALLOWED_ORIGINS                 = join(",", var.allowed_origins)
   }
+  # The connectors exist only when configured: their settings, secrets and IAM grants come with them.
+  connectors_configured = var.jira != null || var.jenkins != null
+  connector_secret_arns = concat(aws_secretsmanager_secret.jira_api_token[*].arn, aws_secretsmanager_secret.jenkins_api_token[*].arn)
+  connector_environment = {
+    JIRA_BASE_URL          = try(var.jira.base_url, null)
+    JIRA_EMAIL             = try(var.jira.email, null)
+    JIRA_API_TOKEN_ARN     = one(aws_secretsmanager_secret.jira_api_token[*].arn)
+    JENKINS_URL            = try(var.jenkins.url, null)
+    JENKINS_USER           = try(var.jenkins.user, null)
+    JENKINS_API_TOKEN_ARN  = one(aws_secretsmanager_secret.jenkins_api_token[*].arn)
+    CONNECTOR_WRITE_GROUPS = local.connectors_configured ? join(",", var.connector_write_groups) : null
+    # optional() attributes arrive as null; config.ts expects them absent.
+    CONNECTOR_ACCESS = local.connectors_configured && var.connector_access != null ? jsonencode({ for g, e in var.connector_access : g => { for k, v in e : k => v if v != null } }) : null
+  }
   # Lambda rejects null values; config.ts treats an empty variable as unset.
-  environment = { for k, v in merge(var.extra_environment, local.managed_environment) : k => v if v != null && v != "" }
+  environment = { for k, v in merge(var.extra_environment, local.managed_environment, local.connector_environment) : k => v if v != null && v != "" }
 
   assume_role_policy = {
     Version = "2012-10-17"
@@ -74,7 +88,7 @@ locals {
         Sid      = "ReadSecrets"
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]
-        Resource = [var.upstream_client_secret_arn, aws_secretsmanager_secret.cookie.arn]
+        Resource = concat([var.upstream_client_secret_arn, aws_secretsmanager_secret.cookie.arn], local.connector_secret_arns)
       },
       {
         Sid    = "WriteLogs"
@@ -123,6 +137,38 @@ resource "aws_secretsmanager_secret_version" "cookie" {
   secret_id                = aws_secretsmanager_secret.cookie.id
   secret_string_wo         = data.aws_secretsmanager_random_password.cookie.random_password
   secret_string_wo_version = var.cookie_secret_version
+}
+
+# The connectors' service-account API tokens: created with the connector, empty unless the token is given
+# (the app reads it on first use and says it is missing until then); written write-only, so never in state.
+resource "aws_secretsmanager_secret" "jira_api_token" {
+  count                   = var.jira == null ? 0 : 1
+  name_prefix             = "${var.name}/jira-api-token-"
+  description             = "gatehouse: JIRA service account API token (JIRA_API_TOKEN_ARN)"
+  recovery_window_in_days = var.secret_recovery_window_in_days
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "jira_api_token" {
+  count                    = var.jira != null && var.jira_api_token != null ? 1 : 0
+  secret_id                = aws_secretsmanager_secret.jira_api_token[0].id
+  secret_string_wo         = var.jira_api_token
+  secret_string_wo_version = var.connector_token_version
+}
+
+resource "aws_secretsmanager_secret" "jenkins_api_token" {
+  count                   = var.jenkins == null ? 0 : 1
+  name_prefix             = "${var.name}/jenkins-api-token-"
+  description             = "gatehouse: Jenkins service user API token (JENKINS_API_TOKEN_ARN)"
+  recovery_window_in_days = var.secret_recovery_window_in_days
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "jenkins_api_token" {
+  count                    = var.jenkins != null && var.jenkins_api_token != null ? 1 : 0
+  secret_id                = aws_secretsmanager_secret.jenkins_api_token[0].id
+  secret_string_wo         = var.jenkins_api_token
+  secret_string_wo_version = var.connector_token_version
 }
 
 resource "aws_lambda_function" "this" {

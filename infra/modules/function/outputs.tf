@@ -32,3 +32,13 @@ output "secretsmanager_cookie_secret_arn" {
   description = "ARN of the secret holding the consent-cookie key (the ARN only, never the value)."
   value       = aws_secretsmanager_secret.cookie.arn
 }
+
+output "secretsmanager_jira_api_token_arn" {
+  description = "Secret holding the JIRA API token (null without the JIRA connector); store the token here if jira_api_token was not given."
+  value       = one(aws_secretsmanager_secret.jira_api_token[*].arn)
+}
+
+output "secretsmanager_jenkins_api_token_arn" {
+  description = "Secret holding the Jenkins API token (null without the Jenkins connector)."
+  value       = one(aws_secretsmanager_secret.jenkins_api_token[*].arn)
+}

@@ -248,3 +248,66 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "jira" {
+  description = "JIRA connector (the jira_* MCP tools): the Jira Cloud site and the service account's email. Null = not offered. Its API token goes in the secret this module creates (jira_api_token, or stored there later)."
+  type = object({
+    base_url = string
+    email    = string
+  })
+  default = null
+
+  validation {
+    condition     = var.jira == null ? true : (can(regex("^https://[^/?#]+(/[^?#]*)?$", var.jira.base_url)) && can(regex("^[^@\\s]+@[^@\\s]+$", var.jira.email)))
+    error_message = "jira.base_url must be an https URL and jira.email an email address."
+  }
+}
+
+variable "jira_api_token" {
+  description = "JIRA API token written (write-only, never in state) into the JIRA secret. Null = the secret is created empty: store the token with `aws secretsmanager put-secret-value`; until then the jira_* tools say it is missing."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "jenkins" {
+  description = "Jenkins connector (the jenkins_* MCP tools): the Jenkins root URL and the service user. Null = not offered. Its API token goes in the secret this module creates."
+  type = object({
+    url  = string
+    user = string
+  })
+  default = null
+
+  validation {
+    condition     = var.jenkins == null ? true : (can(regex("^https://[^/?#]+(/[^?#]*)?$", var.jenkins.url)) && length(var.jenkins.user) > 0)
+    error_message = "jenkins.url must be an https URL and jenkins.user non-empty."
+  }
+}
+
+variable "jenkins_api_token" {
+  description = "Jenkins API token written (write-only, never in state) into the Jenkins secret. Null = the secret is created empty."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "connector_token_version" {
+  description = "Increase to write jira_api_token / jenkins_api_token again (write-only values are only sent when this changes)."
+  type        = number
+  default     = 1
+}
+
+variable "connector_write_groups" {
+  description = "Groups whose members may use the connectors' write tools (CONNECTOR_WRITE_GROUPS)."
+  type        = list(string)
+  default     = ["admins"]
+}
+
+variable "connector_access" {
+  description = "Group (\"*\" = everyone) → JIRA project keys and Jenkins folders it may see and touch (CONNECTOR_ACCESS). Null = no limit beyond the service accounts' own."
+  type = map(object({
+    jira    = optional(list(string))
+    jenkins = optional(list(string))
+  }))
+  default = null
+}
