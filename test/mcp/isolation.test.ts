@@ -64,3 +64,34 @@ t.test('RequestScopedTransport: colliding client ids are renumbered and answered
   await transport.send({ jsonrpc: '2.0', id: 999, result: {} })
   t.pass('a response for no pending request is dropped')
 })
+
+t.test('MCP 2026-07-28: two users, 400 concurrent stateless tools/call with the same id: each gets only its own answers', async t => {
+  const built = await buildMcpApp(t, { listen: true })
+  const alice = await built.mint({ sub: 'alice', groups: ['engineering', 'admins'], scope: ['mcp:read', 'mcp:write'] })
+  const bob = await built.mint({ sub: 'bob', groups: [], scope: ['mcp:read'] })
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} }
+  const call = async (token: string, name: string, args: Record<string, unknown> = {}) => {
+    const res = await fetch(`${built.url}/mcp`, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name, authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args, _meta: meta } })
+    })
+    return { status: res.status, body: await res.json() as { id: unknown, result: { resultType: string, structuredContent: Record<string, unknown> } } }
+  }
+  const failures: string[] = []
+  const jobs: Array<Promise<void>> = []
+  for (let i = 0; i < 100; i++) {
+    for (const [user, who] of [[alice, 'alice'], [bob, 'bob']] as const) {
+      jobs.push(call(user.token, 'whoami').then(({ status, body }) => {
+        if (status !== 200 || body.id !== 1 || body.result.resultType !== 'complete' || body.result.structuredContent.sub !== who) failures.push(`whoami ${who}: ${JSON.stringify(body)}`)
+      }))
+      jobs.push(call(user.token, 'query_data', { limit: 100 }).then(({ status, body }) => {
+        const rows = body.result.structuredContent.rows as Array<{ id: string }>
+        if (status !== 200 || body.id !== 1 || rows.some(r => r.id.startsWith('eng-')) !== (who === 'alice')) failures.push(`query_data ${who}: ${JSON.stringify(body).slice(0, 200)}`)
+      }))
+    }
+  }
+  await Promise.all(jobs)
+  t.same(failures, [], 'every answer carried its own caller and its own id')
+  t.equal(jobs.length, 400)
+})
