@@ -72,6 +72,7 @@ export const EnvSchema = Type.Object({
   CONNECTOR_WRITE_GROUPS: CommaList('groups whose members may use the connectors\' write tools (jira_create_issue, jira_add_comment, jenkins_trigger_build), with the mcp:write scope', 'admins'),
   CONNECTOR_ACCESS: Type.Optional(Type.String({ minLength: 2, description: 'JSON map from group ("*" = every user) to what it may see and touch, e.g. {"engineering":{"jira":["ENG"],"jenkins":["eng"]},"admins":{"jira":["*"],"jenkins":["*"]}}; jira lists project keys, jenkins lists folders; unset = no limit beyond the service account\'s own' })),
   CONNECTOR_TIMEOUT_MS: Type.Integer({ default: 15000, minimum: 500, maximum: 28000, description: 'time limit of one connector tool call, milliseconds, including one wait for Retry-After on 429' }),
+  GATEHOUSE_BACKENDS: Type.Optional(Type.String({ minLength: 2, description: 'JSON map from backend name (^[a-z][a-z0-9-]{0,30}$) to an MCP server gatehouse protects and forwards to at <public URL>/mcp/<name>: {"<name>": {"url": "<backend MCP URL, https unless loopback>", "title"?, "scopes"?: [needed for any call], "groups"?: [members of any may use it; absent = everyone], "tools"?: {"<tool>|<prefix>*|*": {"scopes"?: [...], "groups"?: [...]}} (most specific rule wins; a tool the caller fails is hidden), "timeoutMs"? (default 15000), "maxResponseBytes"? (default 4 MiB), "auth"?: {"type": "jwt"} (default: a 300 s RS256 JWT from gatehouse, aud = url) | {"type": "secret", "secretArn": "<Secrets Manager or SSM ARN>", "header"?: "authorization"}}}. Authorization-server mode only' })),
 
   AWS_LAMBDA_FUNCTION_NAME: Type.Optional(Type.String({ description: 'set by the Lambda runtime, not by hand: its presence applies the Lambda rules (GATEHOUSE_PUBLIC_URL required, and in authorization-server mode UPSTREAM_ISSUER, the KMS keys and a cookie secret; the development IdP, embedded store and local keys are never used)' }))
 })
@@ -116,6 +117,32 @@ export interface Config {
   trustedAudiences: string[]
   downstreamUrl: string | undefined
   connectors: ConnectorsConfig
+  /** GATEHOUSE_BACKENDS: the MCP servers behind the gateway, each its own protected resource. */
+  backends: BackendConfig[]
+}
+
+/** Who may use a backend's tool: every scope listed, and (when non-empty) membership in any group listed. */
+export interface BackendToolRule { scopes: string[], groups: string[] | undefined }
+
+export type BackendAuth = { type: 'jwt' } | { type: 'secret', secretArn: string, header: string }
+
+/** One MCP server behind the gateway, protected as `<public URL>/mcp/<name>`. */
+export interface BackendConfig {
+  name: string
+  /** The backend's MCP endpoint; the `aud` of the JWTs gatehouse sends it. */
+  url: string
+  /** `<public URL>/mcp/<name>`: the RFC 8707 resource and the audience of the clients' tokens. */
+  resource: string
+  title: string
+  /** Scopes a token needs for any call. */
+  scopes: string[]
+  /** Members of any of these groups may use the backend; undefined = everyone. */
+  groups: string[] | undefined
+  /** Tool name, `prefix*` or `*` → rule. */
+  tools: Record<string, BackendToolRule>
+  timeoutMs: number
+  maxResponseBytes: number
+  auth: BackendAuth
 }
 
 /** A service account of one connector: where, who, and its token (a literal locally, an ARN on AWS). */
@@ -196,6 +223,7 @@ function fromEnv (env: Env): Config {
   for (const iss of list(env.TRUSTED_ISSUERS)) if (!/^https?:\/\//.test(iss)) problems.push(`TRUSTED_ISSUERS: "${iss}" is not an http(s) URL`)
   if (env.REFRESH_TOKEN_TTL > env.GRANT_MAX_TTL) problems.push('REFRESH_TOKEN_TTL: must not exceed GRANT_MAX_TTL')
   const connectors = connectorsFrom(env, problems)
+  const backends = backendsFrom(env, publicUrl, scopes, problems)
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
 
   return {
@@ -248,7 +276,8 @@ function fromEnv (env: Env): Config {
     trustedIssuers: list(env.TRUSTED_ISSUERS),
     trustedAudiences: list(env.TRUSTED_AUDIENCES),
     downstreamUrl: env.DOWNSTREAM_URL,
-    connectors
+    connectors,
+    backends
   }
 }
 
@@ -288,4 +317,61 @@ function connectorsFrom (env: Env, problems: string[]): ConnectorsConfig {
     access,
     timeoutMs: env.CONNECTOR_TIMEOUT_MS
   }
+}
+
+export const BACKEND_NAME = /^[a-z][a-z0-9-]{0,30}$/
+const SCOPE_LIST = Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,100}$' }), { maxItems: 20 })
+const GROUP_LIST = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 100 })
+const BACKENDS_SCHEMA = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$' }), Type.Object({
+  url: Type.String({ pattern: '^https?://[^\\s?#]+$', maxLength: 2048 }),
+  title: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  scopes: Type.Optional(SCOPE_LIST),
+  groups: Type.Optional(GROUP_LIST),
+  tools: Type.Optional(Type.Record(Type.String({ pattern: '^(\\*|[A-Za-z0-9_./-]{1,128}\\*?)$' }), Type.Object({ scopes: Type.Optional(SCOPE_LIST), groups: Type.Optional(GROUP_LIST) }, { additionalProperties: false }))),
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 28000 })),
+  maxResponseBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 6 * 1024 * 1024 })),
+  auth: Type.Optional(Type.Union([
+    Type.Object({ type: Type.Literal('jwt') }, { additionalProperties: false }),
+    Type.Object({ type: Type.Literal('secret'), secretArn: Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):' }), header: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' })) }, { additionalProperties: false })
+  ]))
+}, { additionalProperties: false }))
+
+/**
+ * GATEHOUSE_BACKENDS: each backend becomes the protected resource `<public URL>/mcp/<name>`. Its URL receives
+ * gatehouse's JWTs (or a static secret), so it must be https unless loopback, and it can never be one of
+ * gatehouse's own resources (a backend JWT would then be presented back to gatehouse).
+ */
+function backendsFrom (env: Env, publicUrl: string, scopes: string[], problems: string[]): BackendConfig[] {
+  if (env.GATEHOUSE_BACKENDS === undefined) return []
+  let parsed: unknown
+  try { parsed = JSON.parse(env.GATEHOUSE_BACKENDS) } catch { parsed = undefined }
+  if (parsed === undefined || !Value.Check(BACKENDS_SCHEMA, parsed) || Object.keys(parsed).some(name => !BACKEND_NAME.test(name))) {
+    const first = parsed === undefined ? undefined : [...Value.Errors(BACKENDS_SCHEMA, parsed)][0]
+    problems.push(`GATEHOUSE_BACKENDS: must be a JSON object {"<name matching ^[a-z][a-z0-9-]{0,30}$>": {"url": …, …}}${first === undefined ? '' : ` (${first.instancePath || '/'} ${first.message})`}`)
+    return []
+  }
+  if (env.GATEHOUSE_MODE === 'resource-server' && Object.keys(parsed).length > 0) problems.push('GATEHOUSE_BACKENDS: only in authorization-server mode (the gateway signs its backend tokens)')
+  const backends: BackendConfig[] = []
+  for (const [name, b] of Object.entries(parsed)) {
+    const url = b.url.replace(/\/+$/, '')
+    if (url.startsWith('http://') && !LOOPBACK_HTTP.test(url)) problems.push(`GATEHOUSE_BACKENDS: ${name}.url must be https unless it is a loopback address`)
+    if (url === `${publicUrl}/mcp` || url.startsWith(`${publicUrl}/mcp/`)) problems.push(`GATEHOUSE_BACKENDS: ${name}.url must not be one of gatehouse's own resources`)
+    const unknown = [...(b.scopes ?? []), ...Object.values(b.tools ?? {}).flatMap(rule => rule.scopes ?? [])].filter(s => !scopes.includes(s))
+    for (const s of new Set(unknown)) problems.push(`GATEHOUSE_BACKENDS: ${name} names scope "${s}", which is not in SCOPES`)
+    const tools: Record<string, BackendToolRule> = {}
+    for (const [pattern, rule] of Object.entries(b.tools ?? {})) tools[pattern] = { scopes: rule.scopes ?? [], groups: rule.groups }
+    backends.push({
+      name,
+      url,
+      resource: `${publicUrl}/mcp/${name}`,
+      title: b.title ?? name,
+      scopes: b.scopes ?? [],
+      groups: b.groups,
+      tools,
+      timeoutMs: b.timeoutMs ?? 15000,
+      maxResponseBytes: b.maxResponseBytes ?? 4 * 1024 * 1024,
+      auth: b.auth?.type === 'secret' ? { type: 'secret', secretArn: b.auth.secretArn, header: (b.auth.header ?? 'authorization').toLowerCase() } : { type: 'jwt' }
+    })
+  }
+  return backends
 }

@@ -86,7 +86,8 @@ export class AccessTokenVerifier {
 
   hasKey (kid: string): boolean { return this.#keys.has(kid) }
 
-  verify (token: string): AccessTokenClaims {
+  /** `audiences`: the resources the caller accepts (default: the configured one); the token must name one. */
+  verify (token: string, audiences: readonly string[] = [this.#options.audience]): AccessTokenClaims {
     if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) throw new InvalidTokenError(undefined, 'not a compact JWS')
     const [headerPart, payloadPart, signaturePart] = token.split('.') as [string, string, string]
     const header = parseJson(headerPart) as { alg?: unknown, typ?: unknown, kid?: unknown, crit?: unknown }
@@ -99,11 +100,12 @@ export class AccessTokenVerifier {
     const valid = verifySignature('RSA-SHA256', Buffer.from(`${headerPart}.${payloadPart}`, 'ascii'), key, Buffer.from(signaturePart, 'base64url'))
     if (!valid) throw new InvalidTokenError(undefined, 'bad signature')
     const claims = parseJson(payloadPart) as Partial<AccessTokenClaims> & { aud?: unknown }
-    const { issuer, audience, clock, skewSeconds } = this.#options
+    const { issuer, clock, skewSeconds } = this.#options
     const now = clock.now()
     if (claims.iss !== issuer) throw new InvalidTokenError(undefined, 'wrong issuer')
-    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
-    if (!audiences.includes(audience)) throw new InvalidTokenError(undefined, 'wrong audience')
+    const named: unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud]
+    const audience = audiences.find(a => named.includes(a))
+    if (audience === undefined) throw new InvalidTokenError(undefined, 'wrong audience')
     if (typeof claims.exp !== 'number' || claims.exp + skewSeconds <= now) throw new InvalidTokenError(undefined, 'expired')
     if (typeof claims.nbf === 'number' && claims.nbf - skewSeconds > now) throw new InvalidTokenError(undefined, 'not yet valid')
     if (typeof claims.iat !== 'number' || claims.iat - skewSeconds > now) throw new InvalidTokenError(undefined, 'issued in the future')

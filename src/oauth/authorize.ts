@@ -1,7 +1,7 @@
 // The authorization endpoint, the consent decision and the upstream callback (OAuth 2.1 §4.1,
 // RFC 9700 §4.1 and §2.1, MCP authorization's confused-deputy rule for proxies with one upstream client).
 import { findClient } from './clients.ts'
-import { clientRules, type AuthorizationServerContext } from './context.ts'
+import { clientRules, protectedResources, type AuthorizationServerContext } from './context.ts'
 import { AccessDeniedError, InvalidClientError, InvalidRequestError, OAuthError, ServerError, TemporarilyUnavailableError, UnsupportedResponseTypeError } from './errors.ts'
 import { validateCodeChallenge } from './pkce.ts'
 import type { AuthorizationTransaction, ClientRecord } from '../ports/records.ts'
@@ -68,7 +68,7 @@ export async function startAuthorization (params: AuthorizeParams, browser: Brow
     if (params.response_mode !== undefined && params.response_mode !== 'query') throw new InvalidRequestError('response_mode must be query')
     const codeChallenge = validateCodeChallenge(params.code_challenge, params.code_challenge_method)
     const scope = resolveRequestedScope(params.scope, { supported: ctx.scopes, defaults: ctx.defaultScopes, clientScope: client.scope })
-    const resource = resolveResource(params.resource, ctx.resource)
+    const resource = resolveResource(params.resource, protectedResources(ctx), ctx.resource)
     const now = ctx.clock.now()
     const csrfToken = randomToken()
     const transaction: AuthorizationTransaction = {

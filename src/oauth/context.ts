@@ -28,8 +28,10 @@ export interface AuthorizationServerContext {
   accessTokens: AccessTokenVerifier
   /** Public base URL; the `iss` of tokens and authorization responses. */
   issuer: string
-  /** The MCP resource URL; the only audience gatehouse issues tokens for. */
+  /** The MCP resource URL: the audience of a token whose authorization request named no resource. */
   resource: string
+  /** Every protected resource (RFC 8707) tokens may be issued for: `resource` and the gateway's backends. */
+  resources?: readonly string[] | undefined
   scopes: string[]
   defaultScopes: string[]
   redirectSchemes: string[]
@@ -37,6 +39,11 @@ export interface AuthorizationServerContext {
   introspectionClients: string[]
   ttl: Lifetimes
   metadataDocuments?: ClientMetadataDocumentFetcher | undefined
+}
+
+/** The resources a token may name: `resources`, or only the /mcp URL when none are configured. */
+export function protectedResources (ctx: Pick<AuthorizationServerContext, 'resource' | 'resources'>): readonly string[] {
+  return ctx.resources ?? [ctx.resource]
 }
 
 export function clientRules (ctx: AuthorizationServerContext): ClientRulesOptions {

@@ -1,6 +1,6 @@
 // RFC 7662 introspection and RFC 7009 revocation.
 import { authenticateClient, type ClientCredentials } from './clients.ts'
-import { clientRules, type AuthorizationServerContext } from './context.ts'
+import { clientRules, protectedResources, type AuthorizationServerContext } from './context.ts'
 import { InvalidRequestError, OAuthError } from './errors.ts'
 import { isGrantActive } from './grants/issue.ts'
 import type { AccessTokenClaims } from './access-tokens.ts'
@@ -22,7 +22,7 @@ export type IntrospectionResponse = { active: false } | {
 }
 
 function tryAccessToken (token: string, ctx: AuthorizationServerContext): AccessTokenClaims | undefined {
-  try { return ctx.accessTokens.verify(token) } catch { return undefined }
+  try { return ctx.accessTokens.verify(token, protectedResources(ctx)) } catch { return undefined }
 }
 
 /**

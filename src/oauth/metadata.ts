@@ -27,12 +27,12 @@ export function authorizationServerMetadata (options: { issuer: string, scopes: 
   }
 }
 
-export function protectedResourceMetadata (options: { resource: string, authorizationServers: string[], scopes: string[] }): Record<string, unknown> {
+export function protectedResourceMetadata (options: { resource: string, authorizationServers: string[], scopes: string[], name?: string }): Record<string, unknown> {
   return {
     resource: options.resource,
     authorization_servers: options.authorizationServers,
     scopes_supported: options.scopes,
     bearer_methods_supported: ['header'],
-    resource_name: 'gatehouse MCP server'
+    resource_name: options.name ?? 'gatehouse MCP server'
   }
 }

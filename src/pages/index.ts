@@ -37,6 +37,8 @@ export interface ConsentPageInput {
   redirectHost: string
   logoUri: string | undefined
   scope: string[]
+  /** The protected resource the token will be for (RFC 8707), and what to call it. */
+  resource: { url: string, title: string }
   transactionId: string
   csrfToken: string
   action: string
@@ -48,7 +50,7 @@ export function consentPage (input: ConsentPageInput): string {
   const scopes = input.scope.map(s => `<li><code>${escapeHtml(s)}</code> ${escapeHtml(SCOPE_DESCRIPTIONS[s] ?? '')}</li>`).join('')
   return layout('Allow access?', `${logo}<h1>Allow <strong>${escapeHtml(name)}</strong> to use your MCP tools?</h1>
 <p class="muted">It will receive access on your behalf after you sign in, and will return you to <strong>${escapeHtml(input.redirectHost)}</strong>.</p>
-<p>It asks for:</p><ul>${scopes}</ul>
+<p>Access to <strong>${escapeHtml(input.resource.title)}</strong> (<code>${escapeHtml(input.resource.url)}</code>) only. It asks for:</p><ul>${scopes}</ul>
 <p class="muted">Client ID: <code>${escapeHtml(input.clientId.length > 80 ? input.clientId.slice(0, 80) + '…' : input.clientId)}</code>. Only allow applications you started yourself.</p>
 <form method="post" action="${escapeHtml(input.action)}">
 <input type="hidden" name="transaction" value="${escapeHtml(input.transactionId)}">

@@ -1,6 +1,6 @@
 // RFC 6749 §4.1.3 with OAuth 2.1 PKCE. Everything is validated before the code is consumed
 // (DESIGN decision 3); a code presented after it was consumed revokes the grant it produced.
-import type { AuthorizationServerContext } from '../context.ts'
+import { protectedResources, type AuthorizationServerContext } from '../context.ts'
 import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
 import { verifyCodeVerifier } from '../pkce.ts'
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord } from '../../ports/records.ts'
@@ -63,7 +63,8 @@ export const authorizationCodeGrant: GrantHandler = {
       throw new InvalidGrantError('redirect_uri does not match the authorization request')
     }
     verifyCodeVerifier(params.code_verifier, code.codeChallenge)
-    const resource = resolveResource(params.resource, ctx.resource)
+    // RFC 8707 §2.2: without `resource` the token is for what the authorization request named.
+    const resource = resolveResource(params.resource, protectedResources(ctx), code.resource)
     if (resource !== code.resource) throw new InvalidGrantError('resource does not match the authorization request')
 
     const grantId = code.grantId as string

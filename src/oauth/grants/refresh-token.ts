@@ -1,7 +1,7 @@
 // RFC 6749 §6 with OAuth 2.1 / RFC 9700 §4.14 rotation: every refresh token is single use; presenting one
 // that was already exchanged revokes the whole grant (DESIGN decision 4). Upstream tokens are refreshed
 // when near expiry; a revoked upstream session ends the grant.
-import type { AuthorizationServerContext } from '../context.ts'
+import { protectedResources, type AuthorizationServerContext } from '../context.ts'
 import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
 import type { ClientRecord, GrantRecord } from '../../ports/records.ts'
 import { UpstreamGrantRevokedError, type UpstreamTokens } from '../../ports/upstream.ts'
@@ -59,7 +59,8 @@ export const refreshTokenGrant: GrantHandler = {
     const grant = await ctx.store.findGrant(token.grantId)
     if (!isGrantActive(grant, now)) throw new InvalidGrantError('the grant was revoked or has expired')
     const scope = narrowScope(params.scope, token.scope)
-    if (resolveResource(params.resource, ctx.resource) !== grant.resource) throw new InvalidGrantError('resource does not match the grant')
+    // A refreshed token keeps its grant's audience; naming another resource is refused, never a re-scoping.
+    if (resolveResource(params.resource, protectedResources(ctx), grant.resource) !== grant.resource) throw new InvalidGrantError('resource does not match the grant')
 
     // Sign before the single-use transition: a KMS failure must not burn the refresh token.
     const prepared = await prepareTokens(grant, client, scope, ctx)

@@ -54,6 +54,9 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { ctx, config } = app.gatehouse
   const names = cookieNames(config.publicUrl)
+  // What the consent page calls each protected resource; remembered consent is per client and resource.
+  const titles = new Map([[config.resourceUrl, 'gatehouse MCP tools'], ...config.backends.map(b => [b.resource, b.title] as const)])
+  const consentKey = (clientId: string, resource: string): string => resource === config.resourceUrl ? clientId : `${clientId} ${resource}`
 
   app.get('/authorize', { schema: { querystring: AuthorizeQuery }, ...html(120) }, async (request, reply) => {
     const id = browserId(request, reply, names)
@@ -68,7 +71,7 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
     // Remembered consent only for direct or same-origin navigations; a cross-site navigation always asks.
     const site = request.headers['sec-fetch-site']
     const direct = site === 'none' || site === 'same-origin'
-    if (direct && request.query.prompt !== 'consent' && hasRememberedConsent(request, names, client.clientId, transaction.scope, ctx.clock.now())) {
+    if (direct && request.query.prompt !== 'consent' && hasRememberedConsent(request, names, consentKey(client.clientId, transaction.resource), transaction.scope, ctx.clock.now())) {
       const decided = await decideConsent({ transactionId: transaction.id, csrfToken, approve: true, browserId: id }, ctx)
       if (decided.kind === 'error-page') throw decided.error
       return redirect(reply, decided.location)
@@ -79,6 +82,7 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
       redirectHost: new URL(transaction.redirectUri).host || transaction.redirectUri.split(':')[0] as string,
       logoUri: client.logoUri,
       scope: transaction.scope,
+      resource: { url: transaction.resource, title: titles.get(transaction.resource) ?? transaction.resource },
       transactionId: transaction.id,
       csrfToken,
       action: `${config.publicUrl}/authorize/consent`
@@ -90,7 +94,7 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
     if (decision !== 'allow' && decision !== 'deny') throw new InvalidRequestError('decision must be allow or deny')
     const outcome = await decideConsent({ transactionId: transaction, csrfToken, approve: decision === 'allow', browserId: existingBrowserId(request, names) }, ctx)
     if (outcome.kind === 'error-page') throw outcome.error
-    if (outcome.approved) rememberConsent(request, reply, names, outcome.transaction.clientId, outcome.transaction.scope, ctx.clock.now(), config.ttl.consent)
+    if (outcome.approved) rememberConsent(request, reply, names, consentKey(outcome.transaction.clientId, outcome.transaction.resource), outcome.transaction.scope, ctx.clock.now(), config.ttl.consent)
     return redirect(reply, outcome.location)
   })
 

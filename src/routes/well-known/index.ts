@@ -19,6 +19,12 @@ const wellKnownRoutes: FastifyPluginAsync = async (app) => {
   for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
     app.get(path, async (_request, reply) => reply.header('cache-control', cache).send(prm))
   }
+  // Each gateway backend is its own protected resource (RFC 9728 §3.1: the path is inserted after the
+  // well-known prefix); an unknown name has no route and answers 404.
+  for (const backend of config.backends) {
+    const document = protectedResourceMetadata({ resource: backend.resource, authorizationServers, scopes: config.scopes, name: backend.title })
+    app.get(`/.well-known/oauth-protected-resource/mcp/${backend.name}`, async (_request, reply) => reply.header('cache-control', cache).send(document))
+  }
 }
 
 export default wellKnownRoutes
