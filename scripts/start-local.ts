@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { dirname, join } from 'node:path'
 import { loadConfig, ConfigError, type Config } from '../src/config.ts'
+import { devIdpClientSecret } from '../src/dev/client-secret.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const children: ChildProcess[] = []
@@ -66,11 +67,18 @@ try {
 }
 
 if (config.upstream.devIdp) {
+  let idpClientSecret: string
+  try {
+    idpClientSecret = await devIdpClientSecret(config)
+  } catch (error) {
+    console.error(`UPSTREAM_CLIENT_SECRET_ARN: ${(error as Error).message}`)
+    process.exit(1)
+  }
   await run('dev-idp', [
     join(root, 'src', 'dev', 'main.ts'),
     '--port', String(config.devIdpPort),
     '--client-id', config.upstream.clientId,
-    '--client-secret', config.upstream.clientSecret ?? '',
+    '--client-secret', idpClientSecret,
     '--redirect-uri', `${config.publicUrl}/callback`
   ], /^dev-idp ready /)
 }
@@ -87,7 +95,7 @@ console.log(`
     MCP URL:        ${config.resourceUrl}
     issuer:         ${config.publicUrl}
     identity:       ${config.upstream.devIdp ? `development IdP at ${config.upstream.issuer} (local only)` : config.upstream.issuer}
-    data:           ${config.store.embedded ? `${config.dataDir}/ (embedded DynamoDB-compatible store)` : config.store.endpoint ?? 'DynamoDB'}
+    store:          ${config.store.embedded ? `embedded DynamoDB-compatible store in ${config.dataDir}/` : `DynamoDB table ${config.store.table} at ${config.store.endpoint ?? `the ${config.store.region} endpoint`}`} (GATEHOUSE_STORE=${config.store.embedded ? 'embedded' : 'dynamodb'})
 ${config.upstream.devIdp ? '    demo users:     alice / alice (groups engineering, admins), bob / bob (no groups)\n' : ''}
   Connect MCP Inspector (npx @modelcontextprotocol/inspector) or Claude to ${config.resourceUrl}
   Press Ctrl-C to stop.

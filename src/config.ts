@@ -18,7 +18,9 @@ export const EnvSchema = Type.Object({
 
   GATEHOUSE_TABLE: Type.String({ default: 'gatehouse', pattern: '^[A-Za-z0-9_.-]{3,255}$', description: 'DynamoDB table name' }),
   AWS_REGION: Type.String({ default: 'us-east-1', minLength: 1, description: 'region of the DynamoDB table and the KMS keys (the Lambda runtime sets it; secrets are read in their ARN\'s region)' }),
-  AWS_ENDPOINT_URL_DYNAMODB: Type.Optional(Type.String({ pattern: '^https?://', description: 'DynamoDB endpoint (DynamoDB Local, LocalStack); unset locally = start the embedded emulator' })),
+  GATEHOUSE_STORE: Type.Optional(Type.Union([Type.Literal('embedded'), Type.Literal('dynamodb')], { description: 'where records live: embedded (a DynamoDB-compatible store in GATEHOUSE_DATA_DIR, local runs only) or dynamodb (GATEHOUSE_TABLE at the DynamoDB endpoint). Unset = dynamodb on Lambda or when a DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL) is set, embedded otherwise; embedded with AWS_ENDPOINT_URL_DYNAMODB set is an error' })),
+  AWS_ENDPOINT_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'endpoint for every AWS service (LocalStack, moto), as the AWS SDK reads it; AWS_ENDPOINT_URL_<SERVICE> wins for that service' })),
+  AWS_ENDPOINT_URL_DYNAMODB: Type.Optional(Type.String({ pattern: '^https?://', description: 'DynamoDB endpoint (DynamoDB Local, LocalStack, moto); see GATEHOUSE_STORE' })),
   STORE_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 50, maximum: 30000, description: 'per store call; past it the request fails with 503' }),
 
   UPSTREAM_ISSUER: Type.Optional(Type.String({ pattern: '^https?://', description: 'OIDC issuer of the enterprise IdP (Cognito user pool issuer); unset locally = the development IdP' })),
@@ -222,6 +224,11 @@ function fromEnv (env: Env): Config {
   if (env.GATEHOUSE_MODE === 'resource-server' && list(env.TRUSTED_ISSUERS).length === 0) problems.push('TRUSTED_ISSUERS: required in resource-server mode')
   for (const iss of list(env.TRUSTED_ISSUERS)) if (!/^https?:\/\//.test(iss)) problems.push(`TRUSTED_ISSUERS: "${iss}" is not an http(s) URL`)
   if (env.REFRESH_TOKEN_TTL > env.GRANT_MAX_TTL) problems.push('REFRESH_TOKEN_TTL: must not exceed GRANT_MAX_TTL')
+  // The store is chosen, never guessed: an endpoint meant for DynamoDB must not be ignored for an embedded store.
+  const storeEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL
+  const storeKind = env.GATEHOUSE_STORE ?? (inLambda || storeEndpoint !== undefined ? 'dynamodb' : 'embedded')
+  if (storeKind === 'embedded' && inLambda) problems.push('GATEHOUSE_STORE: embedded is for local runs; on Lambda the store is DynamoDB')
+  if (storeKind === 'embedded' && env.AWS_ENDPOINT_URL_DYNAMODB !== undefined) problems.push('GATEHOUSE_STORE: embedded contradicts AWS_ENDPOINT_URL_DYNAMODB (unset one of them)')
   const connectors = connectorsFrom(env, problems)
   const backends = backendsFrom(env, publicUrl, scopes, problems)
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
@@ -235,7 +242,7 @@ function fromEnv (env: Env): Config {
     mode: env.GATEHOUSE_MODE,
     dataDir: env.GATEHOUSE_DATA_DIR,
     inLambda,
-    store: { table: env.GATEHOUSE_TABLE, region: env.AWS_REGION, endpoint: env.AWS_ENDPOINT_URL_DYNAMODB, timeoutMs: env.STORE_TIMEOUT_MS, embedded: !inLambda && env.AWS_ENDPOINT_URL_DYNAMODB === undefined },
+    store: { table: env.GATEHOUSE_TABLE, region: env.AWS_REGION, endpoint: storeKind === 'dynamodb' ? storeEndpoint : undefined, timeoutMs: env.STORE_TIMEOUT_MS, embedded: storeKind === 'embedded' },
     upstream: {
       issuer: env.UPSTREAM_ISSUER ?? `http://127.0.0.1:${env.DEV_IDP_PORT}`,
       devIdp,

@@ -51,6 +51,10 @@ run "storage_table_has_ttl_pitr_and_customer_key_encryption" {
     error_message = "TTL must be enabled on expiresAt"
   }
   assert {
+    condition     = one(aws_dynamodb_table.this.global_secondary_index).name == "byUser" && one(aws_dynamodb_table.this.global_secondary_index).hash_key == "gsi1pk" && one(aws_dynamodb_table.this.global_secondary_index).range_key == "gsi1sk" && one(aws_dynamodb_table.this.global_secondary_index).projection_type == "ALL"
+    error_message = "the byUser index the store queries (src/store/keys.ts USER_INDEX)"
+  }
+  assert {
     condition     = one(aws_dynamodb_table.this.point_in_time_recovery).enabled
     error_message = "point-in-time recovery must be on"
   }
@@ -236,7 +240,7 @@ run "function_runs_the_bundle_on_nodejs22_x86_64_with_the_app_environment" {
     error_message = "no wildcard resource in the role policy, except the log-stream suffix AWS requires"
   }
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "TableItems"][0] == ["arn:aws:dynamodb:eu-west-1:123456789012:table/gatehouse"]
+    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "TableItems"][0] == ["arn:aws:dynamodb:eu-west-1:123456789012:table/gatehouse", "arn:aws:dynamodb:eu-west-1:123456789012:table/gatehouse/index/byUser"]
     error_message = "only this table"
   }
   assert {

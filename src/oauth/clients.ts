@@ -55,6 +55,8 @@ export interface ClientRulesOptions {
   issuer?: string | undefined
   /** Fetches Client ID Metadata Documents; absent = URL client ids are refused. */
   metadataDocuments?: ClientMetadataDocumentFetcher | undefined
+  /** Seconds a registered client lives without a new grant (CLIENT_UNUSED_DAYS); 0 or absent = forever. */
+  unusedClientTtl?: number | undefined
 }
 
 /** Fetches a Client ID Metadata Document with SSRF guards; throws InvalidClientError-like errors on failure. */
@@ -154,7 +156,9 @@ export function clientResponse (client: ClientRecord, secret?: string): Register
 export async function registerClient (input: ClientMetadataInput, options: ClientRulesOptions): Promise<{ client: ClientRecord, response: RegisteredClientResponse }> {
   const metadata = validateClientMetadata(input, options)
   const now = options.clock.now()
-  const client: ClientRecord = { ...metadata, clientId: randomToken(18), createdAt: now, expiresAt: 0 }
+  const ttl = options.unusedClientTtl ?? 0
+  // An unused registration expires (the item's TTL); each grant pushes that out (extendClientLife).
+  const client: ClientRecord = { ...metadata, clientId: randomToken(18), createdAt: now, expiresAt: ttl > 0 ? now + ttl : 0 }
   let secret: string | undefined
   if (client.tokenEndpointAuthMethod !== 'none') {
     secret = randomToken(32)
@@ -162,6 +166,17 @@ export async function registerClient (input: ClientMetadataInput, options: Clien
   }
   await options.clients.saveClient(client)
   return { client, response: clientResponse(client, secret) }
+}
+
+/**
+ * A new grant keeps its registered client: until the grant itself ends (its refresh tokens need the
+ * client) and for the unused-client lifetime after today. Clients that never expire (0: provisioned by
+ * an operator, or metadata documents, which are not stored) are left alone.
+ */
+export async function extendClientLife (client: ClientRecord, grantExpiresAt: number, options: Pick<ClientRulesOptions, 'clients' | 'clock' | 'unusedClientTtl'>): Promise<void> {
+  const ttl = options.unusedClientTtl ?? 0
+  if (ttl <= 0 || client.expiresAt === 0) return
+  await options.clients.extendClient(client.clientId, Math.max(options.clock.now() + ttl, grantExpiresAt))
 }
 
 /** Finds a client by id: the registry, or for an https URL the Client ID Metadata Document it names. */

@@ -15,6 +15,8 @@ export interface Lifetimes {
   refreshToken: number
   grantMax: number
   consent: number
+  /** Seconds a registered client lives without a new grant; 0 = forever. */
+  clientUnused?: number
 }
 
 /** Everything the authorization server's rules need, wired once in app.ts. */
@@ -47,5 +49,5 @@ export function protectedResources (ctx: Pick<AuthorizationServerContext, 'resou
 }
 
 export function clientRules (ctx: AuthorizationServerContext): ClientRulesOptions {
-  return { clients: ctx.store, clock: ctx.clock, scopes: ctx.scopes, redirectSchemes: ctx.redirectSchemes, issuer: ctx.issuer, metadataDocuments: ctx.metadataDocuments }
+  return { clients: ctx.store, clock: ctx.clock, scopes: ctx.scopes, redirectSchemes: ctx.redirectSchemes, issuer: ctx.issuer, metadataDocuments: ctx.metadataDocuments, unusedClientTtl: ctx.ttl.clientUnused ?? 0 }
 }

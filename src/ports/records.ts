@@ -19,7 +19,7 @@ export interface ClientRecord {
   softwareId?: string
   softwareVersion?: string
   createdAt: number
-  /** 0 = never. */
+  /** 0 = never. Registered clients expire when unused (CLIENT_UNUSED_DAYS); each grant pushes it out. */
   expiresAt: number
 }
 
@@ -82,6 +82,8 @@ export interface GrantRecord {
   /** Absolute cap on the grant's life; refresh tokens never outlive it. */
   expiresAt: number
   revokedAt?: number
+  /** When a refresh last issued tokens from it (creation counts as use). */
+  lastUsedAt?: number
 }
 
 export interface RefreshTokenRecord {

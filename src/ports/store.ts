@@ -9,6 +9,8 @@ export interface ClientStore {
   /** Fails with StoreConflictError when the id exists. */
   saveClient (client: ClientRecord): Promise<void>
   findClient (clientId: string): Promise<ClientRecord | undefined>
+  /** Moves an expiring client's expiry out to `expiresAt`; never shortens it, and a client that never expires (0) stays so. */
+  extendClient (clientId: string, expiresAt: number): Promise<void>
 }
 
 export interface TransactionStore {
@@ -36,6 +38,20 @@ export interface GrantStore {
   revokeGrant (grantId: string, now: number): Promise<void>
   /** Replaces the sealed upstream tokens, unless the grant was revoked meanwhile. */
   updateGrantUpstream (grantId: string, upstreamSealed: string, upstreamExpiresAt: number | undefined): Promise<boolean>
+  /** Records when the grant last issued tokens (shown on the connected-apps page). */
+  touchGrant (grantId: string, now: number): Promise<void>
+  /** The user's live grants, revoked ones included; eventually consistent (an index), so never for a security decision. */
+  listGrantsByUser (sub: string): Promise<GrantRecord[]>
+}
+
+/** What only the operator's admin command needs: whole-table reads and deletions, never on a request path. */
+export interface AdminStore {
+  listClients (): Promise<ClientRecord[]>
+  /** A table scan. */
+  listGrantsByClient (clientId: string): Promise<GrantRecord[]>
+  deleteClient (clientId: string): Promise<void>
+  /** Deletes every client whose `expiresAt` has passed (DynamoDB's TTL would, within days); returns their ids. */
+  pruneExpiredClients (): Promise<string[]>
 }
 
 export interface RefreshTokenStore {

@@ -5,7 +5,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DatasetRecord, DatasetStore } from '../ports/dataset.ts'
 import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from '../ports/records.ts'
-import type { ConsumeResult, Store } from '../ports/store.ts'
+import type { AdminStore, ConsumeResult, Store } from '../ports/store.ts'
 import { createDynamoClient, type DynamoClientOptions } from './dynamo-client.ts'
 import { DynamoTable, type DynamoTableOptions } from './dynamo-table.ts'
 import { DynamoClientStore } from './models/clients.ts'
@@ -19,7 +19,7 @@ import { DynamoTransactionStore } from './models/transactions.ts'
 export { createDynamoClient, isLoopbackEndpoint, type DynamoClientOptions } from './dynamo-client.ts'
 export type DynamoStoreOptions = DynamoTableOptions
 
-export class DynamoStore implements Store, DatasetStore {
+export class DynamoStore implements Store, DatasetStore, AdminStore {
   readonly #table: DynamoTable
   readonly #clients: DynamoClientStore
   readonly #transactions: DynamoTransactionStore
@@ -48,6 +48,10 @@ export class DynamoStore implements Store, DatasetStore {
 
   saveClient (client: ClientRecord): Promise<void> { return this.#clients.saveClient(client) }
   findClient (clientId: string): Promise<ClientRecord | undefined> { return this.#clients.findClient(clientId) }
+  extendClient (clientId: string, expiresAt: number): Promise<void> { return this.#clients.extendClient(clientId, expiresAt) }
+  listClients (): Promise<ClientRecord[]> { return this.#clients.listClients() }
+  deleteClient (clientId: string): Promise<void> { return this.#clients.deleteClient(clientId) }
+  pruneExpiredClients (): Promise<string[]> { return this.#clients.pruneExpiredClients() }
 
   saveTransaction (tx: AuthorizationTransaction): Promise<void> { return this.#transactions.saveTransaction(tx) }
   findTransaction (id: string): Promise<AuthorizationTransaction | undefined> { return this.#transactions.findTransaction(id) }
@@ -62,6 +66,9 @@ export class DynamoStore implements Store, DatasetStore {
   findGrant (grantId: string): Promise<GrantRecord | undefined> { return this.#grants.findGrant(grantId) }
   revokeGrant (grantId: string, now: number): Promise<void> { return this.#grants.revokeGrant(grantId, now) }
   updateGrantUpstream (grantId: string, upstreamSealed: string, upstreamExpiresAt: number | undefined): Promise<boolean> { return this.#grants.updateGrantUpstream(grantId, upstreamSealed, upstreamExpiresAt) }
+  touchGrant (grantId: string, now: number): Promise<void> { return this.#grants.touchGrant(grantId, now) }
+  listGrantsByUser (sub: string): Promise<GrantRecord[]> { return this.#grants.listGrantsByUser(sub) }
+  listGrantsByClient (clientId: string): Promise<GrantRecord[]> { return this.#grants.listGrantsByClient(clientId) }
 
   saveRefreshToken (token: RefreshTokenRecord): Promise<void> { return this.#refreshTokens.saveRefreshToken(token) }
   findRefreshToken (tokenHash: string): Promise<RefreshTokenRecord | undefined> { return this.#refreshTokens.findRefreshToken(tokenHash) }

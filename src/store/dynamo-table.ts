@@ -2,13 +2,13 @@
 // under a hard deadline, SDK errors turned into the port's errors, records encoded to items and back, and
 // expired items read as absent (DynamoDB's TTL deletes lazily). No record type is known here.
 import {
-  DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand,
+  DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateItemCommand,
   type AttributeValue, type DynamoDBClient
 } from '@aws-sdk/client-dynamodb'
 import type { Clock } from '../ports/clock.ts'
 import { StoreConflictError, StoreUnavailableError, type ConsumeResult } from '../ports/store.ts'
 import { isConditionFailed, toStoreError } from './errors.ts'
-import type { ItemKey, Kind } from './keys.ts'
+import { USER_INDEX, type ItemKey, type Kind } from './keys.ts'
 import { fromItem, toAttribute, toItem, type Item } from './marshal.ts'
 
 export interface DynamoTableOptions {
@@ -29,7 +29,7 @@ const LIVE = '(attribute_not_exists(expiresAt) OR expiresAt > :now)'
 export const EXISTS_AND_LIVE = `attribute_exists(pk) AND ${LIVE}`
 
 /** Attributes the table adds to every item; they are not part of any record. */
-const KEY_ATTRIBUTES = ['pk', 'sk', 'kind']
+const KEY_ATTRIBUTES = ['pk', 'sk', 'kind', USER_INDEX.pk, USER_INDEX.sk]
 
 export interface UpdateOptions {
   update: string
@@ -139,6 +139,69 @@ export class DynamoTable {
       start = page.LastEvaluatedKey
     } while (start !== undefined)
     return records
+  }
+
+  /**
+   * Every live item of one partition of the user index, all pages. A global secondary index is only
+   * eventually consistent: an item written a moment ago may be missing (lists for people, never a security check).
+   */
+  async queryUserIndex<T> (operation: string, partition: string): Promise<T[]> {
+    const records: T[] = []
+    let start: Item | undefined
+    do {
+      const exclusiveStartKey = start
+      const page = await this.call(operation, signal => this.#client.send(new QueryCommand({
+        TableName: this.#table,
+        IndexName: USER_INDEX.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': USER_INDEX.pk },
+        ExpressionAttributeValues: { ':pk': { S: partition } },
+        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey })
+      }), { abortSignal: signal }))
+      for (const item of page.Items ?? []) {
+        const record = decode(item)
+        if (!this.#isExpired(record)) records.push(record as T)
+      }
+      start = page.LastEvaluatedKey
+    } while (start !== undefined)
+    return records
+  }
+
+  /**
+   * Every item of one kind, all pages (a full table Scan: for the admin command, never a request path).
+   * `expired`: 'skip' (as every read does) or 'only' (what prune removes).
+   */
+  async scanKind<T> (operation: string, kind: Kind, options: { expired: 'skip' | 'only', filter?: string, values?: Record<string, AttributeValue> }): Promise<T[]> {
+    const records: T[] = []
+    let start: Item | undefined
+    do {
+      const exclusiveStartKey = start
+      const page = await this.call(operation, signal => this.#client.send(new ScanCommand({
+        TableName: this.#table,
+        FilterExpression: `#kind = :kind${options.filter === undefined ? '' : ` AND ${options.filter}`}`,
+        ExpressionAttributeNames: { '#kind': 'kind' },
+        ExpressionAttributeValues: { ':kind': { S: kind }, ...options.values },
+        ConsistentRead: true,
+        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey })
+      }), { abortSignal: signal }))
+      for (const item of page.Items ?? []) {
+        const record = decode(item)
+        if (this.#isExpired(record) === (options.expired === 'only')) records.push(record as T)
+      }
+      start = page.LastEvaluatedKey
+    } while (start !== undefined)
+    return records
+  }
+
+  /** Deletes the item when `condition` holds; false when it did not (or the item is gone). */
+  async remove (operation: string, key: ItemKey, condition: string, values: Record<string, AttributeValue> = {}): Promise<boolean> {
+    const result = await this.write(operation, signal => this.#client.send(new DeleteItemCommand({
+      TableName: this.#table,
+      Key: keyItem(key),
+      ConditionExpression: condition,
+      ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values })
+    }), { abortSignal: signal }))
+    return result !== CONDITION_FAILED
   }
 
   /** DescribeTable, bounded by the timeout: proves the endpoint, the credentials and the table. */

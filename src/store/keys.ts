@@ -43,6 +43,15 @@ export const refreshTokenKey = (tokenHash: string): ItemKey => single(`RT#${part
 export const consentKey = (sub: string, clientId: string): ItemKey =>
   ({ pk: `CONSENT#${part('sub', sub)}`, sk: `CLIENT#${part('clientId', clientId)}` })
 
+/**
+ * The table's one global secondary index: every grant item carries `gsi1pk = USER#<sub>` and
+ * `gsi1sk = GRANT#<grantId>`, so a user's grants are one Query (the connected-apps page, the admin command).
+ */
+export const USER_INDEX = { name: 'byUser', pk: 'gsi1pk', sk: 'gsi1sk' } as const
+export const userGrantsPartition = (sub: string): string => `USER#${part('sub', sub)}`
+export const userGrantIndexKey = (sub: string, grantId: string): { gsi1pk: string, gsi1sk: string } =>
+  ({ gsi1pk: userGrantsPartition(sub), gsi1sk: `GRANT#${part('grantId', grantId)}` })
+
 export const datasetPartition = (): string => `DATASET#${DATASET_NAME}`
 export const datasetRowKey = (id: string): ItemKey =>
   ({ pk: datasetPartition(), sk: `${DATASET_ROW_PREFIX}${part('dataset record id', id)}` })

@@ -1,10 +1,20 @@
 // Table bootstrap for the embedded emulator and for DynamoDB Local / LocalStack. In real AWS the
 // table is Terraform's (infra/modules/storage) and this is never called.
+import { USER_INDEX } from './keys.ts'
 import {
-  CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, UpdateTimeToLiveCommand, type DynamoDBClient
+  CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, UpdateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient
 } from '@aws-sdk/client-dynamodb'
 
 export const TTL_ATTRIBUTE = 'expiresAt'
+
+const KEY_DEFINITIONS = [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }] as const
+const USER_INDEX_DEFINITIONS = [{ AttributeName: USER_INDEX.pk, AttributeType: 'S' }, { AttributeName: USER_INDEX.sk, AttributeType: 'S' }] as const
+/** The same index as infra/modules/storage: a user's grants (docs/storage-schema.md). */
+const USER_INDEX_SPEC = {
+  IndexName: USER_INDEX.name,
+  KeySchema: [{ AttributeName: USER_INDEX.pk, KeyType: 'HASH' as const }, { AttributeName: USER_INDEX.sk, KeyType: 'RANGE' as const }],
+  Projection: { ProjectionType: 'ALL' as const }
+}
 
 export interface EnsureTableOptions {
   /** How long to wait for the table to become ACTIVE. */
@@ -25,8 +35,9 @@ export async function ensureTable (client: DynamoDBClient, table: string, option
       await client.send(new CreateTableCommand({
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }]
+        AttributeDefinitions: [...KEY_DEFINITIONS, ...USER_INDEX_DEFINITIONS],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+        GlobalSecondaryIndexes: [USER_INDEX_SPEC]
       }))
       created = true
     } catch (err) {
@@ -34,6 +45,8 @@ export async function ensureTable (client: DynamoDBClient, table: string, option
       if (!(err instanceof Error && err.name === 'ResourceInUseException')) throw err
     }
     status = await tableStatus(client, table)
+  } else {
+    await addUserIndex(client, table)
   }
   const deadline = Date.now() + (options.waitMs ?? 30_000)
   while (status !== 'ACTIVE') {
@@ -42,6 +55,20 @@ export async function ensureTable (client: DynamoDBClient, table: string, option
     status = await tableStatus(client, table)
   }
   return { created, ttl: await enableTtl(client, table) }
+}
+
+/**
+ * A table made before the user index existed gets it where the emulator can add one (DynamoDB Local,
+ * LocalStack). dynalite cannot: listing a user's grants then fails until its data dir is removed.
+ */
+async function addUserIndex (client: DynamoDBClient, table: string): Promise<void> {
+  const out = await client.send(new DescribeTableCommand({ TableName: table }))
+  if ((out.Table?.GlobalSecondaryIndexes ?? []).some(index => index.IndexName === USER_INDEX.name)) return
+  await client.send(new UpdateTableCommand({
+    TableName: table,
+    AttributeDefinitions: [...USER_INDEX_DEFINITIONS],
+    GlobalSecondaryIndexUpdates: [{ Create: USER_INDEX_SPEC }]
+  })).catch(() => undefined)
 }
 
 async function tableStatus (client: DynamoDBClient, table: string): Promise<string | undefined> {

@@ -216,7 +216,7 @@ if (missing !== undefined) {
     const bySid = Object.fromEntries(policy.Statement.map(s => [s.Sid, s]))
     const { Table } = await aws.dynamodb.send(new DescribeTableCommand({ TableName: lambdaEnv.GATEHOUSE_TABLE }))
     const [logGroup] = await logGroups(aws.logs, `/aws/lambda/${name}`)
-    t.same(resources(bySid.TableItems), [Table?.TableArn])
+    t.same(resources(bySid.TableItems), [Table?.TableArn, `${Table?.TableArn}/index/byUser`])
     t.same(resources(bySid.TableKeyThroughDynamoDB), [Table?.SSEDescription?.KMSMasterKeyArn])
     t.same(resources(bySid.SignAccessTokens), [lambdaEnv.KMS_SIGNING_KEY_ID])
     t.same(resources(bySid.EnvelopeEncryptUpstreamTokens), [lambdaEnv.KMS_ENCRYPTION_KEY_ID])

@@ -1,4 +1,5 @@
-// The development IdP is local only: nothing reachable from the Lambda entry points may import src/dev.
+// The development IdP and the gatehouse command are local only: nothing reachable from the Lambda entry
+// points may import src/dev or src/cli.
 import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
@@ -21,11 +22,11 @@ function reachable (entry: string): Set<string> {
 }
 
 for (const entry of ['src/app.ts', 'src/lambda.ts']) {
-  t.test(`${entry} never reaches src/dev`, async t => {
+  t.test(`${entry} never reaches src/dev or src/cli`, async t => {
     const path = resolve(root, entry)
     if (!existsSync(path)) { t.pass(`${entry} does not exist yet`); return }
     const files = [...reachable(path)].map(f => relative(root, f))
     t.ok(files.length > 1, `followed ${files.length} files`)
-    t.same(files.filter(f => f.startsWith('src/dev/')), [])
+    t.same(files.filter(f => f.startsWith('src/dev/') || f.startsWith('src/cli/')), [])
   })
 }

@@ -5,6 +5,7 @@ import { access, readFile } from 'node:fs/promises'
 import { parse } from '@cdktf/hcl2json'
 import { join } from 'node:path'
 import { EnvSchema } from '../../src/config.ts'
+import { USER_INDEX } from '../../src/store/keys.ts'
 import { LAMBDA_DEFAULT_ARCHITECTURE, LAMBDA_DEFAULT_MEMORY_SIZE } from '../../scripts/code-cache.ts'
 import { INFRA_DIR, MODULES, admits, body, loadAll, resource, statements, strings, type Hcl, type TfConfig } from './terraform-facts.ts'
 
@@ -70,6 +71,8 @@ t.test('the table: on-demand pk/sk, TTL on expiresAt, PITR, SSE with the custome
   t.equal(table.hash_key, 'pk')
   t.equal(table.range_key, 'sk')
   t.same(body(table.ttl), { attribute_name: 'expiresAt', enabled: true }, 'TTL enabled on expiresAt')
+  // The same index as the embedded store's table (src/store/table.ts, USER_INDEX in src/store/keys.ts).
+  t.same(body(table.global_secondary_index), { name: USER_INDEX.name, hash_key: USER_INDEX.pk, range_key: USER_INDEX.sk, projection_type: 'ALL' }, 'the byUser index')
   t.same(body(table.point_in_time_recovery), { enabled: true }, 'PITR on')
   const sse = body(table.server_side_encryption)
   t.equal(sse.enabled, true, 'SSE enabled')

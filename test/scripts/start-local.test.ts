@@ -42,6 +42,7 @@ t.test('npm start runs IdP + app + store, prints the MCP URL, survives a restart
   const first = await runOnce()
   t.match(first.banner, `MCP URL:        http://127.0.0.1:${port}/mcp`)
   t.match(first.banner, 'alice / alice')
+  t.match(first.banner, `store:          embedded DynamoDB-compatible store in ${dataDir}/ (GATEHOUSE_STORE=embedded)`, 'the banner says which store runs')
   t.match(first.banner, 'bob / bob')
   const registered = await fetch(`http://127.0.0.1:${port}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:1/cb'], token_endpoint_auth_method: 'none' }) })
   t.equal(registered.status, 201)

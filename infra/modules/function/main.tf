@@ -63,7 +63,8 @@ locals {
         Sid      = "TableItems"
         Effect   = "Allow"
         Action   = ["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
-        Resource = [var.table_arn]
+        # The index: a user's grants (the connected-apps page).
+        Resource = [var.table_arn, "${var.table_arn}/index/byUser"]
       },
       {
         Sid       = "TableKeyThroughDynamoDB"

@@ -79,6 +79,24 @@ resource "aws_dynamodb_table" "this" {
     type = "S"
   }
 
+  # A user's grants: only grant items carry gsi1pk (USER#<sub>) and gsi1sk (GRANT#<id>); docs/storage-schema.md.
+  attribute {
+    name = "gsi1pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "gsi1sk"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "byUser"
+    hash_key        = "gsi1pk"
+    range_key       = "gsi1sk"
+    projection_type = "ALL"
+  }
+
   # DynamoDB deletes expired items lazily (within days); gatehouse also checks expiresAt on every read.
   ttl {
     attribute_name = "expiresAt"

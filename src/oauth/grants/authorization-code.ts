@@ -1,8 +1,10 @@
 // RFC 6749 §4.1.3 with OAuth 2.1 PKCE. Everything is validated before the code is consumed
-// (DESIGN decision 3); a code presented after it was consumed revokes the grant it produced.
+// (DESIGN decision 3); a code presented after it was consumed revokes the grant it produced. A new grant
+// keeps its client registered (CLIENT_UNUSED_DAYS).
 import { protectedResources, type AuthorizationServerContext } from '../context.ts'
 import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
 import { verifyCodeVerifier } from '../pkce.ts'
+import { extendClientLife } from '../clients.ts'
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord } from '../../ports/records.ts'
 import { StoreConflictError } from '../../ports/store.ts'
 import { resolveResource } from '../resource.ts'
@@ -84,6 +86,7 @@ export const authorizationCodeGrant: GrantHandler = {
       throw error
     }
     const response = await commitTokens(prepared, ctx)
+    await extendClientLife(client, grant.expiresAt, { clients: ctx.store, clock: ctx.clock, unusedClientTtl: ctx.ttl.clientUnused })
     ctx.audit.event('grant.issued', { clientId: client.clientId, sub: grant.identity.sub, grantId, scope: response.scope })
     return response
   }

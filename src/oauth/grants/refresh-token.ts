@@ -72,6 +72,7 @@ export const refreshTokenGrant: GrantHandler = {
     }
     await refreshUpstream(grant, ctx)
     const response = await commitTokens(prepared, ctx)
+    await ctx.store.touchGrant(grant.grantId, now)
     ctx.audit.event('token.refreshed', { clientId: client.clientId, sub: grant.identity.sub, grantId: grant.grantId })
     return response
   }

@@ -3,14 +3,30 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import type { GrantRecord } from '../../ports/records.ts'
 import type { GrantStore } from '../../ports/store.ts'
 import { CONDITION_FAILED, EXISTS_AND_LIVE, num, type DynamoTable } from '../dynamo-table.ts'
-import { KIND, grantKey } from '../keys.ts'
+import { KIND, grantKey, userGrantIndexKey, userGrantsPartition } from '../keys.ts'
 
 export class DynamoGrantStore implements GrantStore {
   readonly #table: DynamoTable
   constructor (table: DynamoTable) { this.#table = table }
 
   async saveGrant (grant: GrantRecord): Promise<void> {
-    await this.#table.create(KIND.grant, grantKey(grant.grantId), grant)
+    await this.#table.create(KIND.grant, grantKey(grant.grantId), { ...grant, ...userGrantIndexKey(grant.identity.sub, grant.grantId) })
+  }
+
+  async listGrantsByUser (sub: string): Promise<GrantRecord[]> {
+    return await this.#table.queryUserIndex<GrantRecord>('Query grants by user', userGrantsPartition(sub))
+  }
+
+  async listGrantsByClient (clientId: string): Promise<GrantRecord[]> {
+    return await this.#table.scanKind<GrantRecord>('Scan grants by client', KIND.grant, { expired: 'skip', filter: 'clientId = :clientId', values: { ':clientId': { S: clientId } } })
+  }
+
+  async touchGrant (grantId: string, now: number): Promise<void> {
+    await this.#table.update('UpdateItem grant used', grantKey(grantId), {
+      update: 'SET lastUsedAt = :now',
+      condition: 'attribute_exists(pk)',
+      values: { ':now': num(now) }
+    })
   }
 
   /** Revoked grants are returned too (with revokedAt): the caller decides what revocation means. */
