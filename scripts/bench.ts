@@ -3,11 +3,12 @@
 //   (a) a bare Fastify echo route,
 //   (b) the MCP SDK's own stateless Express example (new McpServer + transport per request) serving a
 //       whoami-like tool,
-//   (c) gatehouse POST /mcp tools/call whoami with a real RS256 token and a grant in the store.
+//   (c) gatehouse POST /mcp tools/call whoami with a real RS256 token and a grant in the store (MCP 2025-06-18),
+//   (d) the same call in the MCP 2026-07-28 era (per-request _meta, Mcp-Method/Mcp-Name headers; issue 13).
 // The load generator is a bounded closed loop: N keep-alive connections (raw HTTP/1.1), each sending its next
 // request when the previous answer is fully read, for a fixed duration after a warm-up.
 // Options (environment): BENCH_CONNECTIONS (default 16), BENCH_DURATION (seconds per target per round,
-// default 5), BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse"), BENCH_GATEHOUSE_LOG=info
+// default 5), BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse,gatehouse-2026"), BENCH_GATEHOUSE_LOG=info
 // to run (c) with request logging on (to /dev/null), BENCH_NODE_ARGS for the servers' node flags
 // (e.g. "--cpu-prof --cpu-prof-dir=.prof" to profile them).
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -24,6 +25,13 @@ const SELF = fileURLToPath(import.meta.url)
 let closeServer: () => Promise<void> = async () => {}
 const TOOL_CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } })
 const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' }
+const TOOL_CALL_2026 = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: { name: 'whoami', arguments: {}, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } }
+})
+const MCP_HEADERS_2026 = { ...MCP_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'whoami' }
 
 interface Target {
   port: number
@@ -125,6 +133,12 @@ async function serveGatehouse (): Promise<Target> {
     keys, clock: SYSTEM_CLOCK, issuer: config.publicUrl, audience: config.resourceUrl, ttlSeconds: 3600
   })
   return { port, path: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, body: TOOL_CALL, expect: 'user-1' }
+}
+
+/** The same server and token, answering the 2026-07-28 form of the same call. */
+async function serveGatehouse2026 (): Promise<Target> {
+  const target = await serveGatehouse()
+  return { ...target, headers: { ...MCP_HEADERS_2026, authorization: target.headers.authorization! }, body: TOOL_CALL_2026, expect: '"resultType":"complete"' }
 }
 
 // ── load generator (parent) ──────────────────────────────────────────────────
@@ -306,7 +320,8 @@ async function load (target: Target, connections: number, seconds: number, recor
 const LABELS: Record<string, string> = {
   echo: '(a) bare Fastify echo',
   sdk: '(b) MCP SDK stateless Express example',
-  gatehouse: '(c) gatehouse POST /mcp tools/call'
+  gatehouse: '(c) gatehouse POST /mcp tools/call',
+  'gatehouse-2026': '(d) gatehouse POST /mcp tools/call, MCP 2026-07-28'
 }
 
 async function main (): Promise<void> {
@@ -314,7 +329,7 @@ async function main (): Promise<void> {
   const duration = Number(process.env.BENCH_DURATION ?? 5)
   const warmup = Number(process.env.BENCH_WARMUP ?? 2)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
-  const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse').split(',').map(s => s.trim()).filter(Boolean)
+  const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse,gatehouse-2026').split(',').map(s => s.trim()).filter(Boolean)
   process.stdout.write(`node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), ${connections} connections, ${warmup} s warm-up, then ${rounds} rounds of ${duration} s per target (targets alternate within each round)\n`)
   // All servers run for the whole benchmark and take turns, round after round: the machine's other load
   // drifts over minutes, and alternating puts every target under the same drift (each ratio is also
@@ -370,6 +385,10 @@ async function main (): Promise<void> {
     const r = ratios('gatehouse', 'echo')
     process.stdout.write(`(c)/(a) = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 25 %)\n`)
   }
+  if (c !== undefined && results.has('gatehouse-2026')) {
+    const r = ratios('gatehouse-2026', 'gatehouse')
+    process.stdout.write(`(d)/(c) = ${median(r).toFixed(2)}× median of the rounds (${list(r, v => `${v.toFixed(2)}×`)}; target ≥ 1: the 2026 era no slower)\n`)
+  }
   const failed = [...results.values()].some(r => r.errors > 0)
   if (failed) { process.stdout.write('some requests failed: the numbers above are not valid\n'); process.exitCode = 1 }
 }
@@ -377,7 +396,7 @@ async function main (): Promise<void> {
 const serveIndex = process.argv.indexOf('--serve')
 if (serveIndex !== -1) {
   const name = process.argv[serveIndex + 1]
-  const serve = name === 'echo' ? serveEcho : name === 'sdk' ? serveSdkExpress : name === 'gatehouse' ? serveGatehouse : undefined
+  const serve = name === 'echo' ? serveEcho : name === 'sdk' ? serveSdkExpress : name === 'gatehouse' ? serveGatehouse : name === 'gatehouse-2026' ? serveGatehouse2026 : undefined
   if (serve === undefined) throw new Error(`unknown target ${name}`)
   const target = await serve()
   process.once('SIGTERM', () => { void closeServer().finally(() => process.exit(0)) })
