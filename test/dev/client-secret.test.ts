@@ -13,9 +13,9 @@ t.test('without an ARN: the configured or default local secret', async t => {
   t.equal(await devIdpClientSecret(loadConfig({ UPSTREAM_CLIENT_SECRET: 's3cret-value' })), 's3cret-value')
 })
 
-t.test('with UPSTREAM_CLIENT_SECRET_ARN: the secret stored there, not the default', async t => {
-  const unavailable = await emulatorUnavailable({ moto: true })
-  if (unavailable !== undefined) { t.skip(`skipped: no AWS emulator (${unavailable})`); return }
+const unavailable = await emulatorUnavailable({ moto: true })
+
+t.test('with UPSTREAM_CLIENT_SECRET_ARN: the secret stored there, not the default', { skip: unavailable === undefined ? false : `no AWS emulator (${unavailable})` }, async t => {
   const emulator = await startAwsEmulator({ moto: true })
   t.teardown(() => emulator.stop())
   const created = await emulator.secretsManager().send(new CreateSecretCommand({ Name: 'gatehouse/upstream-client-secret', SecretString: 'from-secrets-manager' }))
