@@ -19,7 +19,7 @@ export const EnvSchema = Type.Object({
   GATEHOUSE_TABLE: Type.String({ default: 'gatehouse', pattern: '^[A-Za-z0-9_.-]{3,255}$', description: 'DynamoDB table name' }),
   AWS_REGION: Type.String({ default: 'us-east-1', minLength: 1, description: 'region of the DynamoDB table and the KMS keys (the Lambda runtime sets it; secrets are read in their ARN\'s region)' }),
   GATEHOUSE_STORE: Type.Optional(Type.Union([Type.Literal('embedded'), Type.Literal('dynamodb')], { description: 'where records live: embedded (a DynamoDB-compatible store in GATEHOUSE_DATA_DIR, local runs only) or dynamodb (GATEHOUSE_TABLE at the DynamoDB endpoint). Unset = dynamodb on Lambda or when a DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL) is set, embedded otherwise; embedded with AWS_ENDPOINT_URL_DYNAMODB set is an error' })),
-  AWS_ENDPOINT_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'endpoint for every AWS service (LocalStack, moto), as the AWS SDK reads it; a service's own endpoint (such as AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL_KMS) wins for that service' })),
+  AWS_ENDPOINT_URL: Type.Optional(Type.String({ pattern: '^https?://', description: 'endpoint for every AWS service (LocalStack, moto), as the AWS SDK reads it; the endpoint of one service (such as AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL_KMS) wins for that service' })),
   AWS_ENDPOINT_URL_DYNAMODB: Type.Optional(Type.String({ pattern: '^https?://', description: 'DynamoDB endpoint (DynamoDB Local, LocalStack, moto); see GATEHOUSE_STORE' })),
   STORE_TIMEOUT_MS: Type.Integer({ default: 3000, minimum: 50, maximum: 30000, description: 'per store call; past it the request fails with 503' }),
 
