@@ -26,6 +26,7 @@ export interface ClientMetadataInput {
   scope?: unknown
   software_id?: unknown
   software_version?: unknown
+  application_type?: unknown
   contacts?: unknown
 }
 
@@ -44,6 +45,7 @@ export interface RegisteredClientResponse {
   scope?: string
   software_id?: string
   software_version?: string
+  application_type?: 'web' | 'native'
 }
 
 export interface ClientRulesOptions {
@@ -127,6 +129,11 @@ export function validateClientMetadata (input: ClientMetadataInput, options: Pic
   if (scope !== undefined) record.scope = scope
   if (softwareId !== undefined) record.softwareId = softwareId
   if (softwareVersion !== undefined) record.softwareVersion = softwareVersion
+  // MCP 2026-07-28 asks clients to say which kind they are (OpenID Connect Registration §2); kept and echoed.
+  if (input.application_type !== undefined && input.application_type !== null) {
+    if (input.application_type !== 'web' && input.application_type !== 'native') throw new InvalidClientMetadataError('application_type must be "web" or "native"')
+    record.applicationType = input.application_type
+  }
   return record
 }
 
@@ -149,6 +156,7 @@ export function clientResponse (client: ClientRecord, secret?: string): Register
   if (client.scope !== undefined) response.scope = client.scope
   if (client.softwareId !== undefined) response.software_id = client.softwareId
   if (client.softwareVersion !== undefined) response.software_version = client.softwareVersion
+  if (client.applicationType !== undefined) response.application_type = client.applicationType
   return response
 }
 

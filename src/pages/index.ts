@@ -19,7 +19,8 @@ main{max-width:28rem;margin:8vh auto;background:#fff;border-radius:12px;padding:
 h1{font-size:1.3rem;margin:0 0 1rem}ul{padding-left:1.2rem}code{background:#eef;padding:0 .25rem;border-radius:4px}
 .logo{max-width:48px;max-height:48px;float:right}.actions{display:flex;gap:.75rem;margin-top:1.5rem}
 button{flex:1;padding:.7rem;border-radius:8px;border:1px solid #999;font-size:1rem;cursor:pointer;background:#fff}
-button.allow{background:#1a56db;color:#fff;border-color:#1a56db}.muted{color:#5b6475;font-size:.9rem}`
+button.allow{background:#1a56db;color:#fff;border-color:#1a56db}.muted{color:#5b6475;font-size:.9rem}
+.warning{background:#fff4e5;border:1px solid #f0a020;border-radius:8px;padding:.6rem .8rem}`
 
 function layout (title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -37,6 +38,8 @@ export interface ConsentPageInput {
   redirectHost: string
   logoUri: string | undefined
   scope: string[]
+  /** Every redirect URI of the client is on a loopback host: anything running on this machine could claim to be it. */
+  localhostOnly?: boolean
   /** The protected resource the token will be for (RFC 8707), and what to call it. */
   resource: { url: string, title: string }
   transactionId: string
@@ -50,7 +53,7 @@ export function consentPage (input: ConsentPageInput): string {
   const scopes = input.scope.map(s => `<li><code>${escapeHtml(s)}</code> ${escapeHtml(SCOPE_DESCRIPTIONS[s] ?? '')}</li>`).join('')
   return layout('Allow access?', `${logo}<h1>Allow <strong>${escapeHtml(name)}</strong> to use your MCP tools?</h1>
 <p class="muted">It will receive access on your behalf after you sign in, and will return you to <strong>${escapeHtml(input.redirectHost)}</strong>.</p>
-<p>Access to <strong>${escapeHtml(input.resource.title)}</strong> (<code>${escapeHtml(input.resource.url)}</code>) only. It asks for:</p><ul>${scopes}</ul>
+${input.localhostOnly === true ? '<p class="warning" role="alert"><strong>Warning:</strong> this application only returns to your own computer (localhost). Any program running here could use that name, so nothing proves it is the application it says it is. Allow only if you started it yourself just now.</p>\n' : ''}<p>Access to <strong>${escapeHtml(input.resource.title)}</strong> (<code>${escapeHtml(input.resource.url)}</code>) only. It asks for:</p><ul>${scopes}</ul>
 <p class="muted">Client ID: <code>${escapeHtml(input.clientId.length > 80 ? input.clientId.slice(0, 80) + '…' : input.clientId)}</code>. Only allow applications you started yourself.</p>
 <form method="post" action="${escapeHtml(input.action)}">
 <input type="hidden" name="transaction" value="${escapeHtml(input.transactionId)}">

@@ -18,6 +18,8 @@ export interface ClientRecord {
   scope?: string
   softwareId?: string
   softwareVersion?: string
+  /** OpenID Connect Dynamic Client Registration's application_type, kept as registered (MCP 2026-07-28, SEP-837). */
+  applicationType?: 'web' | 'native'
   createdAt: number
   /** 0 = never. Registered clients expire when unused (CLIENT_UNUSED_DAYS); each grant pushes it out. */
   expiresAt: number

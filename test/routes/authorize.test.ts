@@ -191,3 +191,17 @@ t.test('every refused request is logged with its error and error_description (an
   t.ok(refused.every(l => typeof l.error === 'string' && typeof l.error_description === 'string'), 'error and error_description on every refusal')
   t.notMatch(logLines.join('\n'), /secret-code-value/, 'the code is not logged')
 })
+
+t.test('MCP 2026-07-28 security considerations ("Localhost Redirect URI Risks"): the consent page warns when every redirect URI is on localhost', async t => {
+  const { app, config, valid, get } = await setup(t)
+  const mixed = await get(valid)
+  t.notMatch(mixed.body, /role="alert"/, 'a client with an https redirect URI gets no warning')
+  for (const uris of [['http://127.0.0.1:33418/cb'], ['http://localhost/cb', 'http://[::1]:9/cb']]) {
+    const res = await app.inject({ method: 'POST', url: '/register', payload: { redirect_uris: uris, token_endpoint_auth_method: 'none', client_name: 'Local Tool' } })
+    t.equal(res.statusCode, 201)
+    const page = await get({ ...valid, client_id: res.json().client_id, redirect_uri: uris[0] as string, resource: `${config.publicUrl}/mcp` })
+    t.equal(page.statusCode, 200)
+    t.match(page.body, /<p class="warning" role="alert"><strong>Warning:<\/strong> this application only returns to your own computer \(localhost\)/, uris.join(' '))
+    t.match(page.body, /Local Tool/)
+  }
+})

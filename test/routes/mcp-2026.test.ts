@@ -10,7 +10,7 @@ const META = { 'io.modelcontextprotocol/protocolVersion': V, 'io.modelcontextpro
 const SERVER_INFO = { 'io.modelcontextprotocol/serverInfo': { name: 'gatehouse', version: '0.1.0' } }
 
 function modern (method: string, params: Record<string, unknown> = {}, id: string | number = 1): { body: Record<string, unknown>, headers: Record<string, string> } {
-  const name = typeof params.name === 'string' ? { 'mcp-name': params.name } : {}
+  const name: Record<string, string> = typeof params.name === 'string' ? { 'mcp-name': params.name } : {}
   return { body: { jsonrpc: '2.0', id, method, params: { _meta: META, ...params } }, headers: { 'mcp-protocol-version': V, 'mcp-method': method, ...name } }
 }
 

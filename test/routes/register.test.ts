@@ -177,3 +177,17 @@ t.test('registration is rate limited per client address: 20 a minute, then 429 w
   const other = await register('192.0.2.11')
   t.equal(other.statusCode, 201, 'another address has its own budget')
 })
+
+t.test('MCP 2026-07-28 (SEP-837) / OpenID Connect Registration §2: application_type is kept and echoed; other values are invalid_client_metadata', async t => {
+  const { app, store } = await buildTestApp(t)
+  for (const type of ['native', 'web'] as const) {
+    const res = await app.inject({ method: 'POST', url: '/register', payload: { redirect_uris: ['http://127.0.0.1:33418/cb'], token_endpoint_auth_method: 'none', application_type: type } })
+    t.equal(res.statusCode, 201, type)
+    t.equal(res.json().application_type, type, `${type}: echoed`)
+    t.equal((await store.store.findClient(res.json().client_id))?.applicationType, type, `${type}: kept`)
+  }
+  const none = await app.inject({ method: 'POST', url: '/register', payload: { redirect_uris: ['http://127.0.0.1:33418/cb'], token_endpoint_auth_method: 'none' } })
+  t.notOk('application_type' in none.json(), 'absent stays absent')
+  const bad = await app.inject({ method: 'POST', url: '/register', payload: { redirect_uris: ['http://127.0.0.1:33418/cb'], token_endpoint_auth_method: 'none', application_type: 'desktop' } })
+  assertOAuthError(t, bad, 400, 'invalid_client_metadata', 'application_type desktop')
+})

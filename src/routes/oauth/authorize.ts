@@ -8,6 +8,7 @@ import { consentPage, PAGE_HEADERS } from '../../pages/index.ts'
 import { perAddressLimit } from '../../plugins/rate-limits.ts'
 import { logRefusal } from '../../plugins/errors.ts'
 import { InvalidRequestError } from '../../oauth/errors.ts'
+import { isLoopbackHost } from '../../loopback.ts'
 
 const Param = Type.String({ maxLength: 4096 })
 
@@ -82,6 +83,8 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
       redirectHost: new URL(transaction.redirectUri).host || transaction.redirectUri.split(':')[0] as string,
       logoUri: client.logoUri,
       scope: transaction.scope,
+      // MCP 2026-07-28 security considerations, "Localhost Redirect URI Risks": warn when that is all there is.
+      localhostOnly: client.redirectUris.every(uri => isLoopbackHost(URL.parse(uri)?.hostname ?? '')),
       resource: { url: transaction.resource, title: titles.get(transaction.resource) ?? transaction.resource },
       transactionId: transaction.id,
       csrfToken,
