@@ -15,6 +15,7 @@ import tokenRoutes from './routes/oauth/token-endpoints.ts'
 import wellKnownRoutes from './routes/well-known/index.ts'
 import healthRoutes from './routes/health.ts'
 import mcpRoutes from './routes/mcp.ts'
+import accountRoutes from './routes/account.ts'
 
 export interface AppOptions {
   /** Parsed from the environment when absent. */
@@ -117,6 +118,7 @@ export default async function gatehouse (app: FastifyInstance, opts: AppOptions)
   if (config.mode === 'authorization-server') {
     await app.register(authorizeRoutes)
     await app.register(tokenRoutes)
+    await app.register(accountRoutes)
   }
   await app.register(mcpRoutes)
 }

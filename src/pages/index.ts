@@ -22,7 +22,7 @@ button{flex:1;padding:.7rem;border-radius:8px;border:1px solid #999;font-size:1r
 button.allow{background:#1a56db;color:#fff;border-color:#1a56db}.muted{color:#5b6475;font-size:.9rem}
 .warning{background:#fff4e5;border:1px solid #f0a020;border-radius:8px;padding:.6rem .8rem}`
 
-function layout (title: string, body: string): string {
+export function layout (title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)} · gatehouse</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`
 }
@@ -59,7 +59,8 @@ ${input.localhostOnly === true ? '<p class="warning" role="alert"><strong>Warnin
 <input type="hidden" name="transaction" value="${escapeHtml(input.transactionId)}">
 <input type="hidden" name="csrf_token" value="${escapeHtml(input.csrfToken)}">
 <div class="actions"><button type="submit" name="decision" value="deny">Deny</button>
-<button class="allow" type="submit" name="decision" value="allow">Allow</button></div></form>`)
+<button class="allow" type="submit" name="decision" value="allow">Allow</button></div></form>
+<p class="muted"><a href="/account" target="_blank" rel="noopener noreferrer">Manage connected apps</a>: see and revoke what you allowed before.</p>`)
 }
 
 export function errorPage (error: OAuthError): string {

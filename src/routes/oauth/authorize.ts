@@ -8,6 +8,8 @@ import { consentPage, PAGE_HEADERS } from '../../pages/index.ts'
 import { perAddressLimit } from '../../plugins/rate-limits.ts'
 import { logRefusal } from '../../plugins/errors.ts'
 import { InvalidRequestError } from '../../oauth/errors.ts'
+import { isAccountLoginState } from '../../oauth/account-login.ts'
+import { finishAccountSignIn } from '../account.ts'
 import { isLoopbackHost } from '../../loopback.ts'
 
 const Param = Type.String({ maxLength: 4096 })
@@ -102,6 +104,8 @@ const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
   })
 
   app.get('/callback', { schema: { querystring: CallbackQuery }, ...html(60) }, async (request, reply) => {
+    // A sign-in to the connected-apps page comes back here too (the one redirect URI registered upstream).
+    if (isAccountLoginState(request.query.state)) return await finishAccountSignIn(request, reply, app.gatehouse)
     const callbackUrl = new URL(request.url, config.publicUrl)
     const outcome = await completeAuthorization({ callbackUrl, browserId: existingBrowserId(request, names) }, ctx)
     if (outcome.kind === 'error-page') throw outcome.error

@@ -3,14 +3,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { randomToken, sha256 } from '../../oauth/secrets.ts'
 
-interface CookieNames { browser: string, consent: string, secure: boolean }
+/** `account`: the connected-apps page's session; `accountLogin`: its sign-in in progress. */
+interface CookieNames { browser: string, consent: string, account: string, accountLogin: string, secure: boolean }
 
 /** `__Host-` cookies need https; local http runs use plain names. */
 export function cookieNames (publicUrl: string): CookieNames {
   const secure = publicUrl.startsWith('https://')
   return secure
-    ? { browser: '__Host-gatehouse-browser', consent: '__Host-gatehouse-consent', secure }
-    : { browser: 'gatehouse-browser', consent: 'gatehouse-consent', secure }
+    ? { browser: '__Host-gatehouse-browser', consent: '__Host-gatehouse-consent', account: '__Host-gatehouse-account', accountLogin: '__Host-gatehouse-account-login', secure }
+    : { browser: 'gatehouse-browser', consent: 'gatehouse-consent', account: 'gatehouse-account', accountLogin: 'gatehouse-account-login', secure }
 }
 
 const BROWSER_ID = /^[A-Za-z0-9_-]{43}$/
