@@ -19,14 +19,23 @@
 // for. Those heap flags also make Node reject its own built-in code cache for its internal modules, so under
 // them every `require('node:http')` & co. compiles from source: the flagged baseline hides that cost, since
 // `node -e ''` loads almost no internal modules.
+// - floor (issue 17): the smallest Lambda any user of the required packages would write (scripts/cold-start-floor.ts:
+//   Fastify + @fastify/aws-lambda + @aws-sdk/client-dynamodb answering POST /mcp after one GetItem), bundled
+//   with the function's esbuild settings, AWS SDK left to the runtime, no code cache, under the runtime's flags.
+//   The targets are ratios to it: lambda (POST /mcp tools/call) ≤ 0.75×, authorize and token ≤ 1.0×.
+// - authorize: the lambda configuration's first GET /authorize (a registered public client, PKCE; the consent page).
+// - token: the lambda configuration's first POST /token, an authorization_code exchange (a fresh code per sample:
+//   KMS Sign, the code's single-use write, the grant and the refresh token).
 // BENCH_SAMPLES (default 15) sets the number of samples; BENCH_CHILD_ARGS adds node flags to the measured
-// children (e.g. "--cpu-prof --cpu-prof-dir=.prof"); BENCH_MODES=lambda,lambda-nocache,local picks configurations.
+// children (e.g. "--cpu-prof --cpu-prof-dir=.prof"); BENCH_MODES=floor,lambda,authorize,token (the default),
+// lambda-env-secrets, lambda-nocache, plain, local picks configurations.
 import { spawn } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import { KMSClient } from '@aws-sdk/client-kms'
-import { bundle } from './bundle.ts'
+import { build as esbuild } from 'esbuild'
+import { bundle, COMMON } from './bundle.ts'
 import { buildCodeCache, codeCacheTarget, lambdaNodeFlags } from './code-cache.ts'
 import { httpApiEvent } from './http-api-event.ts'
 import { startEmbeddedStore } from '../src/store/embedded.ts'
@@ -35,6 +44,8 @@ import { ensureTable } from '../src/store/table.ts'
 import { LocalKeySet } from '../src/crypto/local-keys.ts'
 import { KmsKeySet } from '../src/crypto/kms-keys.ts'
 import { issueAccessToken } from '../src/oauth/access-tokens.ts'
+import { s256 } from '../src/oauth/pkce.ts'
+import { randomToken, sha256 } from '../src/oauth/secrets.ts'
 import { SYSTEM_CLOCK } from '../src/ports/clock.ts'
 import type { KeySet } from '../src/ports/keys.ts'
 import { startFakeKms, TEST_CREDENTIALS, TEST_REGION } from '../test/support/fake-kms.ts'
@@ -42,12 +53,18 @@ import { startFakeSecrets } from '../test/support/fake-secrets.ts'
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 15)
 const CHILD_ARGS = (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean)
-const MODES = (process.env.BENCH_MODES ?? 'lambda,lambda-nocache,plain').split(',').filter(Boolean)
+const MODES = (process.env.BENCH_MODES ?? 'floor,lambda,authorize,token').split(',').filter(Boolean)
 const LAMBDA_FLAGS = lambdaNodeFlags(codeCacheTarget().memorySize)
 const flagsOf = (mode: string): string[] => mode === 'plain' ? [] : LAMBDA_FLAGS
 const PUBLIC_URL = 'https://bench.example.com'
 const TABLE = 'gatehouse-bench'
 const UPSTREAM_CLIENT_SECRET = 'bench-upstream-secret'
+const CLIENT_ID = 'bench-client'
+const REDIRECT_URI = 'http://127.0.0.1:33418/callback'
+const VERIFIER = 'bench-verifier-bench-verifier-bench-verifier-0123'
+/** What each configuration's first answer must contain. */
+const EXPECT: Record<string, string> = { authorize: '200 ', token: '"access_token"' }
+const expectOf = (mode: string): string => EXPECT[mode] ?? 'bench@example.com'
 
 // CPU time (user + system) the child reports just before exiting: much less sensitive to the machine's
 // other load than wall time, so it is printed next to it.
@@ -70,7 +87,7 @@ function timeProcess (flags: string[], args: string[], env: Record<string, strin
       else {
         cpu?.push(cpuOf(out))
         const status = /code-cache (\w+)/.exec(out)?.[1]
-        if (mode !== undefined && status !== undefined) (codeCacheStatus[mode] ??= new Set()).add(status)
+        if (mode !== undefined && status !== undefined && status !== 'undefined') (codeCacheStatus[mode] ??= new Set()).add(status)
         const marks = /phases ([\d.]+) ([\d.]+) ([\d.]+)/.exec(out)
         if (mode !== undefined && marks !== null) (phases[mode] ??= []).push(marks.slice(1).map(Number))
         resolve(ms)
@@ -85,6 +102,16 @@ function mcpEvent (token: string): Record<string, unknown> {
   return httpApiEvent(PUBLIC_URL, 'POST', '/mcp',
     { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}`, 'mcp-protocol-version': '2025-06-18' },
     JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } }))
+}
+
+function authorizeEvent (): Record<string, unknown> {
+  const query = { response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, code_challenge: s256(VERIFIER), code_challenge_method: 'S256', scope: 'mcp:read', state: 'bench-state' }
+  return { ...httpApiEvent(PUBLIC_URL, 'GET', '/authorize', { accept: 'text/html' }), rawQueryString: new URLSearchParams(query).toString(), queryStringParameters: query }
+}
+
+function tokenEvent (code: string): Record<string, unknown> {
+  return httpApiEvent(PUBLIC_URL, 'POST', '/token', { 'content-type': 'application/x-www-form-urlencoded' },
+    new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER, client_id: CLIENT_ID }).toString())
 }
 
 function childScript (bundlePath: string, event: unknown): string {
@@ -108,6 +135,9 @@ const noCacheEntry = (await copyWithoutCache('lambda-nocache')).entry
 const plain = await copyWithoutCache('lambda-plain')
 if (MODES.includes('plain')) await buildCodeCache(plain.app, codeCacheTarget(), [])
 const plainEntry = plain.entry
+// The floor: the function's esbuild settings, the AWS SDK left to the runtime, no code cache.
+const floorEntry = join(dirname(dirname(built.bundlePath)), 'lambda-floor', 'index.cjs')
+await esbuild({ ...COMMON, entryPoints: [join(import.meta.dirname, 'cold-start-floor.ts')], outfile: floorEntry, external: ['@aws-sdk/*', '@smithy/*'] })
 const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-cold-'))
 const emulator = await startEmbeddedStore({ dataDir: join(dataDir, 'store'), inLambda: false })
 const kms = await startFakeKms()
@@ -118,9 +148,17 @@ try {
   const store = new DynamoStore({ client, table: TABLE, clock: SYSTEM_CLOCK, timeoutMs: 3000 })
   const now = SYSTEM_CLOCK.now()
   const identity = { sub: 'bench-user', email: 'bench@example.com', groups: ['engineering'] }
-  await store.saveGrant({ grantId: 'bench-grant', clientId: 'bench-client', identity, scope: ['mcp:read'], resource: `${PUBLIC_URL}/mcp`, createdAt: now, expiresAt: now + 3600 })
+  await store.saveGrant({ grantId: 'bench-grant', clientId: CLIENT_ID, identity, scope: ['mcp:read'], resource: `${PUBLIC_URL}/mcp`, createdAt: now, expiresAt: now + 3600 })
+  await store.saveClient({ clientId: CLIENT_ID, tokenEndpointAuthMethod: 'none', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], clientName: 'bench', createdAt: now, expiresAt: 0 })
+  // One unused authorization code per token sample (and its warm-up): each exchange consumes its own.
+  const codes: string[] = []
+  for (let i = 0; i <= SAMPLES; i++) {
+    const code = randomToken()
+    codes.push(code)
+    await store.saveCode({ codeHash: sha256(code), clientId: CLIENT_ID, redirectUri: REDIRECT_URI, codeChallenge: s256(VERIFIER), scope: ['mcp:read'], resource: `${PUBLIC_URL}/mcp`, identity, grantId: `bench-code-grant-${i}-${now}`, createdAt: now, expiresAt: now + 3600 })
+  }
   client.destroy()
-  const issue = async (keys: KeySet): Promise<string> => (await issueAccessToken({ grantId: 'bench-grant', clientId: 'bench-client', identity }, ['mcp:read'], { keys, clock: SYSTEM_CLOCK, issuer: PUBLIC_URL, audience: `${PUBLIC_URL}/mcp`, ttlSeconds: 3600 })).token
+  const issue = async (keys: KeySet): Promise<string> => (await issueAccessToken({ grantId: 'bench-grant', clientId: CLIENT_ID, identity }, ['mcp:read'], { keys, clock: SYSTEM_CLOCK, issuer: PUBLIC_URL, audience: `${PUBLIC_URL}/mcp`, ttlSeconds: 3600 })).token
 
   const signing = await kms.createSigningKey()
   const encryption = await kms.createEncryptionKey()
@@ -137,6 +175,11 @@ try {
     AWS_ENDPOINT_URL: emulator.endpoint,
     AWS_ENDPOINT_URL_KMS: kms.endpoint, KMS_SIGNING_KEY_ID: signing.keyId, KMS_ENCRYPTION_KEY_ID: encryption.keyId,
     UPSTREAM_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench', UPSTREAM_CLIENT_ID: 'bench',
+    // As infra/modules/function sets them for Cognito: nothing to discover.
+    UPSTREAM_AUTHORIZATION_ENDPOINT: 'https://bench.auth.us-east-1.amazoncognito.com/oauth2/authorize',
+    UPSTREAM_TOKEN_ENDPOINT: 'https://bench.auth.us-east-1.amazoncognito.com/oauth2/token',
+    UPSTREAM_REVOCATION_ENDPOINT: 'https://bench.auth.us-east-1.amazoncognito.com/oauth2/revoke',
+    UPSTREAM_JWKS_URI: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench/.well-known/jwks.json',
     // As the Terraform-deployed function: both secrets by ARN, read from Secrets Manager (the stand-in).
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.secretsManager.endpoint,
     COOKIE_SECRET: undefined,
@@ -145,13 +188,17 @@ try {
   }
   // The same with both secrets in the environment (how this bench ran before session 3).
   const lambdaEnvSecrets = { ...lambdaEnv, COOKIE_SECRET: common.COOKIE_SECRET, COOKIE_SECRET_ARN: undefined, UPSTREAM_CLIENT_SECRET_ARN: undefined, UPSTREAM_CLIENT_SECRET }
-  const configurations: Record<string, { env: Record<string, string | undefined>, script: string }> = {
-    lambda: { script: childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnv },
-    'lambda-env-secrets': { script: childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnvSecrets },
-    'lambda-nocache': { script: childScript(noCacheEntry, mcpEvent(kmsToken)), env: lambdaEnv },
-    plain: { script: childScript(plainEntry, mcpEvent(kmsToken)), env: lambdaEnv },
+  // Each configuration's child script for sample i (the token samples each redeem their own code).
+  const configurations: Record<string, { env: Record<string, string | undefined>, script: (i: number) => string }> = {
+    floor: { script: () => childScript(floorEntry, mcpEvent(kmsToken)), env: { ...lambdaEnv, FLOOR_GRANT_ID: 'bench-grant' } },
+    lambda: { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnv },
+    authorize: { script: () => childScript(built.bundlePath, authorizeEvent()), env: lambdaEnv },
+    token: { script: (i) => childScript(built.bundlePath, tokenEvent(codes[i] as string)), env: lambdaEnv },
+    'lambda-env-secrets': { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnvSecrets },
+    'lambda-nocache': { script: () => childScript(noCacheEntry, mcpEvent(kmsToken)), env: lambdaEnv },
+    plain: { script: () => childScript(plainEntry, mcpEvent(kmsToken)), env: lambdaEnv },
     local: {
-      script: childScript(built.bundlePath, mcpEvent(localToken)),
+      script: () => childScript(built.bundlePath, mcpEvent(localToken)),
       env: { ...common, GATEHOUSE_DATA_DIR: dataDir, AWS_ENDPOINT_URL_DYNAMODB: emulator.endpoint, UPSTREAM_ISSUER: 'http://127.0.0.1:9' }
     }
   }
@@ -160,23 +207,25 @@ try {
   const baselineOf = (mode: string): string => mode === 'plain' ? 'plain' : 'flags'
   const cold: Record<string, number[]> = Object.fromEntries(MODES.map(m => [m, []]))
   const coldCpu: Record<string, number[]> = Object.fromEntries(MODES.map(m => [m, []]))
-  for (const mode of MODES) await timeProcess(flagsOf(mode), ['-e', configurations[mode]!.script], configurations[mode]!.env, 'bench@example.com') // warm the file cache once
+  for (const mode of MODES) await timeProcess(flagsOf(mode), ['-e', configurations[mode]!.script(SAMPLES)], configurations[mode]!.env, expectOf(mode)) // warm the file cache once
   for (let i = 0; i < SAMPLES; i++) {
     for (const [kind, flags] of [['flags', LAMBDA_FLAGS], ['plain', []]] as const) {
       baseline[kind]!.push(await timeProcess([...flags], ['-e', ''], { PATH: process.env.PATH }))
       await timeProcess([...flags], ['-e', CPU_MARK], { PATH: process.env.PATH }, undefined, baselineCpu[kind])
     }
-    for (const mode of MODES) cold[mode]!.push(await timeProcess(flagsOf(mode), [...CHILD_ARGS, '-e', configurations[mode]!.script], configurations[mode]!.env, 'bench@example.com', coldCpu[mode], mode))
+    for (const mode of MODES) cold[mode]!.push(await timeProcess(flagsOf(mode), [...CHILD_ARGS, '-e', configurations[mode]!.script(i)], configurations[mode]!.env, expectOf(mode), coldCpu[mode], mode))
   }
   const [load1] = (await import('node:os')).loadavg()
   console.log(`\nLambda bundle: ${(built.bytes / 1024).toFixed(0)} KB JavaScript, ${(built.gzipBytes / 1024).toFixed(0)} KB gzip (target ≤ 350 KB gzip); code cache ${built.codeCache.built ? `${(built.codeCache.bytes / 1024).toFixed(0)} KB` : 'none'}`)
-  console.log(`cold start, process start → first tools/call answer (median of ${SAMPLES}; load average ${load1?.toFixed(2)}; runtime flags: ${LAMBDA_FLAGS.join(' ')}):`)
+  console.log(`cold start, process start → first answer (median of ${SAMPLES}; load average ${load1?.toFixed(2)}; runtime flags: ${LAMBDA_FLAGS.join(' ')}):`)
   console.log(`  node <runtime flags> -e ''      ${median(baseline.flags!).toFixed(0)} ms wall, ${median(baselineCpu.flags!).toFixed(0)} ms CPU`)
   console.log(`  node -e ''                      ${median(baseline.plain!).toFixed(0)} ms wall, ${median(baselineCpu.plain!).toFixed(0)} ms CPU`)
   for (const mode of MODES) {
-    const label = { lambda: 'lambda (KMS, secrets by ARN)', 'lambda-env-secrets': 'lambda, secrets in env', 'lambda-nocache': 'lambda, no code cache', plain: 'lambda config, no flags', local: 'local (files, ensureTable)' }[mode] ?? mode
+    const label = { floor: 'floor (Fastify + DynamoDB)', lambda: 'lambda POST /mcp tools/call', authorize: 'lambda GET /authorize', token: 'lambda POST /token (code)', 'lambda-env-secrets': 'lambda, secrets in env', 'lambda-nocache': 'lambda, no code cache', plain: 'lambda config, no flags', local: 'local (files, ensureTable)' }[mode] ?? mode
     const base = baselineOf(mode)
-    console.log(`  ${label.padEnd(30)}  [code cache ${[...(codeCacheStatus[mode] ?? [])].join('/')}] ${median(cold[mode]!).toFixed(0)} ms wall, ratio ${(median(cold[mode]!) / median(baseline[base]!)).toFixed(2)}× (target ≤ 2×); ${median(coldCpu[mode]!).toFixed(0)} ms CPU, ratio ${(median(coldCpu[mode]!) / median(baselineCpu[base]!)).toFixed(2)}×`)
+    // Against the floor: the median of the per-round ratios (each round runs every configuration once, in turn).
+    const toFloor = cold.floor === undefined || mode === 'floor' ? '' : `, ${median(cold[mode]!.map((ms, i) => ms / (cold.floor![i] as number))).toFixed(2)}× floor (target ≤ ${mode === 'lambda' ? '0.75' : '1.0'}×)`
+    console.log(`  ${label.padEnd(30)}  [code cache ${[...(codeCacheStatus[mode] ?? ['none'])].join('/')}] ${median(cold[mode]!).toFixed(0)} ms wall, ${(median(cold[mode]!) / median(baseline[base]!)).toFixed(2)}× node${toFloor}; ${median(coldCpu[mode]!).toFixed(0)} ms CPU, ${(median(coldCpu[mode]!) / median(baselineCpu[base]!)).toFixed(2)}× node${cold.floor === undefined || mode === 'floor' ? '' : `, ${median(coldCpu[mode]!.map((ms, i) => ms / (coldCpu.floor![i] as number))).toFixed(2)}× floor`}`)
     const [ready, loaded, answered] = [0, 1, 2].map(i => median((phases[mode] ?? []).map(p => p[i] as number)))
     console.log(`  ${''.padEnd(30)}  phases: Node ready ${ready?.toFixed(0)} ms, bundle loaded +${((loaded as number) - (ready as number)).toFixed(0)} ms, first answer +${((answered as number) - (loaded as number)).toFixed(0)} ms`)
   }

@@ -57,7 +57,7 @@ export interface BundleResult {
 }
 
 /** Both outputs: one minified CommonJS file each, for the nodejs22.x runtime. */
-const COMMON = { bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' } as const
+export const COMMON = { bundle: true, platform: 'node', target: 'node22', format: 'cjs', minify: true, legalComments: 'none', logLevel: 'warning' } as const
 
 export async function bundle (options: { codeCache?: boolean, /** Default dist/; a test that must not race another build passes its own. */ outDir?: string } = {}): Promise<BundleResult> {
   const outDir = options.outDir ?? DIST
