@@ -12,6 +12,8 @@ import { parseScope } from './scopes.ts'
 export const SUPPORTED_AUTH_METHODS: TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post']
 export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token']
 const MAX_REDIRECT_URIS = 10
+const MAX_CLIENT_ID_BYTES = 1000
+const MAX_REGISTERED_CLIENT_ID = 200
 const MAX_TEXT = 200
 
 /** The subset of RFC 7591 client metadata gatehouse understands; unknown fields are ignored (§2). */
@@ -189,7 +191,10 @@ export async function extendClientLife (client: ClientRecord, grantExpiresAt: nu
 
 /** Finds a client by id: the registry, or for an https URL the Client ID Metadata Document it names. */
 export async function findClient (clientId: string | undefined, options: ClientRulesOptions): Promise<ClientRecord | undefined> {
-  if (clientId === undefined || clientId === '' || clientId.length > 2000) return undefined
+  // Ids gatehouse issues are short; a metadata document URL must fit the store's keys (a sort key holds
+  // at most 1024 bytes, and consents are keyed by client). Longer ids name no client, rather than a 500.
+  if (clientId === undefined || clientId === '' || Buffer.byteLength(clientId) > MAX_CLIENT_ID_BYTES) return undefined
+  if (!clientId.startsWith('https://') && clientId.length > MAX_REGISTERED_CLIENT_ID) return undefined
   // An https URL names a Client ID Metadata Document; anything else is a registered client id.
   if (!clientId.startsWith('https://')) return await options.clients.findClient(clientId)
   if (options.metadataDocuments === undefined) return undefined

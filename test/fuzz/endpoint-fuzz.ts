@@ -161,10 +161,52 @@ export interface FuzzRequest {
 const CONTROL = ['\u0000', '\r', '\n', '\r\n', '\t', '\u0001', '\u001b', '\u001f', '\u007f']
 const NASTY = ['%00', '%0d%0a', '%', '%zz', '%E0%A4%A', '%ff', '\u2028', '\ufeff', '\ud800', '../../etc/passwd', '<script>alert(1)</script>', '"\'><img src=x>', '${jndi:ldap://x}', '{{7*7}}', 'null', 'undefined', '[]', '{}', '__proto__', 'constructor', '0', '-1', '1e309', 'NaN', ' ', '']
 
+/**
+ * URL-valued parameters with structure (redirect_uri, client_id metadata URLs, resource, client_uri,
+ * logo_uri, jwks_uri): ports out of range or oddly written, IPv6 literals, userinfo, percent-encoding,
+ * IDN hosts, very long hosts and paths. Plain random strings almost never reach the URL parsers' corners;
+ * a port of 99999 on a registered loopback redirect URI once answered 500 (outside review, defect 1).
+ */
+export function urlArbitrary (publicUrl: string): fc.Arbitrary<string> {
+  const scheme = fc.constantFrom('http://', 'https://', 'HTTPS://', 'cursor://', 'javascript:', 'http:/', 'https:///', '//')
+  const userinfo = fc.constantFrom('', '', '', 'user@', 'user:pass@', 'client.example@', '%40@', ':@')
+  const host = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('127.0.0.1', 'localhost', '[::1]', new URL(publicUrl).hostname, 'client.example') },
+    { weight: 2, arbitrary: fc.constantFrom('[::ffff:127.0.0.1]', '[0:0:0:0:0:0:0:1]', '[fe80::1%25eth0]', '[::1', '::1', '[zz::1]', '127.1', '2130706433', '0x7f.0.0.1', '127.0.0.1.evil.example', 'evil.example') },
+    { weight: 1, arbitrary: fc.constantFrom('bücher.example', 'xn--bcher-kva.example', 'xn--', 'ex%61mple.com', 'EXAMPLE.com.', 'a..b', '-a.example', '💥.example') },
+    { weight: 1, arbitrary: fc.integer({ min: 64, max: 5000 }).map(n => `${'a'.repeat(n)}.example`) }
+  )
+  const port = fc.oneof(
+    { weight: 3, arbitrary: fc.constant('') },
+    { weight: 3, arbitrary: fc.constantFrom(':53682', ':1', ':80', ':443', ':65535', ':3000') },
+    { weight: 3, arbitrary: fc.constantFrom(':0', ':65536', ':99999', ':00080', ':053682', ':-1', ':abc', ':', ':1e3', ':4294967297', `:${'9'.repeat(40)}`) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_000_000 }).map(n => `:${n}`) }
+  )
+  const path = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('/cb', '/cb', '/mcp', '/client.json', '') },
+    { weight: 2, arbitrary: fc.constantFrom('/cb/../evil', '/%2e%2e/cb', '/cb%2F..%2Fx', '/c%62', '/cb/', '//cb', '/cb\\..\\x', '/cb;x', '/%00', '/%', '/%zz') },
+    { weight: 1, arbitrary: fc.integer({ min: 1000, max: 9000 }).map(n => `/${'p'.repeat(n)}`) }
+  )
+  const tail = fc.constantFrom('', '', '', '?x=1', '?', '#frag', '#', '?a=%ff', '?code=x&state=y')
+  const random = fc.tuple(scheme, userinfo, host, port, path, tail).map(parts => parts.join(''))
+  // A URL the server knows (a registered redirect URI, the resource) with one part changed: what reaches
+  // past "unknown URL" into matching, redirecting and audience checks.
+  const known: Array<[string, string, string, string, string, string]> = [
+    ['http://', '', '127.0.0.1', ':53682', '/cb', ''],
+    ['https://', '', 'client.example', '', '/cb', ''],
+    [`${new URL(publicUrl).protocol}//`, '', new URL(publicUrl).hostname, `:${new URL(publicUrl).port}`, '/mcp', '']
+  ]
+  const generators = [scheme, userinfo, host, port, path, tail]
+  const nearKnown = fc.tuple(fc.constantFrom(...known), fc.integer({ min: 0, max: 5 })).chain(([parts, index]) =>
+    (generators[index] as fc.Arbitrary<string>).map(part => parts.map((p, i) => i === index ? part : p).join('')))
+  return fc.oneof({ weight: 1, arbitrary: random }, { weight: 2, arbitrary: nearKnown })
+}
+
 function valuePool (target: FuzzTarget): fc.Arbitrary<string> {
   const p = target.pool
   return fc.oneof(
     { weight: 4, arbitrary: fc.string({ maxLength: 40 }) },
+    { weight: 3, arbitrary: urlArbitrary(target.url) },
     { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
     { weight: 2, arbitrary: fc.constantFrom(...NASTY) },
     { weight: 1, arbitrary: fc.constantFrom(...CONTROL).filter(() => true) },
@@ -284,16 +326,17 @@ function mcpBodyArbitrary (values: fc.Arbitrary<string>): fc.Arbitrary<string> {
   )
 }
 
-function registerBodyArbitrary (values: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  const uri = fc.oneof(values, fc.constantFrom(REDIRECT, HTTPS_REDIRECT, 'http://evil.example/cb', 'https://a.example/*', 'javascript:alert(1)', 'cursor://callback', 'https://u:p@a.example/cb', 'data:text/html,x', 'http://[::1]:9/cb', 'file:///etc/passwd'))
+function registerBodyArbitrary (values: fc.Arbitrary<string>, urls: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  const uri = fc.oneof(values, urls, urls, fc.constantFrom(REDIRECT, HTTPS_REDIRECT, 'http://evil.example/cb', 'https://a.example/*', 'javascript:alert(1)', 'cursor://callback', 'https://u:p@a.example/cb', 'data:text/html,x', 'http://[::1]:9/cb', 'file:///etc/passwd'))
   const metadata = fc.record({
     redirect_uris: fc.oneof(fc.array(uri, { maxLength: 12 }), values, fc.constant(null), fc.array(fc.integer(), { maxLength: 2 })),
     token_endpoint_auth_method: fc.oneof(fc.constantFrom('none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'), values),
     grant_types: fc.oneof(fc.constant(['authorization_code', 'refresh_token']), fc.array(values, { maxLength: 3 })),
     response_types: fc.oneof(fc.constant(['code']), fc.array(values, { maxLength: 2 })),
     client_name: values,
-    client_uri: fc.oneof(values, fc.constant('https://client.example')),
-    logo_uri: fc.oneof(values, fc.constant('https://client.example/logo.png')),
+    client_uri: fc.oneof(values, urls, fc.constant('https://client.example')),
+    logo_uri: fc.oneof(values, urls, fc.constant('https://client.example/logo.png')),
+    jwks_uri: fc.oneof(values, urls),
     scope: values,
     contacts: fc.oneof(fc.array(values, { maxLength: 2 }), values)
   }, { requiredKeys: [] })
@@ -305,6 +348,7 @@ function registerBodyArbitrary (values: fc.Arbitrary<string>): fc.Arbitrary<stri
 }
 
 const TEN_MB = 10 * 1024 * 1024
+const URL_PARAMS = ['redirect_uri', 'client_id', 'resource']
 const AUTHORIZE_PARAMS = ['client_id', 'redirect_uri', 'response_type', 'code_challenge', 'code_challenge_method', 'scope', 'state', 'resource', 'response_mode', 'prompt', 'request', 'request_uri']
 let addresses = 0
 const nextAddress = (): string => { addresses++; return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}` }
@@ -330,14 +374,14 @@ export function requestArbitrary (target: FuzzTarget): fc.Arbitrary<FuzzRequest>
     query: endpoint.chain(e => pairsArbitrary(e.params, values)),
     form: pairsArbitrary(['grant_type', 'code', 'token', 'client_id', 'client_secret', 'refresh_token', 'code_verifier', 'redirect_uri', 'transaction', 'csrf_token', 'decision', 'resource', 'scope'], values),
     mcp: mcpBodyArbitrary(values),
-    register: registerBodyArbitrary(values),
+    register: registerBodyArbitrary(values, urlArbitrary(target.url)),
     bytes: fc.uint8Array({ maxLength: 2048 }),
     headers: headerArbitrary(target, fc.oneof({ weight: 9, arbitrary: values.filter(v => !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(v)) }, { weight: 1, arbitrary: values })),
     bodyShape,
     hugeSize: fc.constantFrom(TEN_MB, 2 * 1024 * 1024, 1024 * 1024 + 1, 70 * 1024),
     cut: fc.double({ min: 0, max: 0.99, noNaN: true }),
     near: fc.boolean(),
-    overrides: fc.array(fc.tuple(fc.constantFrom(...AUTHORIZE_PARAMS), fc.option(values, { nil: undefined })), { maxLength: 3 })
+    overrides: fc.array(fc.constantFrom(...AUTHORIZE_PARAMS).chain(name => fc.tuple(fc.constant(name), fc.option(URL_PARAMS.includes(name) ? fc.oneof(urlArbitrary(target.url), values) : values, { nil: undefined }))), { maxLength: 3 })
   }).map(g => {
     const e = g.endpoint
     const verb = g.method ?? e.method

@@ -38,6 +38,9 @@ t.test('DESIGN decision 2: an unknown client or unregistered redirect_uri gets a
   const cases: Array<[string, Record<string, string | undefined>, number | undefined]> = [
     ['unknown client_id', { ...valid, client_id: 'no-such-client' }, undefined],
     ['missing client_id', { ...valid, client_id: undefined }, undefined],
+    // Found by the URL fuzzing: an id past the store's key size limit answered 500 (DynamoDB ValidationException).
+    ['metadata URL client_id of 1500 bytes', { ...valid, client_id: `http://${'a'.repeat(1500)}.example:3000/mcp` }, undefined],
+    ['registered-style client_id of 1100 bytes', { ...valid, client_id: 'c'.repeat(1100) }, undefined],
     ['unregistered redirect_uri', { ...valid, redirect_uri: 'https://evil.example/cb' }, 400],
     ['redirect_uri differing only by path', { ...valid, redirect_uri: `${REDIRECT}/x` }, 400],
     ['redirect_uri with a fragment', { ...valid, redirect_uri: `${REDIRECT}#frag` }, 400],
