@@ -1,10 +1,13 @@
 // Faults between gatehouse and the upstreams: down, slow, 429 (one Retry-After honoured within the time
 // limit), 401/403, 500, garbage, cut connections. Each is a tool error the model can act on, in an HTTP 200
-// JSON-RPC answer: never a 5xx from /mcp. Also: not configured = no change, and tokens read by ARN.
+// JSON-RPC answer: never a 5xx from /mcp. Also: not configured = no change, and tokens read by ARN (from a real
+// AWS emulator's Secrets Manager: moto, test/support/aws-emulator.ts; that test is skipped, and counted as
+// skipped, without moto).
 import t from 'tap'
 import { startFakeJira } from '../support/fake-jira.ts'
 import { startFakeJenkins } from '../support/fake-jenkins.ts'
-import { startFakeSecrets } from '../support/fake-secrets.ts'
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager'
+import { emulatorUnavailable, startAwsEmulator } from '../support/aws-emulator.ts'
 import { freePort } from '../support/net.ts'
 import { buildMcpApp, callTool, post, rpc } from '../mcp/helpers.ts'
 import { json } from '../support/fake-http.ts'
@@ -152,26 +155,28 @@ t.test('not configured: no connector tools, nothing else changes; half a configu
   t.same(ok.connectors.writeGroups, ['admins', 'release'])
 })
 
-t.test('a token by ARN is read on first use; an empty or missing secret is a tool error until it is stored', async t => {
-  const secrets = await startFakeSecrets()
-  t.teardown(() => secrets.close())
-  const arn = secrets.putSecret('jira-token', jira.token)
+const unavailable = await emulatorUnavailable({ moto: true })
+
+t.test('a token by ARN is read on first use; an empty or missing secret is a tool error until it is stored', { skip: unavailable === undefined ? false : `no AWS emulator (${unavailable})` }, async t => {
+  const aws = await startAwsEmulator({ moto: true })
+  t.teardown(() => aws.stop())
+  const arn = (await aws.secretsManager().send(new CreateSecretCommand({ Name: 'jira-token', SecretString: jira.token }))).ARN!
   const config = loadConfig({ JIRA_BASE_URL: jira.url, JIRA_EMAIL: jira.email, JIRA_API_TOKEN_ARN: arn })
   const events: Array<Record<string, unknown>> = []
-  const tools = connectorTools(config.connectors, { audit: { event: (_n, f) => { events.push(f) } }, secrets: { secretsManager: r => secrets.secretsManagerClient(r) } })
+  const tools = connectorTools(config.connectors, { audit: { event: (_n, f) => { events.push(f) } }, secrets: { secretsManager: () => aws.secretsManager() } })
   const list = tools.find(x => x.name === 'jira_list_projects')!
   const caller = { sub: 's', groups: [], scopes: ['mcp:read'], clientId: 'c', issuer: 'i', expiresAt: 0 }
   const answer = await list.handler({} as never, { caller, deps: {} as never, signal: new AbortController().signal })
   t.notOk(answer.isError, JSON.stringify(answer))
 
   const missing = loadConfig({ JIRA_BASE_URL: jira.url, JIRA_EMAIL: jira.email, JIRA_API_TOKEN_ARN: arn.replace('jira-token', 'not-stored') })
-  const failing = connectorTools(missing.connectors, { audit: { event: () => {} }, secrets: { secretsManager: r => secrets.secretsManagerClient(r) } }).find(x => x.name === 'jira_list_projects')!
+  const failing = connectorTools(missing.connectors, { audit: { event: () => {} }, secrets: { secretsManager: () => aws.secretsManager() } }).find(x => x.name === 'jira_list_projects')!
   const refused = await failing.handler({} as never, { caller, deps: {} as never, signal: new AbortController().signal })
   t.equal(refused.isError, true)
   t.match((refused.content[0] as { text: string }).text, /the JIRA API token could not be read \(an operator must store it in the configured secret\)/)
 
   let reads = 0
-  const source = tokenSource({ baseUrl: '', user: '', apiToken: undefined, apiTokenArn: arn }, { secretsManager: r => { reads++; return secrets.secretsManagerClient(r) } })
+  const source = tokenSource({ baseUrl: '', user: '', apiToken: undefined, apiTokenArn: arn }, { secretsManager: () => { reads++; return aws.secretsManager() } })
   t.equal(await source(), jira.token)
   t.equal(await source(), jira.token)
   t.equal(reads, 1, 'read once, then kept')

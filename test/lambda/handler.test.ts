@@ -1,7 +1,7 @@
 // The bundled Lambda handler (dist/lambda/index.cjs from `npm run build`), loaded with require() in a fresh
 // Node process exactly as the nodejs22.x runtime would (its Node flags included), invoked with API Gateway
-// HTTP API payload 2.0 events. KMS is the loopback stand-in that speaks KMS's wire protocol; DynamoDB is the
-// embedded emulator.
+// HTTP API payload 2.0 events. KMS is a real AWS emulator (moto, test/support/aws-emulator.ts; the test that
+// needs it is skipped, and counted as skipped, without moto); DynamoDB is the embedded emulator.
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { inflateRawSync } from 'node:zlib'
@@ -10,13 +10,16 @@ import { bundle } from '../../scripts/bundle.ts'
 import { LAMBDA_DEFAULT_MEMORY_SIZE, lambdaNodeFlags } from '../../scripts/code-cache.ts'
 import { httpApiEvent } from '../../scripts/http-api-event.ts'
 import { startTestStore } from '../support/store.ts'
-import { startFakeKms } from '../support/fake-kms.ts'
+import { createPublicKey } from 'node:crypto'
+import { CreateKeyCommand, GetPublicKeyCommand } from '@aws-sdk/client-kms'
+import { EMULATOR_CREDENTIALS, emulatorUnavailable, startAwsEmulator } from '../support/aws-emulator.ts'
 
 const PUBLIC_URL = 'https://abc123.execute-api.us-east-1.amazonaws.com'
 
 const event = (method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Record<string, unknown> => httpApiEvent(PUBLIC_URL, method, rawPath, headers, body)
 
 const RUNTIME_FLAGS = lambdaNodeFlags(LAMBDA_DEFAULT_MEMORY_SIZE)
+const unavailable = await emulatorUnavailable({ moto: true })
 // A build from scratch (an earlier build's cache would be kept: see the rebuild test below).
 await rm(new URL('../../dist/lambda', import.meta.url), { recursive: true, force: true })
 const built = await bundle()
@@ -76,23 +79,24 @@ t.test('rebuilding an unchanged bundle keeps its code cache, so the zip (and Ter
   t.same(await readFile(again.zipPath), zipBefore, 'byte-identical zip')
 })
 
-t.test('the bundled handler answers API Gateway HTTP API v2 events', async t => {
+t.test('the bundled handler answers API Gateway HTTP API v2 events', { skip: unavailable === undefined ? false : `no AWS emulator (${unavailable})` }, async t => {
   const store = await startTestStore(t)
-  const kms = await startFakeKms()
-  t.teardown(() => kms.close())
-  const signing = await kms.createSigningKey()
-  const encryption = await kms.createEncryptionKey()
+  const aws = await startAwsEmulator({ moto: true })
+  t.teardown(() => aws.stop())
+  const kms = aws.kms()
+  const signing = (await kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!
+  const encryption = (await kms.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }))).KeyMetadata!.KeyId!
   const env = {
     AWS_LAMBDA_FUNCTION_NAME: 'gatehouse',
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-    AWS_SECRET_ACCESS_KEY: 'secret',
+    AWS_REGION: aws.region,
+    AWS_ACCESS_KEY_ID: EMULATOR_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: EMULATOR_CREDENTIALS.secretAccessKey,
     GATEHOUSE_PUBLIC_URL: PUBLIC_URL,
     GATEHOUSE_TABLE: store.table,
     AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
-    AWS_ENDPOINT_URL_KMS: kms.endpoint,
-    KMS_SIGNING_KEY_ID: signing.keyId,
-    KMS_ENCRYPTION_KEY_ID: encryption.keyId,
+    AWS_ENDPOINT_URL_KMS: aws.endpoint,
+    KMS_SIGNING_KEY_ID: signing,
+    KMS_ENCRYPTION_KEY_ID: encryption,
     COOKIE_SECRET: 'a-cookie-secret-of-at-least-32-characters!',
     UPSTREAM_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example',
     UPSTREAM_CLIENT_ID: 'client',
@@ -117,7 +121,8 @@ t.test('the bundled handler answers API Gateway HTTP API v2 events', async t => 
   t.equal(mcp?.headers['www-authenticate'], `Bearer scope="mcp:read mcp:write", resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`)
   const keys = JSON.parse(jwks?.body ?? '{}').keys
   t.equal(keys.length, 1, 'the KMS signing key is published')
-  t.ok((kms.calls.GetPublicKey ?? 0) >= 1, 'the public key came from KMS')
+  const kmsKey = createPublicKey({ key: Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: signing }))).PublicKey!), format: 'der', type: 'spki' }).export({ format: 'jwk' })
+  t.match(keys[0], { kty: 'RSA', n: kmsKey.n, e: kmsKey.e }, 'the published key is the KMS key\'s public key (GetPublicKey at start)')
 })
 
 t.test('under other flags (another memory size) the cache is rejected with one warning, and the bundle still answers', async t => {

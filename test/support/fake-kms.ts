@@ -1,8 +1,19 @@
-// A stand-in for the AWS KMS *service* (AWS KMS cannot run here): a loopback HTTP server that speaks
-// the real KMS JSON 1.1 protocol (X-Amz-Target: TrentService.<Operation>), backed by node crypto, so
-// the real @aws-sdk/client-kms adapters are exercised end to end through their endpoint override.
-// Operations: CreateKey, GetPublicKey, Sign, GenerateDataKey, Decrypt. Like KMS it enforces key usage
-// and the EncryptionContext on Decrypt. The AWS JSON server below is shared with fake-secrets.ts.
+// A hand-written stand-in for the AWS KMS service: a loopback HTTP server that speaks the KMS JSON 1.1
+// protocol (X-Amz-Target: TrentService.<Operation>), backed by node crypto. Operations: CreateKey,
+// GetPublicKey, Sign, GenerateDataKey, Decrypt; it enforces key usage and the EncryptionContext on Decrypt.
+// The AWS JSON server below is shared with fake-secrets.ts.
+//
+// Tests use the real emulator instead (moto: aws-emulator.ts; aws-proxy.ts in front of it counts calls and
+// injects the faults moto cannot produce). Why this stand-in is still here (issue 16):
+// - scripts/bench-cold-start.ts (the speed engineer's) starts it for the Lambda configuration: a Node
+//   server in the bench's own process, with no Python dependency and sub-millisecond answers, so the cold
+//   start measured is gatehouse's. moto serves every call the bench makes (GetPublicKey, Sign,
+//   GenerateDataKey, Decrypt, GetSecretValue), so the bench could move, at the cost of needing moto and of
+//   moto's slower answers (about 13 ms per Decrypt on this machine) inside the measured time.
+// - test/crypto/index.test.ts still uses it, together with tests of KMS_SIGNING_PUBLIC_KEYS and secrets on
+//   first use being written there against it; it moves to the emulator as kms-keys.test.ts and
+//   kms-cipher.test.ts did, once that work is committed.
+// Delete it when neither uses it any more.
 import { createCipheriv, createDecipheriv, createPublicKey, generateKeyPair, privateEncrypt, randomBytes, randomUUID, sign, constants, type KeyObject } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -85,7 +96,6 @@ interface FakeKey {
   arn: string
   keySpec: 'RSA_2048' | 'SYMMETRIC_DEFAULT'
   keyUsage: 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT'
-  enabled: boolean
   privateKey?: KeyObject
   secret?: Buffer
   createdAt: number
@@ -99,37 +109,28 @@ export interface FakeKmsKey {
 export interface FakeKms extends AwsJsonServer {
   createSigningKey (): Promise<FakeKmsKey>
   createEncryptionKey (): Promise<FakeKmsKey>
-  /** Points `alias/<name>` at a key (KMS CreateAlias/UpdateAlias, without the wire). */
-  setAlias (alias: string, keyId: string): void
-  /** Later requests for the key fail with DisabledException, as in KMS. */
-  disableKey (keyId: string): void
   /** An SDK client aimed at this fake with static test credentials. */
   client (): KMSClient
 }
 
 export async function startFakeKms (): Promise<FakeKms> {
   const keys = new Map<string, FakeKey>()
-  const aliases = new Map<string, string>()
 
   async function createKey (keySpec: FakeKey['keySpec'], keyUsage: FakeKey['keyUsage']): Promise<FakeKey> {
     const keyId = randomUUID()
-    const key: FakeKey = { keyId, arn: `arn:aws:kms:${TEST_REGION}:${TEST_ACCOUNT}:key/${keyId}`, keySpec, keyUsage, enabled: true, createdAt: Math.floor(Date.now() / 1000) }
+    const key: FakeKey = { keyId, arn: `arn:aws:kms:${TEST_REGION}:${TEST_ACCOUNT}:key/${keyId}`, keySpec, keyUsage, createdAt: Math.floor(Date.now() / 1000) }
     if (keySpec === 'RSA_2048') key.privateKey = (await generateKeyPairAsync('rsa', { modulusLength: 2048, publicExponent: 0x10001 })).privateKey
     else key.secret = randomBytes(32)
     keys.set(keyId, key)
     return key
   }
 
-  /** KeyId may be a key id, key ARN, alias name or alias ARN, as in KMS. */
+  /** KeyId may be a key id or key ARN. */
   function findKey (ref: unknown): FakeKey {
     if (typeof ref !== 'string' || ref === '') throw new AwsError('ValidationException', 'KeyId is required')
-    let id = ref
-    const alias = /^(?:arn:aws:kms:[^:]+:\d+:)?(alias\/.+)$/.exec(ref)?.[1]
-    if (alias !== undefined) id = aliases.get(alias) ?? ''
-    else id = /key\/([0-9a-f-]{36})$/.exec(ref)?.[1] ?? ref
+    const id = /key\/([0-9a-f-]{36})$/.exec(ref)?.[1] ?? ref
     const key = keys.get(id)
     if (key === undefined) throw new AwsError('NotFoundException', `Key '${ref}' does not exist`)
-    if (!key.enabled) throw new AwsError('DisabledException', `${key.arn} is disabled.`)
     return key
   }
 
@@ -214,7 +215,6 @@ export async function startFakeKms (): Promise<FakeKms> {
       const key = keys.get(blobKeyId)
       if (key === undefined) throw invalid()
       if (input.KeyId !== undefined && findKey(input.KeyId).keyId !== key.keyId) throw new AwsError('IncorrectKeyException', 'The key ID in the request does not identify the key that encrypted the ciphertext.')
-      findKey(key.keyId) // disabled keys refuse, like KMS
       requireUsage(key, 'ENCRYPT_DECRYPT', 'Decrypt')
       const iv = data.subarray(1 + UUID_LENGTH, 1 + UUID_LENGTH + 12)
       const tag = data.subarray(1 + UUID_LENGTH + 12, 1 + UUID_LENGTH + 28)
@@ -236,11 +236,6 @@ export async function startFakeKms (): Promise<FakeKms> {
     ...server,
     createSigningKey: async () => toRef(await createKey('RSA_2048', 'SIGN_VERIFY')),
     createEncryptionKey: async () => toRef(await createKey('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')),
-    setAlias (alias, keyId) {
-      if (!alias.startsWith('alias/')) throw new TypeError('alias names start with alias/')
-      aliases.set(alias, findKey(keyId).keyId)
-    },
-    disableKey (keyId) { findKey(keyId).enabled = false },
     client: () => new KMSClient({ endpoint: server.endpoint, region: TEST_REGION, credentials: TEST_CREDENTIALS, maxAttempts: 1 })
   }
 }

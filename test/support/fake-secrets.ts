@@ -1,6 +1,11 @@
-// Stand-ins for the AWS Secrets Manager and SSM Parameter Store services: loopback servers speaking
-// their JSON 1.1 protocols (secretsmanager.GetSecretValue, AmazonSSM.GetParameter), so the real SDK
-// clients are exercised through an endpoint override.
+// Hand-written stand-ins for the AWS Secrets Manager and SSM Parameter Store services: loopback servers
+// speaking their JSON 1.1 protocols (secretsmanager.GetSecretValue, AmazonSSM.GetParameter).
+//
+// Tests use the real emulator instead (moto: aws-emulator.ts, which serves both, SecureString decryption
+// and reads by ARN included). Why this stand-in is still here (issue 16): scripts/bench-cold-start.ts
+// (the speed engineer's) reads the function's secrets from it without needing moto, and
+// test/crypto/index.test.ts has tests of secrets on first use being written against it; see fake-kms.ts.
+// Delete it when neither uses it any more.
 import { randomUUID } from 'node:crypto'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { SSMClient } from '@aws-sdk/client-ssm'
