@@ -8,47 +8,12 @@ import type { ClientMetadataDocumentFetcher } from '../ports/client-metadata.ts'
 import { redirectUriProblem } from './redirect-uris.ts'
 import { matchesHash, randomToken, sha256 } from './secrets.ts'
 import { parseScope } from './scopes.ts'
+import { clientMetadataProblem, MAX_REDIRECT_URIS, type ClientMetadata, type ClientMetadataProblem, type RegisteredClient } from '../schemas/client-metadata.ts'
 
 export const SUPPORTED_AUTH_METHODS: TokenEndpointAuthMethod[] = ['none', 'client_secret_basic', 'client_secret_post']
 export const SUPPORTED_GRANT_TYPES = ['authorization_code', 'refresh_token']
-const MAX_REDIRECT_URIS = 10
 const MAX_CLIENT_ID_BYTES = 1000
 const MAX_REGISTERED_CLIENT_ID = 200
-const MAX_TEXT = 200
-
-/** The subset of RFC 7591 client metadata gatehouse understands; unknown fields are ignored (§2). */
-export interface ClientMetadataInput {
-  redirect_uris?: unknown
-  token_endpoint_auth_method?: unknown
-  grant_types?: unknown
-  response_types?: unknown
-  client_name?: unknown
-  client_uri?: unknown
-  logo_uri?: unknown
-  scope?: unknown
-  software_id?: unknown
-  software_version?: unknown
-  application_type?: unknown
-  contacts?: unknown
-}
-
-export interface RegisteredClientResponse {
-  client_id: string
-  client_secret?: string
-  client_id_issued_at: number
-  client_secret_expires_at?: number
-  redirect_uris: string[]
-  token_endpoint_auth_method: TokenEndpointAuthMethod
-  grant_types: string[]
-  response_types: string[]
-  client_name?: string
-  client_uri?: string
-  logo_uri?: string
-  scope?: string
-  software_id?: string
-  software_version?: string
-  application_type?: 'web' | 'native'
-}
 
 export interface ClientRulesOptions {
   clients: ClientStore
@@ -63,32 +28,33 @@ export interface ClientRulesOptions {
   unusedClientTtl?: number | undefined
 }
 
-/** Fetches a Client ID Metadata Document with SSRF guards; throws InvalidClientError-like errors on failure. */
-function optionalText (value: unknown, field: string): string | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'string' || value.length > MAX_TEXT || /[\u0000-\u001f\u007f]/.test(value)) throw new InvalidClientMetadataError(`${field} must be a short string`)
-  return value
+/** RFC 7591 §3.2.2: a bad redirect URI is invalid_redirect_uri, any other bad member invalid_client_metadata. */
+export function clientMetadataError (problem: ClientMetadataProblem): InvalidClientMetadataError | InvalidRedirectUriError {
+  if (problem.member === undefined) return new InvalidClientMetadataError('client metadata must be a JSON object')
+  const description = `${problem.member} ${problem.message}`
+  return problem.member === 'redirect_uris' ? new InvalidRedirectUriError(description) : new InvalidClientMetadataError(description)
 }
 
-function optionalHttpsUrl (value: unknown, field: string): string | undefined {
-  const text = optionalText(value, field)
-  if (text === undefined) return undefined
+function httpsUrl (text: string | null | undefined, field: string): string | undefined {
+  if (text === undefined || text === null) return undefined
   let url: URL
   try { url = new URL(text) } catch { throw new InvalidClientMetadataError(`${field} must be an https URL`) }
   if (url.protocol !== 'https:') throw new InvalidClientMetadataError(`${field} must be an https URL`)
   return url.href
 }
 
-function stringArray (value: unknown, field: string, fallback: string[]): string[] {
-  if (value === undefined || value === null) return fallback
-  if (!Array.isArray(value) || value.some(v => typeof v !== 'string')) throw new InvalidClientMetadataError(`${field} must be an array of strings`)
-  return [...new Set(value as string[])]
-}
+const unique = (values: string[] | null | undefined, fallback: string[]): string[] => values === undefined || values === null ? fallback : [...new Set(values)]
 
 /** Validates RFC 7591 metadata into the fields of a client record (no id, no secret). */
-export function validateClientMetadata (input: ClientMetadataInput, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes' | 'issuer'>): Omit<ClientRecord, 'clientId' | 'createdAt' | 'expiresAt' | 'clientSecretHash'> {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new InvalidClientMetadataError('client metadata must be a JSON object')
-  const redirectUris = stringArray(input.redirect_uris, 'redirect_uris', [])
+export function validateClientMetadata (input: unknown, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes' | 'issuer'>): Omit<ClientRecord, 'clientId' | 'createdAt' | 'expiresAt' | 'clientSecretHash'> {
+  const problem = clientMetadataProblem(input)
+  if (problem !== undefined) throw clientMetadataError(problem)
+  return checkedClientMetadata(input as ClientMetadata, options)
+}
+
+/** The rules on metadata whose shape the schema (src/schemas/client-metadata.ts) has already checked. */
+export function checkedClientMetadata (input: ClientMetadata, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes' | 'issuer'>): Omit<ClientRecord, 'clientId' | 'createdAt' | 'expiresAt' | 'clientSecretHash'> {
+  const redirectUris = unique(input.redirect_uris, [])
   if (redirectUris.length === 0) throw new InvalidRedirectUriError('redirect_uris must list at least one redirect URI')
   if (redirectUris.length > MAX_REDIRECT_URIS) throw new InvalidRedirectUriError(`at most ${MAX_REDIRECT_URIS} redirect URIs`)
   for (const uri of redirectUris) {
@@ -96,51 +62,43 @@ export function validateClientMetadata (input: ClientMetadataInput, options: Pic
     if (problem !== undefined) throw new InvalidRedirectUriError(problem)
   }
   const method = input.token_endpoint_auth_method ?? 'client_secret_basic'
-  if (typeof method !== 'string' || !SUPPORTED_AUTH_METHODS.includes(method as TokenEndpointAuthMethod)) {
+  if (!SUPPORTED_AUTH_METHODS.includes(method as TokenEndpointAuthMethod)) {
     throw new InvalidClientMetadataError(`token_endpoint_auth_method must be one of ${SUPPORTED_AUTH_METHODS.join(', ')}`)
   }
-  const grantTypes = stringArray(input.grant_types, 'grant_types', ['authorization_code'])
+  const grantTypes = unique(input.grant_types, ['authorization_code'])
   for (const g of grantTypes) if (!SUPPORTED_GRANT_TYPES.includes(g)) throw new InvalidClientMetadataError(`grant type ${g} is not supported`)
   if (!grantTypes.includes('authorization_code')) throw new InvalidClientMetadataError('grant_types must include authorization_code')
-  const responseTypes = stringArray(input.response_types, 'response_types', ['code'])
+  const responseTypes = unique(input.response_types, ['code'])
   if (responseTypes.length !== 1 || responseTypes[0] !== 'code') throw new InvalidClientMetadataError('response_types must be ["code"]')
   let scope: string | undefined
   if (input.scope !== undefined && input.scope !== null) {
-    if (typeof input.scope !== 'string') throw new InvalidClientMetadataError('scope must be a string')
     let parsed: string[]
     try { parsed = parseScope(input.scope) } catch { throw new InvalidClientMetadataError('scope contains an invalid character') }
     const unknown = parsed.filter(s => !options.scopes.includes(s))
     if (unknown.length > 0) throw new InvalidClientMetadataError(`unsupported scope: ${unknown.join(' ')}`)
     scope = parsed.length > 0 ? parsed.join(' ') : undefined
   }
-  if (input.contacts !== undefined) stringArray(input.contacts, 'contacts', [])
   const record: Omit<ClientRecord, 'clientId' | 'createdAt' | 'expiresAt' | 'clientSecretHash'> = {
     tokenEndpointAuthMethod: method as TokenEndpointAuthMethod,
     redirectUris,
     grantTypes,
     responseTypes
   }
-  const clientName = optionalText(input.client_name, 'client_name')
-  const clientUri = optionalHttpsUrl(input.client_uri, 'client_uri')
-  const logoUri = optionalHttpsUrl(input.logo_uri, 'logo_uri')
-  const softwareId = optionalText(input.software_id, 'software_id')
-  const softwareVersion = optionalText(input.software_version, 'software_version')
-  if (clientName !== undefined) record.clientName = clientName
+  const clientUri = httpsUrl(input.client_uri, 'client_uri')
+  const logoUri = httpsUrl(input.logo_uri, 'logo_uri')
+  if (input.client_name !== undefined && input.client_name !== null) record.clientName = input.client_name
   if (clientUri !== undefined) record.clientUri = clientUri
   if (logoUri !== undefined) record.logoUri = logoUri
   if (scope !== undefined) record.scope = scope
-  if (softwareId !== undefined) record.softwareId = softwareId
-  if (softwareVersion !== undefined) record.softwareVersion = softwareVersion
+  if (input.software_id !== undefined && input.software_id !== null) record.softwareId = input.software_id
+  if (input.software_version !== undefined && input.software_version !== null) record.softwareVersion = input.software_version
   // MCP 2026-07-28 asks clients to say which kind they are (OpenID Connect Registration §2); kept and echoed.
-  if (input.application_type !== undefined && input.application_type !== null) {
-    if (input.application_type !== 'web' && input.application_type !== 'native') throw new InvalidClientMetadataError('application_type must be "web" or "native"')
-    record.applicationType = input.application_type
-  }
+  if (input.application_type !== undefined && input.application_type !== null) record.applicationType = input.application_type
   return record
 }
 
-export function clientResponse (client: ClientRecord, secret?: string): RegisteredClientResponse {
-  const response: RegisteredClientResponse = {
+export function clientResponse (client: ClientRecord, secret?: string): RegisteredClient {
+  const response: RegisteredClient = {
     client_id: client.clientId,
     client_id_issued_at: client.createdAt,
     redirect_uris: client.redirectUris,
@@ -162,9 +120,12 @@ export function clientResponse (client: ClientRecord, secret?: string): Register
   return response
 }
 
-/** RFC 7591 §3: registers a client. Confidential clients get a generated secret, stored only as its hash. */
-export async function registerClient (input: ClientMetadataInput, options: ClientRulesOptions): Promise<{ client: ClientRecord, response: RegisteredClientResponse }> {
-  const metadata = validateClientMetadata(input, options)
+/**
+ * RFC 7591 §3: registers a client from a body the route checked against the ClientMetadata schema.
+ * Confidential clients get a generated secret, stored only as its hash.
+ */
+export async function registerClient (input: ClientMetadata, options: ClientRulesOptions): Promise<{ client: ClientRecord, response: RegisteredClient }> {
+  const metadata = checkedClientMetadata(input, options)
   const now = options.clock.now()
   const ttl = options.unusedClientTtl ?? 0
   // An unused registration expires (the item's TTL); each grant pushes that out (extendClientLife).
@@ -205,7 +166,7 @@ export async function findClient (clientId: string | undefined, options: ClientR
 /** Validates a Client ID Metadata Document: its client_id must equal the URL it was fetched from. */
 export function clientFromMetadataDocument (url: string, document: unknown, options: Pick<ClientRulesOptions, 'scopes' | 'redirectSchemes' | 'clock' | 'issuer'>): ClientRecord {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) throw new InvalidClientError('client metadata document is not a JSON object')
-  const doc = document as ClientMetadataInput & { client_id?: unknown, client_secret?: unknown }
+  const doc = document as Record<string, unknown>
   if (doc.client_id !== url) throw new InvalidClientError('client metadata document client_id does not match its URL')
   if (doc.client_secret !== undefined) throw new InvalidClientError('client metadata documents must not carry a client_secret')
   const method = doc.token_endpoint_auth_method ?? 'none'

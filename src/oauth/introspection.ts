@@ -6,20 +6,9 @@ import { isGrantActive } from './grants/issue.ts'
 import type { AccessTokenClaims } from './access-tokens.ts'
 import type { UpstreamTokens } from '../ports/upstream.ts'
 import { sha256 } from './secrets.ts'
+import type { IntrospectionResponse } from '../schemas/oauth.ts'
 
-export type IntrospectionResponse = { active: false } | {
-  active: true
-  scope: string
-  client_id: string
-  sub: string
-  aud: string
-  iss: string
-  exp: number
-  iat: number
-  token_type: 'Bearer' | 'refresh_token'
-  username?: string
-  groups?: string[]
-}
+export type { IntrospectionResponse }
 
 function tryAccessToken (token: string, ctx: AuthorizationServerContext): AccessTokenClaims | undefined {
   try { return ctx.accessTokens.verify(token, protectedResources(ctx)) } catch { return undefined }

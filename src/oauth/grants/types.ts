@@ -1,14 +1,10 @@
 import type { AuthorizationServerContext } from '../context.ts'
 import type { ClientRecord } from '../../ports/records.ts'
 
-/** The token endpoint's successful answer (RFC 6749 §5.1). */
-export interface TokenResponse {
-  access_token: string
-  token_type: 'Bearer'
-  expires_in: number
-  scope: string
-  refresh_token?: string
-}
+import type { TokenResponse } from '../../schemas/oauth.ts'
+
+/** The token endpoint's successful answer (RFC 6749 §5.1); its schema is the route's response schema. */
+export type { TokenResponse }
 
 export type TokenParams = Record<string, string | undefined>
 
