@@ -28,12 +28,12 @@
 //   KMS Sign, the code's single-use write, the grant and the refresh token).
 // BENCH_SAMPLES (default 15) sets the number of samples; BENCH_CHILD_ARGS adds node flags to the measured
 // children (e.g. "--cpu-prof --cpu-prof-dir=.prof"); BENCH_MODES=floor,lambda,authorize,token (the default),
-// lambda-env-secrets, lambda-nocache, plain, local picks configurations.
+// lambda-kms-at-start (no KMS_SIGNING_PUBLIC_KEYS), lambda-env-secrets, lambda-nocache, plain, local picks configurations.
 import { spawn } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { KMSClient } from '@aws-sdk/client-kms'
+import { GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms'
 import { build as esbuild } from 'esbuild'
 import { bundle, COMMON } from './bundle.ts'
 import { buildCodeCache, codeCacheTarget, lambdaNodeFlags } from './code-cache.ts'
@@ -164,6 +164,8 @@ try {
   const encryption = await kms.createEncryptionKey()
   const kmsClient = new KMSClient({ region: TEST_REGION, endpoint: kms.endpoint, credentials: TEST_CREDENTIALS })
   const kmsToken = await issue(await KmsKeySet.open({ client: kmsClient, currentKeyId: signing.keyId }))
+  // What infra/modules/function delivers from Terraform's aws_kms_public_key (base64 DER).
+  const signingPublicKey = Buffer.from((await kmsClient.send(new GetPublicKeyCommand({ KeyId: signing.keyId }))).PublicKey!).toString('base64')
   kmsClient.destroy()
   const localToken = await issue(await LocalKeySet.open({ dataDir }))
 
@@ -174,6 +176,8 @@ try {
     // The SDK's own endpoint override: config sees no AWS_ENDPOINT_URL_DYNAMODB, as on AWS.
     AWS_ENDPOINT_URL: emulator.endpoint,
     AWS_ENDPOINT_URL_KMS: kms.endpoint, KMS_SIGNING_KEY_ID: signing.keyId, KMS_ENCRYPTION_KEY_ID: encryption.keyId,
+    // As Terraform deploys it (issue 17): the public key with the deployment, no GetPublicKey at start.
+    KMS_SIGNING_PUBLIC_KEYS: JSON.stringify({ [signing.keyId]: signingPublicKey }),
     UPSTREAM_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_bench', UPSTREAM_CLIENT_ID: 'bench',
     // As infra/modules/function sets them for Cognito: nothing to discover.
     UPSTREAM_AUTHORIZATION_ENDPOINT: 'https://bench.auth.us-east-1.amazoncognito.com/oauth2/authorize',
@@ -194,6 +198,7 @@ try {
     lambda: { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnv },
     authorize: { script: () => childScript(built.bundlePath, authorizeEvent()), env: lambdaEnv },
     token: { script: (i) => childScript(built.bundlePath, tokenEvent(codes[i] as string)), env: lambdaEnv },
+    'lambda-kms-at-start': { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: { ...lambdaEnv, KMS_SIGNING_PUBLIC_KEYS: undefined } },
     'lambda-env-secrets': { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnvSecrets },
     'lambda-nocache': { script: () => childScript(noCacheEntry, mcpEvent(kmsToken)), env: lambdaEnv },
     plain: { script: () => childScript(plainEntry, mcpEvent(kmsToken)), env: lambdaEnv },
@@ -221,7 +226,7 @@ try {
   console.log(`  node <runtime flags> -e ''      ${median(baseline.flags!).toFixed(0)} ms wall, ${median(baselineCpu.flags!).toFixed(0)} ms CPU`)
   console.log(`  node -e ''                      ${median(baseline.plain!).toFixed(0)} ms wall, ${median(baselineCpu.plain!).toFixed(0)} ms CPU`)
   for (const mode of MODES) {
-    const label = { floor: 'floor (Fastify + DynamoDB)', lambda: 'lambda POST /mcp tools/call', authorize: 'lambda GET /authorize', token: 'lambda POST /token (code)', 'lambda-env-secrets': 'lambda, secrets in env', 'lambda-nocache': 'lambda, no code cache', plain: 'lambda config, no flags', local: 'local (files, ensureTable)' }[mode] ?? mode
+    const label = { 'lambda-kms-at-start': 'lambda /mcp, GetPublicKey at start', floor: 'floor (Fastify + DynamoDB)', lambda: 'lambda POST /mcp tools/call', authorize: 'lambda GET /authorize', token: 'lambda POST /token (code)', 'lambda-env-secrets': 'lambda, secrets in env', 'lambda-nocache': 'lambda, no code cache', plain: 'lambda config, no flags', local: 'local (files, ensureTable)' }[mode] ?? mode
     const base = baselineOf(mode)
     // Against the floor: the median of the per-round ratios (each round runs every configuration once, in turn).
     const toFloor = cold.floor === undefined || mode === 'floor' ? '' : `, ${median(cold[mode]!.map((ms, i) => ms / (cold.floor![i] as number))).toFixed(2)}× floor (target ≤ ${mode === 'lambda' ? '0.75' : '1.0'}×)`

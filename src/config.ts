@@ -51,6 +51,7 @@ export const EnvSchema = Type.Object({
 
   KMS_SIGNING_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'KMS asymmetric key (RSA_2048, SIGN_VERIFY) that signs access tokens; unset = local key' })),
   KMS_PREVIOUS_SIGNING_KEY_IDS: CommaList('previous KMS signing keys kept in /jwks.json during rotation', ''),
+  KMS_SIGNING_PUBLIC_KEYS: Type.Optional(Type.String({ minLength: 2, description: 'JSON map from each KMS signing key id above (current and previous, as configured) to its public key, base64 DER (what Terraform\'s aws_kms_public_key gives as public_key); set, no KMS call and no KMS client at start, and KMS\'s first signature is checked against it; unset = GetPublicKey at start' })),
   KMS_ENCRYPTION_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'KMS symmetric key for envelope encryption of upstream tokens; unset = local key' })),
   AWS_ENDPOINT_URL_KMS: Type.Optional(Type.String({ pattern: '^https?://', description: 'KMS endpoint (LocalStack, tests); unset = the region\'s KMS' })),
   COOKIE_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HMAC key for consent cookies (≥ 32 chars); unset locally = generated under the data dir' })),
@@ -111,7 +112,7 @@ export interface Config {
   defaultScopes: string[]
   redirectSchemes: string[]
   allowedOrigins: string[]
-  keys: { kmsSigningKeyId: string | undefined, kmsPreviousSigningKeyIds: string[], kmsEncryptionKeyId: string | undefined, kmsEndpoint: string | undefined }
+  keys: { kmsSigningKeyId: string | undefined, kmsPreviousSigningKeyIds: string[], kmsSigningPublicKeys: ReadonlyMap<string, Uint8Array> | undefined, kmsEncryptionKeyId: string | undefined, kmsEndpoint: string | undefined }
   cookieSecret: string | undefined
   cookieSecretArn: string | undefined
   introspectionClients: string[]
@@ -196,6 +197,32 @@ export function loadConfig (source: Record<string, string | undefined> = process
   return fromEnv(env)
 }
 
+/** KMS_SIGNING_PUBLIC_KEYS: one public key (base64 DER) for each configured signing key id, nothing else. */
+function signingPublicKeysFrom (env: Env, problems: string[]): ReadonlyMap<string, Uint8Array> | undefined {
+  if (env.KMS_SIGNING_PUBLIC_KEYS === undefined) return undefined
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(env.KMS_SIGNING_PUBLIC_KEYS)
+  } catch {
+    problems.push('KMS_SIGNING_PUBLIC_KEYS: not JSON')
+    return undefined
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push('KMS_SIGNING_PUBLIC_KEYS: expected a JSON object from key id to base64 DER public key')
+    return undefined
+  }
+  const ids = env.KMS_SIGNING_KEY_ID === undefined ? [] : [env.KMS_SIGNING_KEY_ID, ...list(env.KMS_PREVIOUS_SIGNING_KEY_IDS)]
+  if (ids.length === 0) problems.push('KMS_SIGNING_PUBLIC_KEYS: set without KMS_SIGNING_KEY_ID')
+  const keys = new Map<string, Uint8Array>()
+  for (const [id, value] of Object.entries(parsed)) {
+    if (!ids.includes(id)) problems.push(`KMS_SIGNING_PUBLIC_KEYS: "${id}" is not a configured signing key id`)
+    else if (typeof value !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) problems.push(`KMS_SIGNING_PUBLIC_KEYS: the key of "${id}" is not base64`)
+    else keys.set(id, Buffer.from(value, 'base64'))
+  }
+  for (const id of ids) if (!(id in parsed)) problems.push(`KMS_SIGNING_PUBLIC_KEYS: no public key for "${id}"`)
+  return keys
+}
+
 function fromEnv (env: Env): Config {
   const inLambda = env.AWS_LAMBDA_FUNCTION_NAME !== undefined
   const problems: string[] = []
@@ -231,6 +258,7 @@ function fromEnv (env: Env): Config {
   if (storeKind === 'embedded' && env.AWS_ENDPOINT_URL_DYNAMODB !== undefined) problems.push('GATEHOUSE_STORE: embedded contradicts AWS_ENDPOINT_URL_DYNAMODB (unset one of them)')
   const connectors = connectorsFrom(env, problems)
   const backends = backendsFrom(env, publicUrl, scopes, problems)
+  const kmsSigningPublicKeys = signingPublicKeysFrom(env, problems)
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`)
 
   return {
@@ -274,6 +302,7 @@ function fromEnv (env: Env): Config {
     keys: {
       kmsSigningKeyId: env.KMS_SIGNING_KEY_ID,
       kmsPreviousSigningKeyIds: list(env.KMS_PREVIOUS_SIGNING_KEY_IDS),
+      kmsSigningPublicKeys,
       kmsEncryptionKeyId: env.KMS_ENCRYPTION_KEY_ID,
       kmsEndpoint: env.AWS_ENDPOINT_URL_KMS
     },

@@ -13,8 +13,8 @@ variables {
   table_name                 = "gatehouse"
   table_arn                  = "arn:aws:dynamodb:eu-west-1:123456789012:table/gatehouse"
   table_kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/table"
-  signing_key_arn            = "arn:aws:kms:eu-west-1:123456789012:key/sign-2"
-  previous_signing_key_arns  = ["arn:aws:kms:eu-west-1:123456789012:key/sign-1"]
+  signing_key_arn            = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-4222-8222-222222222222"
+  previous_signing_key_arns  = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-4111-8111-111111111111"]
   encryption_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/enc"
   upstream_issuer            = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"
   upstream_client_id         = "exampleclientid"

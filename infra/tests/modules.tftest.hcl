@@ -11,8 +11,8 @@ variables {
   table_name                 = "gatehouse"
   table_arn                  = "arn:aws:dynamodb:eu-west-1:123456789012:table/gatehouse"
   table_kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/table"
-  signing_key_arn            = "arn:aws:kms:eu-west-1:123456789012:key/sign-2"
-  previous_signing_key_arns  = ["arn:aws:kms:eu-west-1:123456789012:key/sign-1"]
+  signing_key_arn            = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-4222-8222-222222222222"
+  previous_signing_key_arns  = ["arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-4111-8111-111111111111"]
   encryption_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/enc"
   upstream_issuer            = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example"
   upstream_client_id         = "exampleclientid"
@@ -218,8 +218,9 @@ run "function_runs_the_bundle_on_nodejs22_x86_64_with_the_app_environment" {
       UPSTREAM_AUTHORIZATION_ENDPOINT = "https://gatehouse.auth.eu-west-1.amazoncognito.com/oauth2/authorize"
       UPSTREAM_TOKEN_ENDPOINT         = "https://gatehouse.auth.eu-west-1.amazoncognito.com/oauth2/token"
       UPSTREAM_REVOCATION_ENDPOINT    = "https://gatehouse.auth.eu-west-1.amazoncognito.com/oauth2/revoke"
-      KMS_SIGNING_KEY_ID              = "arn:aws:kms:eu-west-1:123456789012:key/sign-2"
-      KMS_PREVIOUS_SIGNING_KEY_IDS    = "arn:aws:kms:eu-west-1:123456789012:key/sign-1"
+      KMS_SIGNING_KEY_ID              = "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-4222-8222-222222222222"
+      KMS_PREVIOUS_SIGNING_KEY_IDS    = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-4111-8111-111111111111"
+      KMS_SIGNING_PUBLIC_KEYS         = jsonencode({ "arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-4222-8222-222222222222" = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-4111-8111-111111111111" = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" })
       KMS_ENCRYPTION_KEY_ID           = "arn:aws:kms:eu-west-1:123456789012:key/enc"
       COOKIE_SECRET_ARN               = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cookie-secret-AbCdEf"
       GRANT_CACHE_TTL                 = "30"
@@ -244,7 +245,7 @@ run "function_runs_the_bundle_on_nodejs22_x86_64_with_the_app_environment" {
     error_message = "only this table"
   }
   assert {
-    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "SignAccessTokens"][0] == ["arn:aws:kms:eu-west-1:123456789012:key/sign-2", "arn:aws:kms:eu-west-1:123456789012:key/sign-1"]
+    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "SignAccessTokens"][0] == ["arn:aws:kms:eu-west-1:123456789012:key/22222222-2222-4222-8222-222222222222", "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-4111-8111-111111111111"]
     error_message = "sign with the current and previous keys only"
   }
   assert {

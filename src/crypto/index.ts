@@ -34,6 +34,20 @@ export async function createKmsClient (config: Config): Promise<KMSClient> {
   return new KMSClient({ region: config.store.region, ...(config.keys.kmsEndpoint === undefined ? {} : { endpoint: config.keys.kmsEndpoint }) })
 }
 
+const sharedKmsClients = new WeakMap<Config, Promise<KMSClient>>()
+
+/** One KMS client per configuration, for the key set and the cipher alike, built when first used. */
+export function lazyKmsClient (config: Config): () => Promise<KMSClient> {
+  return async () => {
+    let client = sharedKmsClients.get(config)
+    if (client === undefined) {
+      client = createKmsClient(config)
+      sharedKmsClients.set(config, client)
+    }
+    return await client
+  }
+}
+
 /**
  * How long a rotated-out signing key must stay published: until every token it signed has expired,
  * allowing for clock skew at the verifier.
@@ -45,7 +59,12 @@ export function signingKeyRetentionSeconds (config: Config): number {
 export async function createKeySet (config: Config, clock: Clock, options: CryptoOptions = {}): Promise<KeySet> {
   if (config.keys.kmsSigningKeyId !== undefined) {
     const { KmsKeySet } = await import('./kms-keys.ts')
-    return await KmsKeySet.open({ client: options.kms ?? await createKmsClient(config), currentKeyId: config.keys.kmsSigningKeyId, previousKeyIds: config.keys.kmsPreviousSigningKeyIds })
+    return await KmsKeySet.open({
+      client: options.kms ?? lazyKmsClient(config),
+      currentKeyId: config.keys.kmsSigningKeyId,
+      previousKeyIds: config.keys.kmsPreviousSigningKeyIds,
+      ...(config.keys.kmsSigningPublicKeys === undefined ? {} : { delivered: config.keys.kmsSigningPublicKeys })
+    })
   }
   // Lambda's file system is read-only and per instance: local keys there would differ per instance.
   if (config.inLambda) throw new Error('KMS_SIGNING_KEY_ID: required in Lambda (local keys are for development)')
@@ -57,7 +76,7 @@ export async function createKeySet (config: Config, clock: Clock, options: Crypt
 export async function createCipher (config: Config, options: CryptoOptions = {}): Promise<Cipher> {
   if (config.keys.kmsEncryptionKeyId !== undefined) {
     const { KmsCipher } = await import('./kms-cipher.ts')
-    return new KmsCipher({ client: options.kms ?? await createKmsClient(config), keyId: config.keys.kmsEncryptionKeyId })
+    return new KmsCipher({ client: options.kms ?? lazyKmsClient(config), keyId: config.keys.kmsEncryptionKeyId })
   }
   if (config.inLambda) throw new Error('KMS_ENCRYPTION_KEY_ID: required in Lambda (local keys are for development)')
   return await LocalCipher.open(config.dataDir)

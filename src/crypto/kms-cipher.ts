@@ -3,8 +3,8 @@
 // an EncryptionContext that includes the caller's context, so only a Decrypt naming the same context
 // (visible in CloudTrail; contexts are ids, never secrets) gets the key back.
 // Format: `k1.<encrypted data key>.<iv>.<ciphertext>.<tag>`, see sealed-format.ts.
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms'
 import type { Cipher } from '../ports/cipher.ts'
+import type { KmsClientSource } from './kms-keys.ts'
 import { DataKeyCache } from './data-key-cache.ts'
 import { KeyServiceError, SealedValueError } from '../ports/cipher.ts'
 import { KEY_BYTES, openWith, parseSealed, sealWith } from './sealed-format.ts'
@@ -15,7 +15,8 @@ const CONTEXT_KEY = 'gatehouse:context'
 const PERMANENT = new Set(['InvalidCiphertextException', 'IncorrectKeyException'])
 
 export interface KmsCipherOptions {
-  client: KMSClient
+  /** A client, or how to get one on the first seal or open (a cold start that seals nothing loads no KMS client). */
+  client: KmsClientSource
   /** Symmetric ENCRYPT_DECRYPT key id, ARN or alias. Decrypt is pinned to it. */
   keyId: string
   /**
@@ -32,7 +33,7 @@ interface DataKey {
 }
 
 export class KmsCipher implements Cipher {
-  readonly #client: KMSClient
+  readonly #client: KmsClientSource
   readonly #keyId: string
   readonly #cache: DataKeyCache<DataKey>
   readonly #maxSeals: number
@@ -57,10 +58,15 @@ export class KmsCipher implements Cipher {
     return openWith(dataKey.key, parts, context)
   }
 
+  async #kms (): Promise<import('@aws-sdk/client-kms').KMSClient> {
+    return typeof this.#client === 'function' ? await this.#client() : this.#client
+  }
+
   async #generate (context: string): Promise<DataKey> {
     let out
     try {
-      out = await this.#client.send(new GenerateDataKeyCommand({ KeyId: this.#keyId, KeySpec: 'AES_256', EncryptionContext: { [CONTEXT_KEY]: context } }))
+      const { GenerateDataKeyCommand } = await import('@aws-sdk/client-kms')
+      out = await (await this.#kms()).send(new GenerateDataKeyCommand({ KeyId: this.#keyId, KeySpec: 'AES_256', EncryptionContext: { [CONTEXT_KEY]: context } }))
     } catch (err) {
       throw new KeyServiceError(`KMS GenerateDataKey failed for ${this.#keyId}`, { cause: err })
     }
@@ -71,7 +77,8 @@ export class KmsCipher implements Cipher {
   async #decrypt (encrypted: string, context: string): Promise<DataKey> {
     let out
     try {
-      out = await this.#client.send(new DecryptCommand({ KeyId: this.#keyId, CiphertextBlob: Buffer.from(encrypted, 'base64url'), EncryptionContext: { [CONTEXT_KEY]: context } }))
+      const { DecryptCommand } = await import('@aws-sdk/client-kms')
+      out = await (await this.#kms()).send(new DecryptCommand({ KeyId: this.#keyId, CiphertextBlob: Buffer.from(encrypted, 'base64url'), EncryptionContext: { [CONTEXT_KEY]: context } }))
     } catch (err) {
       const name = (err as { name?: string }).name ?? ''
       if (PERMANENT.has(name)) throw new SealedValueError(`KMS refused the data key (${name})`, { cause: err })

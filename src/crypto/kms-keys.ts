@@ -1,31 +1,44 @@
 // Signing keys held by AWS KMS (RSA_2048, SIGN_VERIFY): the private key never leaves KMS.
-// The public keys are fetched once at start (KMS public keys never change), which also fails the
-// start-up fast when a key id is wrong, disabled, or not an RSA signing key.
-import { createHash, createPublicKey } from 'node:crypto'
-import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms'
+// The public keys either come with the deployment (KMS_SIGNING_PUBLIC_KEYS, from Terraform's
+// aws_kms_public_key: no KMS call and no KMS client at a cold start) or are fetched once at start
+// (KMS public keys never change), which also fails the start-up fast when a key id is wrong, disabled,
+// or not an RSA signing key. The KMS client itself is loaded on the first signature.
+import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto'
+import type { KMSClient } from '@aws-sdk/client-kms'
 import type { KeySet, PublicJwk, Signer } from '../ports/keys.ts'
 import { KeyServiceError } from '../ports/cipher.ts'
 import { rsaPublicJwk } from './jwk.ts'
 
 const ALGORITHM = 'RSASSA_PKCS1_V1_5_SHA_256'
 
+/** A client, or how to get one when it is first needed. */
+export type KmsClientSource = KMSClient | (() => Promise<KMSClient>)
+
+const clientOf = async (source: KmsClientSource): Promise<KMSClient> => typeof source === 'function' ? await source() : source
+
 export interface KmsKeySetOptions {
-  client: KMSClient
+  client: KmsClientSource
   /** Key id, ARN or alias of the key that signs new tokens. */
   currentKeyId: string
   /** Keys rotated out but still published until the tokens they signed expire. */
   previousKeyIds?: string[]
 }
 
+/** Public keys delivered with the deployment: key id (as configured) → DER SubjectPublicKeyInfo. */
+export type DeliveredPublicKeys = ReadonlyMap<string, Uint8Array>
+
 class KmsSigner implements Signer {
   readonly kid: string
-  readonly #client: KMSClient
+  readonly #client: KmsClientSource
   readonly #keyArn: string
+  /** Set when the public key came with the deployment: KMS's first signature is checked against it. */
+  #unconfirmed: KeyObject | undefined
 
-  constructor (kid: string, client: KMSClient, keyArn: string) {
+  constructor (kid: string, client: KmsClientSource, keyArn: string, delivered?: KeyObject) {
     this.kid = kid
     this.#client = client
     this.#keyArn = keyArn
+    this.#unconfirmed = delivered
   }
 
   async sign (data: Uint8Array): Promise<Uint8Array> {
@@ -33,11 +46,18 @@ class KmsSigner implements Signer {
     const digest = createHash('sha256').update(data).digest()
     let out
     try {
-      out = await this.#client.send(new SignCommand({ KeyId: this.#keyArn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: ALGORITHM }))
+      const { SignCommand } = await import('@aws-sdk/client-kms')
+      out = await (await clientOf(this.#client)).send(new SignCommand({ KeyId: this.#keyArn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: ALGORITHM }))
     } catch (err) {
       throw new KeyServiceError(`KMS Sign failed for ${this.#keyArn}`, { cause: err })
     }
     if (out.Signature === undefined) throw new KeyServiceError(`KMS Sign returned no signature for ${this.#keyArn}`)
+    // A delivered public key that is not this KMS key's would make every token fail verification: the first
+    // signature proves the pair once per process, and a mismatch issues nothing.
+    if (this.#unconfirmed !== undefined) {
+      if (!verifySignature('RSA-SHA256', data, this.#unconfirmed, out.Signature)) throw new KeyServiceError(`KMS_SIGNING_PUBLIC_KEYS: the public key given for ${this.#keyArn} does not verify its KMS signatures`)
+      this.#unconfirmed = undefined
+    }
     return out.Signature
   }
 }
@@ -51,8 +71,23 @@ export class KmsKeySet implements KeySet {
     this.#jwks = jwks
   }
 
-  static async open (options: KmsKeySetOptions): Promise<KmsKeySet> {
+  /**
+   * With `delivered`, the public keys of every configured key id come from the deployment and nothing is
+   * asked of KMS until the first signature; without, GetPublicKey runs for each at start.
+   */
+  static async open (options: KmsKeySetOptions & { delivered?: DeliveredPublicKeys }): Promise<KmsKeySet> {
     const ids = [options.currentKeyId, ...(options.previousKeyIds ?? []).filter(id => id !== options.currentKeyId)]
+    const { delivered } = options
+    if (delivered !== undefined) {
+      const keys = ids.map(id => {
+        const der = delivered.get(id)
+        if (der === undefined) throw new KeyServiceError(`KMS_SIGNING_PUBLIC_KEYS has no public key for ${id}`)
+        return { arn: id, key: createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }) }
+      })
+      const jwks = keys.map(k => rsaPublicJwk(k.key))
+      const signer = new KmsSigner(jwks[0]!.kid, options.client, keys[0]!.arn, keys[0]!.key)
+      return new KmsKeySet(signer, [...new Map(jwks.map(j => [j.kid, j])).values()])
+    }
     const keys = await Promise.all(ids.map(id => fetchPublicKey(options.client, id)))
     const current = keys[0]!
     // Sign with the ARN GetPublicKey resolved, not the configured id: if an alias is later re-pointed,
@@ -68,10 +103,11 @@ export class KmsKeySet implements KeySet {
   }
 }
 
-async function fetchPublicKey (client: KMSClient, keyId: string): Promise<{ arn: string, jwk: PublicJwk }> {
+async function fetchPublicKey (client: KmsClientSource, keyId: string): Promise<{ arn: string, jwk: PublicJwk }> {
   let out
   try {
-    out = await client.send(new GetPublicKeyCommand({ KeyId: keyId }))
+    const { GetPublicKeyCommand } = await import('@aws-sdk/client-kms')
+    out = await (await clientOf(client)).send(new GetPublicKeyCommand({ KeyId: keyId }))
   } catch (err) {
     throw new KeyServiceError(`KMS GetPublicKey failed for ${keyId}`, { cause: err })
   }

@@ -1,7 +1,10 @@
 import t from 'tap'
+import { generateKeyPairSync } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import { loadConfig } from '../../src/config.ts'
 import { createCipher, createKeySet, createKmsClient, LocalCipher, LocalKeySet, resolveSecrets, signingKeyRetentionSeconds } from '../../src/crypto/index.ts'
+import { GetPublicKeyCommand } from '@aws-sdk/client-kms'
+import { ConfigError } from '../../src/config.ts'
 import { KmsCipher } from '../../src/crypto/kms-cipher.ts'
 import { KmsKeySet } from '../../src/crypto/kms-keys.ts'
 import { startFakeKms, TEST_CREDENTIALS } from '../support/fake-kms.ts'
@@ -104,4 +107,70 @@ t.test('in Lambda, a pure resource server (no cookies) gets a throwaway cookie s
   t.match(a.cookieSecret, /^[A-Za-z0-9_-]{43}$/)
   t.not(a.cookieSecret, b.cookieSecret)
   t.same(await readdir(dataDir), [])
+})
+
+/** What Terraform's aws_kms_public_key gives as `public_key`: base64 DER SubjectPublicKeyInfo. */
+async function deliveredKey (keyId: string): Promise<Uint8Array> {
+  return (await kms.client().send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!
+}
+
+t.test('KmsKeySet with delivered public keys: no KMS call and no client until the first signature', async t => {
+  const [current, previous] = await Promise.all([kms.createSigningKey(), kms.createSigningKey()])
+  const fetched = await KmsKeySet.open({ client: kms.client(), currentKeyId: current!.arn, previousKeyIds: [previous!.arn] })
+  const delivered = new Map([[current!.arn, await deliveredKey(current!.arn)], [previous!.arn, await deliveredKey(previous!.arn)]])
+  const before = { get: kms.calls.GetPublicKey ?? 0, sign: kms.calls.Sign ?? 0 }
+  let clients = 0
+  const keys = await KmsKeySet.open({ client: async () => { clients++; return kms.client() }, currentKeyId: current!.arn, previousKeyIds: [previous!.arn], delivered })
+  t.same(await keys.publicKeys(), await fetched.publicKeys(), 'the same JWKs (kids) as GetPublicKey gives')
+  t.equal(clients, 0, 'no KMS client built at start')
+  t.equal((kms.calls.GetPublicKey ?? 0) - before.get, 0, 'no GetPublicKey')
+  const token = await signJwt(keys.current, { sub: 'u1' })
+  t.equal((await verifyWithJwks(token, await keys.publicKeys())).sub, 'u1', 'a token it signs verifies with the delivered key')
+  await signJwt(keys.current, { sub: 'u2' })
+  t.equal(clients, 2, 'the client source is asked on each signature (lazyKmsClient shares one client)')
+  t.equal((kms.calls.Sign ?? 0) - before.sign, 2)
+})
+
+t.test('KmsKeySet: a delivered public key that is not the KMS key\'s refuses the first signature, so nothing unverifiable is issued', async t => {
+  const [current, other] = await Promise.all([kms.createSigningKey(), kms.createSigningKey()])
+  const keys = await KmsKeySet.open({ client: kms.client(), currentKeyId: current!.arn, delivered: new Map([[current!.arn, await deliveredKey(other!.arn)]]) })
+  await t.rejects(keys.current.sign(Buffer.from('x')), { name: 'KeyServiceError', message: /KMS_SIGNING_PUBLIC_KEYS: the public key given for .* does not verify/ })
+  await t.rejects(keys.current.sign(Buffer.from('x')), { name: 'KeyServiceError' }, 'and keeps refusing')
+})
+
+t.test('KmsKeySet: a configured key id without a delivered public key, or a non-RSA one, fails the start', async t => {
+  const [current, previous] = await Promise.all([kms.createSigningKey(), kms.createSigningKey()])
+  await t.rejects(KmsKeySet.open({ client: kms.client(), currentKeyId: current!.arn, previousKeyIds: [previous!.arn], delivered: new Map([[current!.arn, await deliveredKey(current!.arn)]]) }), { name: 'KeyServiceError', message: `KMS_SIGNING_PUBLIC_KEYS has no public key for ${previous!.arn}` })
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' })
+  await t.rejects(KmsKeySet.open({ client: kms.client(), currentKeyId: current!.arn, delivered: new Map([[current!.arn, ec]]) }), TypeError)
+})
+
+t.test('KMS_SIGNING_PUBLIC_KEYS: the keys come from the environment, KMS only signs and seals', async t => {
+  process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId
+  process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey
+  const [current, previous, encryption] = await Promise.all([kms.createSigningKey(), kms.createSigningKey(), kms.createEncryptionKey()])
+  const der = async (id: string): Promise<string> => Buffer.from((await kms.client().send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey!).toString('base64')
+  const env = {
+    GATEHOUSE_DATA_DIR: t.testdir(),
+    KMS_SIGNING_KEY_ID: current!.arn,
+    KMS_PREVIOUS_SIGNING_KEY_IDS: previous!.arn,
+    KMS_SIGNING_PUBLIC_KEYS: JSON.stringify({ [current!.arn]: await der(current!.arn), [previous!.arn]: await der(previous!.arn) }),
+    KMS_ENCRYPTION_KEY_ID: encryption!.keyId,
+    AWS_ENDPOINT_URL_KMS: kms.endpoint
+  }
+  const before = kms.calls.GetPublicKey ?? 0
+  const keys = await createKeySet(loadConfig(env), fakeClock())
+  const cipher = await createCipher(loadConfig(env))
+  t.equal((kms.calls.GetPublicKey ?? 0) - before, 0, 'no GetPublicKey at start')
+  t.equal((await keys.publicKeys()).length, 2)
+  t.equal((await verifyWithJwks(await signJwt(keys.current, { sub: 'u' }), await keys.publicKeys())).sub, 'u', 'KMS signs, the delivered key verifies')
+  t.equal(await cipher.open(await cipher.seal('x', 'c'), 'c'), 'x')
+
+  const [currentDer, previousDer] = [await der(current!.arn), await der(previous!.arn)]
+  t.throws(() => loadConfig({ ...env, KMS_SIGNING_PUBLIC_KEYS: '{x' }), new ConfigError('invalid configuration:\n  KMS_SIGNING_PUBLIC_KEYS: not JSON'))
+  t.throws(() => loadConfig({ ...env, KMS_SIGNING_PUBLIC_KEYS: '[]' }), /expected a JSON object/)
+  t.throws(() => loadConfig({ ...env, KMS_SIGNING_PUBLIC_KEYS: JSON.stringify({ [current!.arn]: currentDer }) }), /no public key for "arn:aws:kms:.*"/, 'every configured key id needs its key')
+  t.throws(() => loadConfig({ ...env, KMS_SIGNING_PUBLIC_KEYS: JSON.stringify({ [current!.arn]: currentDer, [previous!.arn]: previousDer, 'arn:aws:kms:us-east-1:1:key/x': 'AAAA' }) }), /"arn:aws:kms:us-east-1:1:key\/x" is not a configured signing key id/)
+  t.throws(() => loadConfig({ ...env, KMS_SIGNING_PUBLIC_KEYS: JSON.stringify({ [current!.arn]: 'not base64!', [previous!.arn]: previousDer }) }), /is not base64/)
+  t.throws(() => loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), KMS_SIGNING_PUBLIC_KEYS: '{}' }), /set without KMS_SIGNING_KEY_ID/)
 })

@@ -76,7 +76,8 @@ if (missing !== undefined) {
       'function_runs_the_bundle_on_nodejs22_x86_64_with_the_app_environment', 'api_routes_every_gatehouse_path_and_guards_post_mcp_with_a_jwt_authorizer',
       'keys_are_rsa_sign_verify_and_symmetric_scoped_to_the_role', 'cognito_pool_client_domain_groups_and_sso', 'root_rejects_a_bad_region',
       'function_with_provisioned_concurrency_keeps_the_published_version_warm_behind_an_alias', 'api_may_invoke_exactly_the_function_or_alias_it_integrates',
-      'root_provisioned_concurrency_routes_api_gateway_to_the_warm_alias', 'function_rejects_provisioned_concurrency_beyond_the_reserved_concurrency']) {
+      'root_provisioned_concurrency_routes_api_gateway_to_the_warm_alias', 'function_rejects_provisioned_concurrency_beyond_the_reserved_concurrency',
+      'every_signing_key_public_half_is_delivered_by_its_key_id', 'a_single_signing_key_is_delivered_alone']) {
       t.ok(passed.includes(name), `run "${name}" passed`)
     }
   })

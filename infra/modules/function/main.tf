@@ -2,6 +2,14 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
+# The signing keys' public halves, read by Terraform and delivered in the environment (KMS_SIGNING_PUBLIC_KEYS),
+# so a cold start verifies tokens without a KMS call or a KMS client (issue 17). count, not for_each: the
+# key ARNs are unknown until the keys exist, their number is not.
+data "aws_kms_public_key" "signing" {
+  count  = length(local.signing_keys)
+  key_id = local.signing_keys[count.index]
+}
+
 locals {
   # path.module is modules/function under the infra/ root, so this is <repo>/dist/lambda.zip.
   package_path  = coalesce(var.package_path, "${path.module}/../../../dist/lambda.zip")
@@ -20,6 +28,7 @@ locals {
     UPSTREAM_JWKS_URI               = var.upstream_endpoints.jwks
     KMS_SIGNING_KEY_ID              = var.signing_key_arn
     KMS_PREVIOUS_SIGNING_KEY_IDS    = join(",", var.previous_signing_key_arns)
+    KMS_SIGNING_PUBLIC_KEYS         = jsonencode(zipmap(local.signing_keys, data.aws_kms_public_key.signing[*].public_key))
     KMS_ENCRYPTION_KEY_ID           = var.encryption_key_arn
     COOKIE_SECRET_ARN               = aws_secretsmanager_secret.cookie.arn
     GRANT_CACHE_TTL                 = tostring(var.grant_cache_ttl)
@@ -60,9 +69,9 @@ locals {
     Version = "2012-10-17"
     Statement = [
       {
-        Sid      = "TableItems"
-        Effect   = "Allow"
-        Action   = ["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+        Sid    = "TableItems"
+        Effect = "Allow"
+        Action = ["dynamodb:DeleteItem", "dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
         # The index: a user's grants (the connected-apps page).
         Resource = [var.table_arn, "${var.table_arn}/index/byUser"]
       },

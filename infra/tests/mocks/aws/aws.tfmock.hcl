@@ -9,6 +9,10 @@ mock_data "aws_region" {
 mock_data "aws_partition" {
   defaults = { partition = "aws" }
 }
+mock_data "aws_kms_public_key" {
+  # base64 DER of an RSA-2048 SubjectPublicKeyInfo starts like this; enough for shape checks.
+  defaults = { public_key = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", key_usage = "SIGN_VERIFY" }
+}
 mock_resource "aws_apigatewayv2_api" {
   defaults = {
     id            = "abc123"
