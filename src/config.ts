@@ -42,6 +42,7 @@ export const EnvSchema = Type.Object({
   GRANT_MAX_TTL: Seconds(7776000, 3600, 31536000, 'absolute cap on a grant and its refresh tokens, seconds (default 90 days)'),
   CONSENT_TTL: Seconds(2592000, 0, 31536000, 'remembered consent lifetime, seconds (0 = never remember)'),
   GRANT_CACHE_TTL: Seconds(30, 0, 300, 'how long /mcp caches a grant check, seconds (0 = check every request)'),
+  CLIENT_UNUSED_DAYS: Type.Integer({ default: 90, minimum: 0, maximum: 3650, description: 'a dynamically registered client expires this many days after its registration or its last grant, whichever is later, and never while one of its grants lives; DynamoDB\'s TTL removes it and `gatehouse admin prune` at once (0 = never expire)' }),
   CLOCK_SKEW: Seconds(30, 0, 300, 'tolerated clock skew, seconds: a token is still accepted up to this long past its exp (a 3600 s token for 3630 s by default), and this long before its nbf/iat'),
 
   SCOPES: CommaList('scopes gatehouse issues', 'mcp:read,mcp:write'),
@@ -107,7 +108,7 @@ export interface Config {
     timeoutMs: number
   }
   devIdpPort: number
-  ttl: { accessToken: number, code: number, transaction: number, refreshToken: number, grantMax: number, consent: number, grantCache: number, clockSkew: number }
+  ttl: { accessToken: number, code: number, transaction: number, refreshToken: number, grantMax: number, consent: number, grantCache: number, clockSkew: number, clientUnused: number }
   scopes: string[]
   defaultScopes: string[]
   redirectSchemes: string[]
@@ -293,7 +294,8 @@ function fromEnv (env: Env): Config {
       grantMax: env.GRANT_MAX_TTL,
       consent: env.CONSENT_TTL,
       grantCache: env.GRANT_CACHE_TTL,
-      clockSkew: env.CLOCK_SKEW
+      clockSkew: env.CLOCK_SKEW,
+      clientUnused: env.CLIENT_UNUSED_DAYS * 86400
     },
     scopes,
     defaultScopes,
