@@ -159,10 +159,14 @@ if (missing !== undefined) {
     ready = true
   })
 
-  stackTest('the table: pk/sk keys, on-demand, TTL on expiresAt, point-in-time recovery, encrypted with its own KMS key', async t => {
+  stackTest('the table: pk/sk keys, the byUser index, on-demand, TTL on expiresAt, point-in-time recovery, encrypted with its own KMS key', async t => {
     const { Table } = await aws.dynamodb.send(new DescribeTableCommand({ TableName: outputs.dynamodb_table_name }))
     t.same(Table?.KeySchema, [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }])
-    t.same(Table?.AttributeDefinitions?.slice().sort((a, b) => String(a.AttributeName).localeCompare(String(b.AttributeName))), [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }])
+    t.same(Table?.AttributeDefinitions?.slice().sort((a, b) => String(a.AttributeName).localeCompare(String(b.AttributeName))),
+      [{ AttributeName: 'gsi1pk', AttributeType: 'S' }, { AttributeName: 'gsi1sk', AttributeType: 'S' }, { AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }])
+    // The connected-apps page and the admin command list a user's grants through it (docs/storage-schema.md).
+    t.match(Table?.GlobalSecondaryIndexes, [{ IndexName: 'byUser', KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }, { AttributeName: 'gsi1sk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }])
+    t.equal(Table?.GlobalSecondaryIndexes?.length, 1, 'one index')
     t.equal(Table?.BillingModeSummary?.BillingMode, 'PAY_PER_REQUEST')
     t.equal(lambdaEnv.GATEHOUSE_TABLE, Table?.TableName, 'the function is given this table')
     const ttl = await aws.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: Table?.TableName }))
