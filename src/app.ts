@@ -16,12 +16,18 @@ import wellKnownRoutes from './routes/well-known/index.ts'
 import healthRoutes from './routes/health.ts'
 import mcpRoutes from './routes/mcp.ts'
 import accountRoutes from './routes/account.ts'
+import type { McpExtension } from './mcp/extension.ts'
 
 export interface AppOptions {
   /** Parsed from the environment when absent. */
   config?: Config
   /** Adapters injected by tests; built from the config otherwise. */
   services?: Partial<Services>
+  /**
+   * Tests only: more MCP capabilities, tools and methods on /mcp (the conformance suite's reference
+   * fixtures, test/support/conformance-fixtures.ts). The Lambda and `fastify start` never pass one.
+   */
+  mcpExtension?: McpExtension
 }
 
 /** Logged request shape: no query string (codes, states), no headers (tokens, cookies). */
@@ -120,7 +126,7 @@ export default async function gatehouse (app: FastifyInstance, opts: AppOptions)
     await app.register(tokenRoutes)
     await app.register(accountRoutes)
   }
-  await app.register(mcpRoutes)
+  await app.register(mcpRoutes, opts.mcpExtension === undefined ? {} : { extension: opts.mcpExtension })
 }
 
 // Not encapsulated: the root instance (fastify-cli's, the Lambda's, a test's) sees `app.gatehouse`.

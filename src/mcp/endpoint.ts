@@ -5,12 +5,15 @@
 // Refusals are thrown (McpHttpError: JSON-RPC with status; InsufficientScopeError: the 403 step-up) and
 // rendered by the app's one error handler. Order of checks: content type (415), Accept (406), era, then
 // per era the JSON-RPC shape, the version and headers, the tool's scope (403), the method.
+import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
+import { PassThrough } from 'node:stream'
 import type { CallToolResult, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js'
 import type { AuditLog } from '../ports/audit.ts'
 import { InsufficientScopeError } from '../oauth/errors.ts'
 import type { Caller } from './caller.ts'
-import { INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, RpcError, TRANSPORT_ERROR } from './errors.ts'
+import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, RpcError, TRANSPORT_ERROR } from './errors.ts'
+import type { McpExchange, McpExtension } from './extension.ts'
 import { McpHttpError, assertAcceptsJson, isJsonMediaType, parseBody, protocolVersion, requestIdOf } from './http.ts'
 import {
   META_SERVER_INFO, META_SUBSCRIPTION_ID, SUPPORTED_VERSIONS, headerValue, isModernRequest, parseModernRequest, type ModernRequest
@@ -44,6 +47,25 @@ export interface McpEndpointOptions {
 
 const NEVER = new AbortController().signal
 
+/** How long a legacy-era request to the client (extensions only) waits for the client's answering POST. */
+export const CLIENT_ANSWER_TIMEOUT_MS = 30_000
+
+/** Who may answer a request sent to a client: the same user through the same client and issuer. */
+const ownerOf = (caller: Caller): string => JSON.stringify([caller.issuer, caller.sub, caller.clientId])
+
+interface PendingClientRequest {
+  owner: string
+  settle: (response: { result?: unknown, error?: unknown }) => void
+}
+
+/** A JSON-RPC error object for what an extension threw: an RpcError as is, anything else shows nothing internal. */
+function errorBody (error: unknown): { code: number, message: string, data?: unknown } {
+  if (error instanceof RpcError) return { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) }
+  return { code: INTERNAL_ERROR, message: 'Internal error' }
+}
+
+const sseEvent = (message: unknown): string => `event: message\ndata: ${JSON.stringify(message)}\n\n`
+
 /** The HTTP status of a JSON-RPC error to a modern request (transports: 404 for an unknown method, 400 for the protocol's own refusals). */
 function modernStatus (code: number): number {
   if (code === METHOD_NOT_FOUND) return 404
@@ -54,6 +76,8 @@ export class McpEndpoint {
   readonly #server: GatehouseMcpServer
   readonly #audit: AuditLog
   readonly #scopes: readonly string[]
+  /** Legacy-era requests sent to clients on a response stream, by their (unguessable) id. Extensions only. */
+  readonly #clientRequests = new Map<string, PendingClientRequest>()
 
   constructor (options: McpEndpointOptions) {
     this.#server = options.server
@@ -75,12 +99,16 @@ export class McpEndpoint {
   // ── legacy era: the SDK v1 server, ids renumbered per exchange (DESIGN decision 9) ─────────────────
 
   async #legacy (request: McpRequest, version: string): Promise<McpAnswer> {
-    const { batch, requests } = parseBody(request.body, version)
+    const { batch, requests, responses } = parseBody(request.body, version)
     for (const message of requests) this.#requireScope(request.caller, message)
-    // Notifications and responses are acknowledged and dropped: a stateless server has nothing they could
-    // change, and forwarding a cancellation by id would let one caller name another caller's request.
+    // A response reaches only a request this endpoint sent to the same caller; other responses and every
+    // notification are acknowledged and dropped: a stateless server has nothing they could change, and
+    // forwarding a cancellation by id would let one caller name another caller's request.
+    for (const response of responses) this.#deliver(request.caller, response)
     if (requests.length === 0) return { status: 202 }
     if (!batch) {
+      const message = requests[0]!
+      if (this.#server.extensionServes(message.method, message.params)) return this.#legacyExtension(request.caller, message)
       // The SDK answers malformed tools/call params with -32603 and a validator dump; this is -32602.
       const invalid = invalidToolCall(requests[0]!)
       if (invalid !== undefined) return { status: 200, contentType: 'application/json', body: invalid }
@@ -98,6 +126,7 @@ export class McpEndpoint {
     if (message === undefined) return { status: 202 }
     this.#requireScope(request.caller, message)
     try {
+      if (this.#server.extensionServes(message.method, message.params)) return await this.#modernExtension(message, request)
       return await this.#dispatch(message, request)
     } catch (error) {
       if (!(error instanceof RpcError)) throw error
@@ -136,6 +165,97 @@ export class McpEndpoint {
         // Removed methods (initialize, ping, logging/setLevel, resources/subscribe, …) and unknown ones alike.
         throw new RpcError(METHOD_NOT_FOUND, 'Method not found')
     }
+  }
+
+  // ── an extension's methods and tools (tests only: src/mcp/extension.ts) ────────────────────────────
+
+  /**
+   * Legacy era: always a text/event-stream answer, written as the handler goes, so that its notifications
+   * and its requests to the client reach the client while it runs; the response ends the stream.
+   */
+  #legacyExtension (caller: Caller, message: JSONRPCRequest): McpAnswer {
+    const extension = this.#server.extension as McpExtension
+    const stream = new PassThrough()
+    const controller = new AbortController()
+    // The client going away ends the exchange; so does the handler finishing.
+    stream.once('close', () => controller.abort())
+    const write = (value: unknown): void => { if (!stream.writableEnded) stream.write(sseEvent(value)) }
+    const exchange: McpExchange = {
+      era: 'legacy',
+      caller,
+      params: message.params ?? {},
+      signal: controller.signal,
+      notify: (method, params) => { write({ jsonrpc: '2.0', method, params }) },
+      request: async (method, params) => await this.#requestClient(caller, write, method, params, controller.signal)
+    }
+    const answered = (body: Record<string, unknown>): void => {
+      write({ jsonrpc: '2.0', id: message.id, ...body })
+      stream.end()
+      controller.abort()
+    }
+    extension.handle(message.method, exchange).then(result => { answered({ result }) }, (error: unknown) => { answered({ error: errorBody(error) }) })
+    return { status: 200, contentType: 'text/event-stream', headers: { 'x-accel-buffering': 'no' }, body: stream }
+  }
+
+  /** Sends a request to the client on a response stream; the client answers in a later POST as the same caller. */
+  async #requestClient (caller: Caller, write: (value: unknown) => void, method: string, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
+    if (signal.aborted) throw new RpcError(INTERNAL_ERROR, 'the request has ended')
+    const id = `gatehouse-${randomUUID()}`
+    return await new Promise((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', ended)
+        this.#clientRequests.delete(id)
+      }
+      const timer = setTimeout(() => { finish(); reject(new RpcError(INTERNAL_ERROR, `the client did not answer ${method}`)) }, CLIENT_ANSWER_TIMEOUT_MS)
+      const ended = (): void => { finish(); reject(new RpcError(INTERNAL_ERROR, 'the request has ended')) }
+      signal.addEventListener('abort', ended, { once: true })
+      this.#clientRequests.set(id, {
+        owner: ownerOf(caller),
+        settle: response => {
+          finish()
+          const { error, result } = response
+          if (error !== undefined) reject(new RpcError(typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : INTERNAL_ERROR, String((error as { message?: unknown }).message ?? 'error')))
+          else if (result !== null && typeof result === 'object' && !Array.isArray(result)) resolve(result as Record<string, unknown>)
+          else reject(new RpcError(INVALID_PARAMS, `the client's answer to ${method} is not an object`))
+        }
+      })
+      write({ jsonrpc: '2.0', id, method, params })
+    })
+  }
+
+  /** A client's answer to one of those requests: delivered only if this caller was asked. */
+  #deliver (caller: Caller, response: { id: RequestId, result?: unknown, error?: unknown }): void {
+    const pending = typeof response.id === 'string' ? this.#clientRequests.get(response.id) : undefined
+    if (pending === undefined || pending.owner !== ownerOf(caller)) return
+    pending.settle(response)
+  }
+
+  /**
+   * Modern era: no requests to the client (a handler returns an input-required result instead); its
+   * notifications, if any, precede the response on a text/event-stream answer.
+   */
+  async #modernExtension (message: ModernRequest, request: McpRequest): Promise<McpAnswer> {
+    const extension = this.#server.extension as McpExtension
+    const events: unknown[] = []
+    const exchange: McpExchange = {
+      era: 'modern',
+      caller: request.caller,
+      params: message.params,
+      signal: request.signal ?? NEVER,
+      notify: (method, params) => { events.push({ jsonrpc: '2.0', method, params }) },
+      request: async method => { throw new RpcError(INTERNAL_ERROR, `${method}: this protocol version has no requests to the client`) }
+    }
+    let value: Record<string, unknown>
+    try {
+      value = await extension.handle(message.method, exchange)
+    } catch (error) {
+      throw error instanceof RpcError ? error : new RpcError(INTERNAL_ERROR, 'Internal error')
+    }
+    const meta = value._meta as Record<string, unknown> | undefined
+    const body = { jsonrpc: '2.0', id: message.id, result: { resultType: 'complete', ...value, _meta: { ...meta, [META_SERVER_INFO]: SERVER_INFO } } }
+    if (events.length === 0) return { status: 200, contentType: 'application/json', body }
+    return { status: 200, contentType: 'text/event-stream', headers: { 'x-accel-buffering': 'no' }, body: [...events, body].map(sseEvent).join('') }
   }
 
   /** The HTTP 403 insufficient_scope that lets a client step up (both eras; authorization is the same). */

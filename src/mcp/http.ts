@@ -97,8 +97,10 @@ function validMessage (value: unknown): value is JSONRPCMessage {
 
 export interface ParsedBody {
   batch: boolean
-  /** Requests to answer; notifications and responses are acknowledged and dropped. */
+  /** Requests to answer; notifications are acknowledged and dropped. */
   requests: JSONRPCRequest[]
+  /** Responses (to a request this server sent the client; otherwise acknowledged and dropped). */
+  responses: Array<{ id: RequestId, result?: unknown, error?: unknown }>
 }
 
 /** The body Fastify parsed as JSON: one JSON-RPC message (or, for 2025-03-26, a batch). */
@@ -110,6 +112,7 @@ export function parseBody (body: unknown, version: string): ParsedBody {
   }
   const messages: unknown[] = batch ? body : [body]
   const requests: JSONRPCRequest[] = []
+  const responses: ParsedBody['responses'] = []
   const ids = new Set<RequestId>()
   for (const message of messages) {
     if (!validMessage(message)) {
@@ -120,7 +123,9 @@ export function parseBody (body: unknown, version: string): ParsedBody {
       if (ids.has(message.id)) throw new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: duplicate id in batch', message.id)
       ids.add(message.id)
       requests.push(message as JSONRPCRequest)
+    } else if (!('method' in message)) {
+      responses.push(message as ParsedBody['responses'][number])
     }
   }
-  return { batch, requests }
+  return { batch, requests, responses }
 }

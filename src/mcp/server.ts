@@ -17,6 +17,7 @@ import { StoreUnavailableError } from '../ports/store.ts'
 import { hasScope, inAnyGroup, isAllowed, type Caller } from './caller.ts'
 import { toolError, type Tool, type ToolDeps } from './tools/types.ts'
 import { RequestScopedTransport } from './transport.ts'
+import type { McpExtension } from './extension.ts'
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, RpcError, TOOL_FORBIDDEN } from './errors.ts'
 
 export { TOOL_FORBIDDEN } from './errors.ts'
@@ -33,6 +34,8 @@ export interface McpServerOptions {
   audit: AuditLog
   log: Logger
   instructions?: string
+  /** More capabilities, tools and methods (tests only: src/mcp/extension.ts). */
+  extension?: McpExtension
 }
 
 interface RegisteredTool {
@@ -107,7 +110,20 @@ export class GatehouseMcpServer {
   }
 
   /** The capabilities both eras declare. */
-  get capabilities (): { tools: { listChanged: false } } { return { tools: { listChanged: false } } }
+  get capabilities (): { tools: { listChanged: false }, [capability: string]: unknown } {
+    const extension = this.#options.extension
+    return extension === undefined ? { tools: { listChanged: false } } : { ...extension.capabilities, tools: { listChanged: false } }
+  }
+
+  get extension (): McpExtension | undefined { return this.#options.extension }
+
+  /** Whether a request goes to the extension: a method it serves, or a tools/call of one of its tools. */
+  extensionServes (method: string, params: Record<string, unknown> | undefined): boolean {
+    const extension = this.#options.extension
+    if (extension === undefined) return false
+    if (method === 'tools/call') return !this.#tools.has(params?.name as string) && extension.tools.some(t => t.name === params?.name)
+    return method !== 'tools/list' && extension.methods.includes(method)
+  }
 
   get instructions (): string | undefined { return this.#options.instructions }
 
@@ -115,6 +131,8 @@ export class GatehouseMcpServer {
   listTools (caller: Caller): ToolDescription[] {
     const tools: ToolDescription[] = []
     for (const registered of this.#tools.values()) if (isAllowed(caller, registered.tool)) tools.push(registered.description)
+    const extension = this.#options.extension
+    if (extension !== undefined) for (const tool of extension.tools) if (!this.#tools.has(tool.name)) tools.push(tool)
     return tools
   }
 

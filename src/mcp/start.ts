@@ -11,6 +11,7 @@ import { seedDatasetIfEmpty } from './dataset.ts'
 import { McpEndpoint } from './endpoint.ts'
 import { GatehouseMcpServer } from './server.ts'
 import { TOOLS, type Tool } from './tools/index.ts'
+import type { McpExtension } from './extension.ts'
 
 const DOWNSTREAM_TIMEOUT_MS = 10_000
 
@@ -30,6 +31,8 @@ export interface StartMcpOptions {
   log: Logger
   /** Tools added after the built-in ones and the configured connector packs. */
   extraTools?: readonly Tool[]
+  /** More capabilities, tools and methods: the conformance tests' fixtures, never the production app's. */
+  extension?: McpExtension
 }
 
 export interface StartedMcp {
@@ -64,7 +67,8 @@ export async function startMcp (options: StartMcpOptions): Promise<StartedMcp> {
       fetch: globalThis.fetch
     },
     audit: options.audit,
-    log
+    log,
+    ...(options.extension === undefined ? {} : { extension: options.extension })
   })
   await server.connect()
   return { endpoint: new McpEndpoint({ server, audit: options.audit, scopes: config.scopes }), close: async () => { await server.close() } }

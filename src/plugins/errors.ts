@@ -9,7 +9,8 @@ import { InsufficientScopeError, InvalidClientError, InvalidRequestError, Missin
 import { StoreUnavailableError } from '../ports/store.ts'
 import { UpstreamUnavailableError } from '../ports/upstream.ts'
 import { KeyServiceError } from '../ports/cipher.ts'
-import { McpHttpError, PARSE_ERROR, TRANSPORT_ERROR } from '../mcp/http.ts'
+import { INVALID_REQUEST, McpHttpError, PARSE_ERROR, TRANSPORT_ERROR } from '../mcp/http.ts'
+import { headerValue, isModernRequest } from '../mcp/modern.ts'
 import { wwwAuthenticate } from '../mcp/bearer.ts'
 import { errorPage, PAGE_HEADERS } from '../pages/index.ts'
 
@@ -44,17 +45,22 @@ export function toOAuthError (error: unknown): OAuthError {
   return new ServerError()
 }
 
-/** Body-parsing failures on the MCP endpoint are transport errors, answered in JSON-RPC. */
-function toMcpHttpError (error: unknown, bodyLimit: number): McpHttpError | undefined {
+/**
+ * Body-parsing failures on the MCP endpoint are transport errors, answered in JSON-RPC. The body was not
+ * read, so its era is the MCP-Protocol-Version header's: a 2026-07-28 request gets that revision's code
+ * (-32600; -32000…-32019 is the legacy range it never sends), a legacy one the SDK's -32000 as before.
+ */
+function toMcpHttpError (error: unknown, bodyLimit: number, request: FastifyRequest): McpHttpError | undefined {
   if (error instanceof McpHttpError) return error
+  const code = isModernRequest(headerValue(request.headers, 'mcp-protocol-version'), undefined) ? INVALID_REQUEST : TRANSPORT_ERROR
   switch ((error as FastifyError | null)?.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new McpHttpError(400, PARSE_ERROR, 'Parse error: the body is not valid JSON')
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new McpHttpError(413, TRANSPORT_ERROR, `Request body exceeds ${bodyLimit} bytes`)
+      return new McpHttpError(413, code, `Request body exceeds ${bodyLimit} bytes`)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new McpHttpError(415, TRANSPORT_ERROR, 'Unsupported Media Type: Content-Type must be application/json')
+      return new McpHttpError(415, code, 'Unsupported Media Type: Content-Type must be application/json')
   }
   return undefined
 }
@@ -97,7 +103,7 @@ export function logRefusal (request: FastifyRequest, error: OAuthError, cause: u
 export default fp(async function errorsPlugin (app: FastifyInstance) {
   app.setErrorHandler(async (error, request, reply) => {
     if (request.routeOptions.config?.errorFormat === 'mcp') {
-      const rpc = toMcpHttpError(error, request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0)
+      const rpc = toMcpHttpError(error, request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0, request)
       if (rpc !== undefined) {
         request.log.info({ error: rpc.code, error_description: rpc.message, status: rpc.status }, 'mcp request refused')
         return reply.code(rpc.status).header('cache-control', 'no-store').type('application/json').send(rpc.toJSON())

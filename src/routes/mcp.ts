@@ -8,14 +8,20 @@ import { originChecker } from '../plugins/origins.ts'
 import { AccessDeniedError, MissingTokenError } from '../oauth/errors.ts'
 import { McpHttpError, TRANSPORT_ERROR } from '../mcp/http.ts'
 import { startMcp } from '../mcp/start.ts'
+import type { McpExtension } from '../mcp/extension.ts'
 
 const BODY_LIMIT = 1024 * 1024
 
-export default async function mcpRoutes (app: FastifyInstance): Promise<void> {
+export interface McpRoutesOptions {
+  /** Tests only (AppOptions.mcpExtension): the conformance suite's reference fixtures. */
+  extension?: McpExtension
+}
+
+export default async function mcpRoutes (app: FastifyInstance, opts: McpRoutesOptions = {}): Promise<void> {
   const { config, ctx, dataset } = app.gatehouse
   await app.register(bearerPlugin)
 
-  const mcp = await startMcp({ config, dataset, grants: ctx.store, cipher: ctx.cipher, clock: ctx.clock, audit: ctx.audit, log: app.log })
+  const mcp = await startMcp({ config, dataset, grants: ctx.store, cipher: ctx.cipher, clock: ctx.clock, audit: ctx.audit, log: app.log, ...(opts.extension === undefined ? {} : { extension: opts.extension }) })
   app.addHook('onClose', mcp.close)
 
   // Errors answer in JSON-RPC where the transport refuses, in OAuth JSON otherwise; 401 and

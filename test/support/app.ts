@@ -11,6 +11,7 @@ import type { Services } from '../../src/compose.ts'
 import { startTestStore, type TestStore } from './store.ts'
 import type { Clock } from '../../src/ports/clock.ts'
 import { freePort } from './net.ts'
+import type { McpExtension } from '../../src/mcp/extension.ts'
 
 export { freePort } from './net.ts'
 
@@ -27,6 +28,8 @@ export interface TestAppOptions {
   port?: number
   /** Capture log lines (JSON strings) instead of discarding them. */
   logLines?: string[]
+  /** More MCP capabilities, tools and methods on /mcp (AppOptions.mcpExtension: the conformance fixtures). */
+  mcpExtension?: McpExtension
 }
 
 export interface TestApp {
@@ -56,7 +59,11 @@ export async function buildTestApp (t: Test, options: TestAppOptions = {}): Prom
       ? false
       : { ...(serverOptions.logger as object), level: 'info', stream: { write: (line: string) => { logLines.push(line) } } }
   })
-  await app.register(gatehouse, { config, services: { store: store.store, ...(options.clock === undefined ? {} : { clock: options.clock }), ...options.services } })
+  await app.register(gatehouse, {
+    config,
+    services: { store: store.store, ...(options.clock === undefined ? {} : { clock: options.clock }), ...options.services },
+    ...(options.mcpExtension === undefined ? {} : { mcpExtension: options.mcpExtension })
+  })
   t.teardown(() => app.close())
   await app.ready()
   if (options.listen === true) await app.listen({ host: '127.0.0.1', port })
