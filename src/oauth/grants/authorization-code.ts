@@ -86,7 +86,8 @@ export const authorizationCodeGrant: GrantHandler = {
       throw error
     }
     const response = await commitTokens(prepared, ctx)
-    await extendClientLife(client, grant.expiresAt, { clients: ctx.store, clock: ctx.clock, unusedClientTtl: ctx.ttl.clientUnused })
+    // After the code is spent a failure must not answer 503 (the retry would look like reuse); the next grant extends again.
+    await extendClientLife(client, grant.expiresAt, { clients: ctx.store, clock: ctx.clock, unusedClientTtl: ctx.ttl.clientUnused }).catch(() => undefined)
     ctx.audit.event('grant.issued', { clientId: client.clientId, sub: grant.identity.sub, grantId, scope: response.scope })
     return response
   }
