@@ -17,7 +17,7 @@ build: ## bundle the Lambda function into dist/
 	npm run build
 
 # ---- AWS (docs/deploy.md) ----
-.PHONY: deploy plan destroy outputs test-infra test-localstack tfvars-check
+.PHONY: deploy plan destroy outputs test-infra test-localstack tfvars-check smoke-check
 TERRAFORM ?= terraform
 TF_DIR    := infra
 TF_VARS   ?= terraform.tfvars
@@ -28,10 +28,14 @@ tfvars-check:
 dist/lambda.zip:
 	npm run build
 
-deploy: tfvars-check build ## build the bundle, terraform init + apply in infra/ with infra/terraform.tfvars, print the MCP URL
+deploy: tfvars-check build ## build the bundle, terraform init + apply in infra/ with infra/terraform.tfvars, smoke-check the function, print the MCP URL
 	$(TERRAFORM) -chdir=$(TF_DIR) init -input=false
 	$(TERRAFORM) -chdir=$(TF_DIR) apply -input=false -var-file=$(TF_VARS)
+	$(MAKE) smoke-check
 	@echo; echo "MCP URL: $$($(TERRAFORM) -chdir=$(TF_DIR) output -raw mcp_url)"
+
+smoke-check: ## invoke the deployed function's smoke check: reads its secrets, signs and seals once with KMS, reaches the table
+	npm run --silent smoke-check -- "$$($(TERRAFORM) -chdir=$(TF_DIR) output -raw lambda_function_name)" "$$($(TERRAFORM) -chdir=$(TF_DIR) output -raw region)"
 
 plan: tfvars-check build ## build the bundle and show what `make deploy` would change
 	$(TERRAFORM) -chdir=$(TF_DIR) init -input=false

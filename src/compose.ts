@@ -13,6 +13,7 @@ import type { Store } from './ports/store.ts'
 import type { UpstreamIdp } from './ports/upstream.ts'
 import type { ClientMetadataDocumentFetcher } from './ports/client-metadata.ts'
 import type { DatasetStore } from './ports/dataset.ts'
+import { CookieSecret } from './plugins/cookies.ts'
 
 /** The adapters, as built from the configuration or injected by tests. */
 export interface Services {
@@ -21,8 +22,11 @@ export interface Services {
   keys: KeySet
   cipher: Cipher
   upstream: UpstreamIdp
-  cookieSecret: string
+  /** The value, or how to read it on first use (by ARN). */
+  cookieSecret: string | (() => Promise<string>)
   metadataDocuments?: ClientMetadataDocumentFetcher | undefined
+  /** Reads the upstream client secret now if it is read on first use (the deploy smoke check). */
+  readSecrets?: () => Promise<void>
   /** Released when the app closes (the embedded store, SDK clients). */
   close?: () => Promise<void>
 }
@@ -34,8 +38,10 @@ export interface Gatehouse {
   ctx: AuthorizationServerContext
   /** The sample tools' dataset (the same table as the store). */
   dataset: DatasetStore
-  /** HMAC key of the browser routes' signed cookies. */
-  cookieSecret: string
+  /** HMAC key of the browser routes' signed cookies; by ARN, read on the first browser request (src/plugins/cookies.ts). */
+  cookieSecret: CookieSecret
+  /** Reads the secrets that are otherwise read on first use (src/smoke-check.ts); the cookie secret is `cookieSecret.ready()`. */
+  readSecrets (): Promise<void>
   /** Releases what the adapters hold open. */
   close (): Promise<void>
 }
@@ -75,13 +81,15 @@ async function buildServices (config: Config, given: Partial<Services>, log: Fas
   // A pure resource server issues no tokens and holds no upstream tokens: it gets no keys at all.
   const resourceServer = config.mode === 'resource-server'
   const needSecrets = given.cookieSecret === undefined || given.upstream === undefined
-  // Store, keys, cipher and secrets are independent, and on AWS each waits on the network (KMS GetPublicKey,
-  // Secrets Manager) or loads an SDK client: started together, a cold start waits for the slowest, not the sum.
+  // Secrets named by ARN are read on first use by the routes that need them (a wrong ARN: 503 and an error
+  // line there, and `make deploy`'s smoke check catches it first); literal and local ones are ready now.
+  // Store, keys, cipher and secrets are independent, and on AWS each may wait on the network or load an SDK
+  // client: started together, a cold start waits for the slowest, not the sum.
   const settled = await Promise.allSettled([
     given.store === undefined ? import('./store/index.ts').then(({ openStore }) => openStore({ ...config.store, dataDir: config.dataDir, inLambda: config.inLambda, clock })) : undefined,
     given.keys ?? (resourceServer ? NO_SIGNING_KEYS : crypto.createKeySet(config, clock)),
     given.cipher ?? (resourceServer ? NO_CIPHER : crypto.createCipher(config)),
-    needSecrets ? crypto.resolveSecrets(config) : undefined
+    needSecrets ? crypto.secretsOnFirstUse(config) : undefined
   ] as const)
   const [openedResult, keysResult, cipherResult, secretsResult] = settled
   const failed = settled.find(result => result.status === 'rejected')
@@ -98,7 +106,7 @@ async function buildServices (config: Config, given: Partial<Services>, log: Fas
   const keys = (keysResult as PromiseFulfilledResult<KeySet>).value
   const cipher = (cipherResult as PromiseFulfilledResult<Cipher>).value
   const secrets = secretsResult.status === 'fulfilled' ? secretsResult.value : undefined
-  const cookieSecret = given.cookieSecret ?? (secrets?.cookieSecret as string)
+  const cookieSecret = given.cookieSecret ?? (secrets?.cookieSecret as Services['cookieSecret'])
   const upstreamClientSecret = secrets === undefined ? config.upstream.clientSecret : secrets.upstreamClientSecret
   let upstream = given.upstream
   if (upstream === undefined && resourceServer) upstream = NO_UPSTREAM
@@ -124,6 +132,7 @@ async function buildServices (config: Config, given: Partial<Services>, log: Fas
     upstream,
     cookieSecret,
     metadataDocuments,
+    readSecrets: async () => { if (typeof upstreamClientSecret === 'function') await upstreamClientSecret() },
     close: async () => {
       await given.close?.()
       for (const close of closers) await close()
@@ -153,5 +162,5 @@ export async function composeGatehouse (config: Config, given: Partial<Services>
     ttl: config.ttl,
     metadataDocuments: services.metadataDocuments
   }
-  return { config, ctx, dataset: services.store, cookieSecret: services.cookieSecret, close: async () => { await services.close?.() } }
+  return { config, ctx, dataset: services.store, cookieSecret: new CookieSecret(services.cookieSecret), readSecrets: async () => { await services.readSecrets?.() }, close: async () => { await services.close?.() } }
 }

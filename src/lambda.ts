@@ -3,6 +3,7 @@ import Fastify from 'fastify'
 import awsLambdaFastify from '@fastify/aws-lambda'
 import gatehouse, { lambdaOptions } from './app.ts'
 import { loadConfig } from './config.ts'
+import { isSmokeCheckEvent, smokeCheck } from './smoke-check.ts'
 
 const config = loadConfig()
 const app = Fastify(lambdaOptions(config.logLevel))
@@ -14,7 +15,9 @@ ready.catch((error: unknown) => { app.log.error({ err: error }, 'gatehouse faile
 
 const proxy = awsLambdaFastify(app, { callbackWaitsForEmptyEventLoop: false, decorateRequest: false, serializeLambdaArguments: false })
 
-export const handler: typeof proxy = async (event, context) => {
+export const handler = async (event: Parameters<typeof proxy>[0], context: Parameters<typeof proxy>[1]): Promise<unknown> => {
   await ready
+  // The deployer's post-deploy check (scripts/smoke-check.ts, by direct invocation only).
+  if (isSmokeCheckEvent(event)) return await smokeCheck(app.gatehouse)
   return await proxy(event, context)
 }

@@ -82,6 +82,38 @@ export async function createCipher (config: Config, options: CryptoOptions = {})
   return await LocalCipher.open(config.dataDir)
 }
 
+/** A secret's value, or how to read it on first use. */
+export type SecretSource = string | (() => Promise<string>)
+
+export interface SecretsOnFirstUse {
+  upstreamClientSecret: string | undefined | (() => Promise<string>)
+  cookieSecret: SecretSource
+}
+
+/**
+ * Reads `arn` when first asked: concurrent first uses share one read, a failure is not kept (the next use
+ * reads again), a success is.
+ */
+export function secretOnFirstUse (arn: string, options: CryptoOptions = {}): () => Promise<string> {
+  let value: Promise<string> | undefined
+  return async () => {
+    value ??= resolveSecretArn(arn, options.secrets).catch((error: unknown) => { value = undefined; throw error })
+    return await value
+  }
+}
+
+/**
+ * Like resolveSecrets, but a secret named by an ARN is read on first use (the routes that need it), not at
+ * start: a cold start serving /mcp loads no Secrets Manager or SSM client. Literal and local values as there.
+ */
+export async function secretsOnFirstUse (config: Config, options: CryptoOptions = {}): Promise<SecretsOnFirstUse> {
+  const upstreamArn = config.upstream.clientSecretArn
+  return {
+    upstreamClientSecret: upstreamArn === undefined ? config.upstream.clientSecret : secretOnFirstUse(upstreamArn, options),
+    cookieSecret: config.cookieSecretArn === undefined ? await cookieSecretWithoutArn(config) : secretOnFirstUse(config.cookieSecretArn, options)
+  }
+}
+
 /**
  * An ARN wins over a literal value: ARNs are how AWS deployments pass secrets. Without either, a local
  * run gets a generated cookie secret under the data dir; Lambda never writes one.
@@ -90,13 +122,18 @@ export async function resolveSecrets (config: Config, options: CryptoOptions = {
   const upstreamClientSecret = config.upstream.clientSecretArn !== undefined
     ? await resolveSecretArn(config.upstream.clientSecretArn, options.secrets)
     : config.upstream.clientSecret
+  const cookieSecret = config.cookieSecretArn !== undefined ? await resolveSecretArn(config.cookieSecretArn, options.secrets) : await cookieSecretWithoutArn(config)
+  if (cookieSecret.length < 32) throw new Error('the cookie secret must be at least 32 characters')
+  return { upstreamClientSecret, cookieSecret }
+}
+
+async function cookieSecretWithoutArn (config: Config): Promise<string> {
   let cookieSecret: string
-  if (config.cookieSecretArn !== undefined) cookieSecret = await resolveSecretArn(config.cookieSecretArn, options.secrets)
-  else if (config.cookieSecret !== undefined) cookieSecret = config.cookieSecret
+  if (config.cookieSecret !== undefined) cookieSecret = config.cookieSecret
   // A pure resource server sets no cookies; a throwaway value keeps the type honest without a secret to manage.
   else if (config.inLambda && config.mode === 'resource-server') cookieSecret = randomBytes(32).toString('base64url')
   else if (config.inLambda) throw new Error('COOKIE_SECRET_ARN: required in Lambda')
   else cookieSecret = await loadOrCreateLocalSecret(config.dataDir, 'cookie')
   if (cookieSecret.length < 32) throw new Error('the cookie secret must be at least 32 characters')
-  return { upstreamClientSecret, cookieSecret }
+  return cookieSecret
 }

@@ -2,8 +2,8 @@
 // IdP and comes back to /callback (the one redirect URI registered there), which hands a page sign-in
 // (its state starts with ACCOUNT_STATE_PREFIX) to finishAccountSignIn. The page's session is a signed,
 // HttpOnly, SameSite=Lax cookie of its own (`__Host-` over https), 15 minutes long.
-import cookie from '@fastify/cookie'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import browserCookies from '../plugins/cookies.ts'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Gatehouse } from '../compose.ts'
 import {
@@ -56,7 +56,7 @@ export async function finishAccountSignIn (request: FastifyRequest, reply: Fasti
 }
 
 const accountRoutes: FastifyPluginAsync = async (fastify) => {
-  await fastify.register(cookie, { secret: fastify.gatehouse.cookieSecret })
+  await fastify.register(browserCookies)
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { ctx, config } = app.gatehouse
   const names = cookieNames(config.publicUrl)

@@ -19,7 +19,8 @@ export function cognitoUserPoolOf (issuer: string): CognitoUserPool | undefined 
 export interface CognitoRevokerOptions {
   region: string
   clientId: string
-  clientSecret: string | undefined
+  /** The app client's secret, or how to read it (on the first revocation). */
+  clientSecret: string | undefined | (() => Promise<string | undefined>)
   timeoutMs: number
   /** Explicit endpoint (cognito-local); otherwise the SDK's own resolution, environment included. */
   endpoint?: string
@@ -37,9 +38,10 @@ export function createCognitoRevoker (options: CognitoRevokerOptions): (refreshT
       requestHandler: { requestTimeout: options.timeoutMs, connectionTimeout: options.timeoutMs },
       maxAttempts: 2
     })
+    const clientSecret = typeof options.clientSecret === 'function' ? await options.clientSecret() : options.clientSecret
     await client.send(new RevokeTokenCommand({
       ClientId: options.clientId,
-      ...(options.clientSecret === undefined ? {} : { ClientSecret: options.clientSecret }),
+      ...(clientSecret === undefined ? {} : { ClientSecret: clientSecret }),
       Token: refreshToken
     }), { abortSignal: AbortSignal.timeout(options.timeoutMs * 2) })
   }

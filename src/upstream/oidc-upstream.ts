@@ -18,8 +18,11 @@ export interface UpstreamLogger {
 export interface OidcUpstreamOptions {
   /** gatehouse's callback URL, registered with the upstream app client. */
   redirectUri: string
-  /** The resolved client secret (e.g. from UPSTREAM_CLIENT_SECRET_ARN); default config.clientSecret. */
-  clientSecret?: string
+  /**
+   * The client secret, default config.clientSecret; or how to read it (UPSTREAM_CLIENT_SECRET_ARN), which
+   * happens on the first upstream call, so a cold start that never meets the IdP never reads it.
+   */
+  clientSecret?: string | (() => Promise<string | undefined>)
   /** Revokes a refresh token instead of the revocation endpoint (Cognito's API). */
   revoker?: (refreshToken: string) => Promise<void>
   log?: UpstreamLogger
@@ -37,7 +40,7 @@ export interface OidcUpstreamOptions {
 export class OidcUpstream implements UpstreamIdp {
   readonly #config: UpstreamConfig
   readonly #options: OidcUpstreamOptions
-  readonly #clientSecret: string | undefined
+  readonly #clientSecret: string | undefined | (() => Promise<string | undefined>)
   readonly #insecure: boolean
   /** Lazy and cached; dropped on failure so the next call retries (the IdP may still be booting). */
   #configuration: Promise<oidc.Configuration> | undefined
@@ -153,9 +156,10 @@ export class OidcUpstream implements UpstreamIdp {
   async #discover (): Promise<oidc.Configuration> {
     const c = this.#config
     const timeout = c.timeoutMs / 1000
-    const auth = this.#clientSecret === undefined
+    const secret = typeof this.#clientSecret === 'function' ? await this.#clientSecret() : this.#clientSecret
+    const auth = secret === undefined
       ? oidc.None()
-      : this.#options.clientAuthMethod === 'client_secret_post' ? oidc.ClientSecretPost(this.#clientSecret) : oidc.ClientSecretBasic(this.#clientSecret)
+      : this.#options.clientAuthMethod === 'client_secret_post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret)
     let discovered: oidc.ServerMetadata = { issuer: c.issuer }
     // With all three endpoints given there is nothing to discover (an issuer without a discovery document).
     if (c.authorizationEndpoint === undefined || c.tokenEndpoint === undefined || c.jwksUri === undefined) {

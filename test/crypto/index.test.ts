@@ -2,7 +2,7 @@ import t from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import { loadConfig } from '../../src/config.ts'
-import { createCipher, createKeySet, createKmsClient, LocalCipher, LocalKeySet, resolveSecrets, signingKeyRetentionSeconds } from '../../src/crypto/index.ts'
+import { createCipher, createKeySet, createKmsClient, LocalCipher, LocalKeySet, resolveSecrets, secretsOnFirstUse, signingKeyRetentionSeconds } from '../../src/crypto/index.ts'
 import { GetPublicKeyCommand } from '@aws-sdk/client-kms'
 import { ConfigError } from '../../src/config.ts'
 import { KmsCipher } from '../../src/crypto/kms-cipher.ts'
@@ -173,4 +173,29 @@ t.test('KMS_SIGNING_PUBLIC_KEYS: the keys come from the environment, KMS only si
   t.throws(() => loadConfig({ ...env, KMS_SIGNING_PUBLIC_KEYS: JSON.stringify({ [current!.arn]: currentDer, [previous!.arn]: previousDer, 'arn:aws:kms:us-east-1:1:key/x': 'AAAA' }) }), /"arn:aws:kms:us-east-1:1:key\/x" is not a configured signing key id/)
   t.throws(() => loadConfig({ ...env, KMS_SIGNING_PUBLIC_KEYS: JSON.stringify({ [current!.arn]: 'not base64!', [previous!.arn]: previousDer }) }), /is not base64/)
   t.throws(() => loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), KMS_SIGNING_PUBLIC_KEYS: '{}' }), /set without KMS_SIGNING_KEY_ID/)
+})
+
+t.test('secrets on first use: an ARN is read when first asked, once, and a failure is not kept', async t => {
+  const upstreamArn = fakeSecrets.putSecret('gatehouse/upstream-lazy', 'upstream-secret')
+  const cookieArn = fakeSecrets.putSecret('gatehouse/cookie-lazy', 'c'.repeat(40))
+  let reads = 0
+  const counting = { secretsManager: (region: string) => { reads++; return fakeSecrets.secretsManagerClient(region) } }
+  const lazy = await secretsOnFirstUse(loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), UPSTREAM_ISSUER: 'https://idp.example', UPSTREAM_CLIENT_SECRET_ARN: upstreamArn, COOKIE_SECRET_ARN: cookieArn }), { secrets: counting })
+  t.equal(reads, 0, 'nothing read at start')
+  t.type(lazy.cookieSecret, 'function')
+  const [a, b] = await Promise.all([(lazy.cookieSecret as () => Promise<string>)(), (lazy.cookieSecret as () => Promise<string>)()])
+  t.equal(a, 'c'.repeat(40))
+  t.equal(b, a)
+  t.equal(await (lazy.upstreamClientSecret as () => Promise<string>)(), 'upstream-secret')
+  t.equal(reads, 2, 'one read per secret')
+  await (lazy.cookieSecret as () => Promise<string>)()
+  t.equal(reads, 2, 'kept once read')
+
+  const missing = upstreamArn.replace('upstream-lazy', 'no-such-secret')
+  const wrong = await secretsOnFirstUse(loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), UPSTREAM_ISSUER: 'https://idp.example', UPSTREAM_CLIENT_SECRET_ARN: missing, COOKIE_SECRET: 'z'.repeat(32) }), { secrets: counting })
+  t.equal(wrong.cookieSecret, 'z'.repeat(32), 'a literal value is ready at once')
+  await t.rejects((wrong.upstreamClientSecret as () => Promise<string>)(), { name: 'KeyServiceError', message: `could not read secret ${missing}` })
+  await t.rejects((wrong.upstreamClientSecret as () => Promise<string>)(), { name: 'KeyServiceError' }, 'read again, fails again')
+  t.equal(reads, 4)
+  t.same(await secretsOnFirstUse(loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), UPSTREAM_ISSUER: 'https://idp.example', UPSTREAM_CLIENT_SECRET: 'lit', COOKIE_SECRET: 'y'.repeat(32) })), { upstreamClientSecret: 'lit', cookieSecret: 'y'.repeat(32) })
 })

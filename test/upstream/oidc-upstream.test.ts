@@ -139,6 +139,24 @@ t.test('IdP hangs: UpstreamUnavailableError once timeoutMs has passed', async t 
   t.ok(elapsed >= 250 && elapsed < 2000, `gave up after ${elapsed} ms`)
 })
 
+t.test('a client secret read on first use (UPSTREAM_CLIENT_SECRET_ARN): not at construction; a failing read is a logged UpstreamUnavailableError, retried next time', async t => {
+  let reads = 0
+  let fail = true
+  const warnings: unknown[] = []
+  const upstream = createUpstream(upstreamConfig({ clientSecret: undefined }), {
+    redirectUri: REDIRECT_URI,
+    clientSecret: async () => { reads++; if (fail) throw new Error('could not read secret arn:aws:secretsmanager:us-east-1:111122223333:secret:wrong'); return idp.clientSecret },
+    log: { warn: (fields) => { warnings.push(fields) } }
+  })
+  t.equal(reads, 0, 'nothing read when the upstream is built (cold start)')
+  await t.rejects(upstream.authorizationUrl(checks()), UpstreamUnavailableError)
+  t.match(warnings, [{ operation: 'authorization_url: discovery', err: { message: /could not read secret .*:secret:wrong/ } }], 'the cause is logged')
+  fail = false
+  const login = await upstream.completeLogin(await signIn(upstream))
+  t.match(login.identity, { username: 'alice' }, 'the code exchange authenticates with the secret once read')
+  t.equal(reads, 2, 'read again after the failure, then kept')
+})
+
 t.test('discovery is lazy and retried after a failure: gatehouse can start before the IdP', async t => {
   const port = await freePort()
   const upstream = createUpstream(upstreamConfig({ issuer: `http://127.0.0.1:${port}` }), { redirectUri: REDIRECT_URI })

@@ -1,6 +1,6 @@
 // GET /authorize, POST /authorize/consent, GET /callback: the browser-facing part of the flow.
-import cookie from '@fastify/cookie'
 import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import browserCookies from '../../plugins/cookies.ts'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { completeAuthorization, decideConsent, startAuthorization } from '../../oauth/authorize.ts'
 import { browserId, cookieNames, existingBrowserId, hasRememberedConsent, rememberConsent } from './browser-cookies.ts'
@@ -52,8 +52,8 @@ function redirect (reply: FastifyReply, location: string): FastifyReply {
 
 const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
   // Only these routes read or set cookies: registered here, the cookie hooks do not run on /mcp (hot path).
-  // Signed cookies need the secret, which the services plugin resolved.
-  await fastify.register(cookie, { secret: fastify.gatehouse.cookieSecret })
+  // Signed cookies need the secret: by ARN, read on the first browser request (src/plugins/cookies.ts).
+  await fastify.register(browserCookies)
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
   const { ctx, config } = app.gatehouse
   const names = cookieNames(config.publicUrl)
