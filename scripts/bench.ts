@@ -4,11 +4,15 @@
 //   (b) the MCP SDK's own stateless Express example (new McpServer + transport per request) serving a
 //       whoami-like tool,
 //   (c) gatehouse POST /mcp tools/call whoami with a real RS256 token and a grant in the store (MCP 2025-06-18),
-//   (d) the same call in the MCP 2026-07-28 era (per-request _meta, Mcp-Method/Mcp-Name headers; issue 13).
+//   (d) the same call in the MCP 2026-07-28 era (per-request _meta, Mcp-Method/Mcp-Name headers; issue 13),
+//   (e) gatehouse POST /token, grant_type=refresh_token (issue 17): every request rotates its connection's
+//       refresh token (the next request sends the one just issued), signs an access token and writes the store.
+// gatehouse's store, the embedded DynamoDB emulator, runs in a process of its own (as DynamoDB is not in the
+// Lambda's process): the RSS column of (c)–(e) is gatehouse's alone. A store child is started when needed.
 // The load generator is a bounded closed loop: N keep-alive connections (raw HTTP/1.1), each sending its next
 // request when the previous answer is fully read, for a fixed duration after a warm-up.
 // Options (environment): BENCH_CONNECTIONS (default 16), BENCH_DURATION (seconds per target per round,
-// default 5), BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse,gatehouse-2026"), BENCH_GATEHOUSE_LOG=info
+// default 5), BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse,gatehouse-2026,refresh"), BENCH_GATEHOUSE_LOG=info
 // to run (c) with request logging on (to /dev/null), BENCH_NODE_ARGS for the servers' node flags
 // (e.g. "--cpu-prof --cpu-prof-dir=.prof" to profile them).
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -40,7 +44,14 @@ interface Target {
   body: string
   /** A substring every good answer contains. */
   expect: string
+  /**
+   * Refresh targets: one refresh token per connection; each request sends its connection's current token in
+   * place of REFRESH_TOKEN_SLOT in `body`, and the answer's refresh_token becomes the next one.
+   */
+  refreshTokens?: string[]
 }
+
+const REFRESH_TOKEN_SLOT = 'REFRESH-TOKEN-SLOT'
 
 // ── servers (child processes) ────────────────────────────────────────────────
 
@@ -83,22 +94,32 @@ async function serveSdkExpress (): Promise<Target> {
   return { port: (server.address() as { port: number }).port, path: '/mcp', headers: MCP_HEADERS, body: TOOL_CALL, expect: 'user-1' }
 }
 
-async function serveGatehouse (): Promise<Target> {
+/** The embedded DynamoDB emulator, alone in its process; the gatehouse children reach it at BENCH_STORE_ENDPOINT. */
+async function serveStore (): Promise<Target> {
+  const { startEmbeddedStore } = await import('../src/store/embedded.ts')
+  const { createDynamoClient } = await import('../src/store/dynamo-store.ts')
+  const { ensureTable } = await import('../src/store/table.ts')
+  const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-store-'))
+  const emulator = await startEmbeddedStore({ dataDir, inLambda: false })
+  const client = createDynamoClient({ region: 'us-east-1', endpoint: emulator.endpoint, timeoutMs: 3000 })
+  await ensureTable(client, 'gatehouse-bench')
+  client.destroy()
+  closeServer = async () => { await emulator.close(); await rm(dataDir, { recursive: true, force: true }) }
+  return { port: Number(new URL(emulator.endpoint).port), path: '', headers: {}, body: '', expect: '' }
+}
+
+async function serveGatehouse (options: { refresh?: boolean } = {}): Promise<Target> {
   const { default: Fastify } = await import('fastify')
   const { default: gatehouse, options: serverOptions } = await import('../src/app.ts')
   const { loadConfig } = await import('../src/config.ts')
-  const { startEmbeddedStore } = await import('../src/store/embedded.ts')
   const { DynamoStore, createDynamoClient } = await import('../src/store/dynamo-store.ts')
-  const { ensureTable } = await import('../src/store/table.ts')
   const { LocalKeySet } = await import('../src/crypto/local-keys.ts')
   const { LocalCipher } = await import('../src/crypto/local-cipher.ts')
   const { issueAccessToken } = await import('../src/oauth/access-tokens.ts')
   const { SYSTEM_CLOCK } = await import('../src/ports/clock.ts')
 
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'))
-  const emulator = await startEmbeddedStore({ dataDir, inLambda: false })
-  const client = createDynamoClient({ region: 'us-east-1', endpoint: emulator.endpoint, timeoutMs: 3000 })
-  await ensureTable(client, 'gatehouse-bench')
+  const client = createDynamoClient({ region: 'us-east-1', endpoint: process.env.BENCH_STORE_ENDPOINT!, timeoutMs: 3000 })
   const store = new DynamoStore({ client, table: 'gatehouse-bench', clock: SYSTEM_CLOCK, timeoutMs: 3000 })
   const keys = await LocalKeySet.open({ dataDir, clock: SYSTEM_CLOCK })
   const cipher = new LocalCipher(randomBytes(32))
@@ -110,6 +131,8 @@ async function serveGatehouse (): Promise<Target> {
     ...serverOptions,
     logger: logging ? { ...(serverOptions.logger as object), level: 'info', stream: { write: () => {} } } : false
   })
+  // The refresh target measures the grant, not the per-address limiter (120/min on /token, one address here).
+  if (options.refresh === true) app.addHook('onRoute', route => { if (route.url === '/token') route.config = { ...route.config, rateLimit: false } })
   await app.register(gatehouse, {
     config,
     services: {
@@ -119,7 +142,7 @@ async function serveGatehouse (): Promise<Target> {
       cookieSecret: config.cookieSecret!,
       upstream: { authorizationUrl: unused, completeLogin: unused, refresh: unused, revoke: unused },
       metadataDocuments: { fetch: unused },
-      close: async () => { client.destroy(); await emulator.close(); await rm(dataDir, { recursive: true, force: true }) }
+      close: async () => { client.destroy(); await rm(dataDir, { recursive: true, force: true }) }
     }
   })
   await app.listen({ host: '127.0.0.1', port })
@@ -129,6 +152,21 @@ async function serveGatehouse (): Promise<Target> {
   const identity = { sub: 'user-1', email: 'user@example.com', groups: ['engineering'] }
   const grantId = randomUUID()
   await store.saveGrant({ grantId, clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource: config.resourceUrl, createdAt: now, expiresAt: now + 86400 })
+  if (options.refresh === true) {
+    // A public client and one grant per connection, each with its first refresh token.
+    const { randomToken, sha256 } = await import('../src/oauth/secrets.ts')
+    await store.saveClient({ clientId: 'bench-client', tokenEndpointAuthMethod: 'none', redirectUris: ['http://127.0.0.1/cb'], grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], clientName: 'bench', createdAt: now, expiresAt: 0 })
+    const refreshTokens: string[] = []
+    for (let i = 0; i < 64; i++) {
+      const connectionGrant = randomUUID()
+      await store.saveGrant({ grantId: connectionGrant, clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource: config.resourceUrl, createdAt: now, expiresAt: now + 86400 })
+      const refreshToken = randomToken()
+      await store.saveRefreshToken({ tokenHash: sha256(refreshToken), grantId: connectionGrant, clientId: 'bench-client', scope: ['mcp:read', 'mcp:write'], createdAt: now, expiresAt: now + 86400 })
+      refreshTokens.push(refreshToken)
+    }
+    const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'bench-client', refresh_token: REFRESH_TOKEN_SLOT }).toString()
+    return { port, path: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, expect: '"refresh_token"', refreshTokens }
+  }
   const { token } = await issueAccessToken({ grantId, clientId: 'bench-client', identity }, ['mcp:read', 'mcp:write'], {
     keys, clock: SYSTEM_CLOCK, issuer: config.publicUrl, audience: config.resourceUrl, ttlSeconds: 3600
   })
@@ -169,11 +207,11 @@ async function freePort (): Promise<number> {
   })
 }
 
-async function startChild (name: string): Promise<{ child: ChildProcess, target: Target }> {
+async function startChild (name: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess, target: Target }> {
   const port = await freePort()
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const nodeArgs = name === 'store' ? [] : (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
   const child = spawn(process.execPath, [...nodeArgs, SELF, '--serve', name], {
-    env: { ...process.env, BENCH_PORT: String(port) },
+    env: { ...process.env, ...env, BENCH_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const target = await new Promise<Target>((resolve, reject) => {
@@ -210,6 +248,8 @@ class RawConnection {
   #buffer = Buffer.alloc(0)
   #done: ((ok: boolean) => void) | undefined
   #expect: Buffer
+  /** The last answer's body (the refresh target reads its refresh_token). */
+  lastBody: Buffer = Buffer.alloc(0)
 
   constructor (socket: Socket, expect: string) {
     this.#socket = socket
@@ -273,6 +313,7 @@ class RawConnection {
       return
     }
     const body = buffer.subarray(headerEnd + 4, end)
+    this.lastBody = body
     this.#buffer = buffer.subarray(end)
     this.#finish(ok && body.includes(this.#expect))
   }
@@ -285,8 +326,17 @@ function rawRequest (target: Target): Buffer {
   return Buffer.concat([Buffer.from(`POST ${target.path} HTTP/1.1\r\n${headers}\r\n`), body])
 }
 
+/** Refresh targets: each connection's current refresh token, carried across warm-up and rounds. */
+const refreshChains = new Map<Target, string[]>()
+const REFRESH_IN_ANSWER = /"refresh_token":"([^"]+)"/
+
 async function load (target: Target, connections: number, seconds: number, record: boolean, pid: number) {
   const request = rawRequest(target)
+  const chains = target.refreshTokens === undefined ? undefined : refreshChains.get(target) ?? [...target.refreshTokens]
+  if (chains !== undefined) {
+    refreshChains.set(target, chains)
+    if (connections > chains.length) throw new Error(`the refresh target has ${chains.length} refresh tokens for ${connections} connections`)
+  }
   const pool = await Promise.all(Array.from({ length: connections }, async () => await RawConnection.open(target.port, target.expect)))
   const latencies: number[] = []
   let requests = 0
@@ -294,10 +344,16 @@ async function load (target: Target, connections: number, seconds: number, recor
   let rssMax = 0
   const deadline = performance.now() + seconds * 1000
   const sampler = setInterval(() => { void rssMb(pid).then(mb => { rssMax = Math.max(rssMax, mb) }) }, 200)
-  async function worker (connection: RawConnection): Promise<void> {
+  async function worker (connection: RawConnection, index: number): Promise<void> {
     while (performance.now() < deadline) {
       const start = performance.now()
-      if (!await connection.send(request)) { errors++; return }
+      const next = chains === undefined ? request : rawRequest({ ...target, body: target.body.replace(REFRESH_TOKEN_SLOT, chains[index]!) })
+      if (!await connection.send(next)) { errors++; return }
+      if (chains !== undefined) {
+        const rotated = REFRESH_IN_ANSWER.exec(connection.lastBody.toString('utf8'))?.[1]
+        if (rotated === undefined) { errors++; return }
+        chains[index] = rotated
+      }
       if (record) latencies.push(performance.now() - start)
       requests++
     }
@@ -305,7 +361,7 @@ async function load (target: Target, connections: number, seconds: number, recor
   const started = performance.now()
   const cpuBefore = await cpuSeconds(pid)
   const ownBefore = process.cpuUsage()
-  await Promise.all(pool.map(worker))
+  await Promise.all(pool.map((connection, index) => worker(connection, index)))
   const elapsed = (performance.now() - started) / 1000
   const serverCpu = (await cpuSeconds(pid) - cpuBefore) / elapsed
   const own = process.cpuUsage(ownBefore)
@@ -321,7 +377,8 @@ const LABELS: Record<string, string> = {
   echo: '(a) bare Fastify echo',
   sdk: '(b) MCP SDK stateless Express example',
   gatehouse: '(c) gatehouse POST /mcp tools/call',
-  'gatehouse-2026': '(d) gatehouse POST /mcp tools/call, MCP 2026-07-28'
+  'gatehouse-2026': '(d) gatehouse POST /mcp tools/call, MCP 2026-07-28',
+  refresh: '(e) gatehouse POST /token refresh_token'
 }
 
 async function main (): Promise<void> {
@@ -329,15 +386,22 @@ async function main (): Promise<void> {
   const duration = Number(process.env.BENCH_DURATION ?? 5)
   const warmup = Number(process.env.BENCH_WARMUP ?? 2)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
-  const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse,gatehouse-2026').split(',').map(s => s.trim()).filter(Boolean)
+  const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse,gatehouse-2026,refresh').split(',').map(s => s.trim()).filter(Boolean)
   process.stdout.write(`node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), ${connections} connections, ${warmup} s warm-up, then ${rounds} rounds of ${duration} s per target (targets alternate within each round)\n`)
   // All servers run for the whole benchmark and take turns, round after round: the machine's other load
   // drifts over minutes, and alternating puts every target under the same drift (each ratio is also
   // computed within its round).
   const children = new Map<string, { child: ChildProcess, target: Target }>()
   const perRound: Array<Map<string, Awaited<ReturnType<typeof load>>>> = []
+  let store: ChildProcess | undefined
   try {
-    for (const name of names) children.set(name, await startChild(name))
+    const storeEnv: Record<string, string> = {}
+    if (names.some(name => name.startsWith('gatehouse') || name === 'refresh')) {
+      const started = await startChild('store')
+      store = started.child
+      storeEnv.BENCH_STORE_ENDPOINT = `http://127.0.0.1:${started.target.port}`
+    }
+    for (const name of names) children.set(name, await startChild(name, storeEnv))
     for (const [, { child, target }] of children) await load(target, connections, warmup, false, child.pid!)
     for (let round = 0; round < rounds; round++) {
       const measured = new Map<string, Awaited<ReturnType<typeof load>>>()
@@ -349,7 +413,7 @@ async function main (): Promise<void> {
       perRound.push(measured)
     }
   } finally {
-    for (const { child } of children.values()) {
+    for (const child of [...[...children.values()].map(c => c.child), ...(store === undefined ? [] : [store])]) {
       child.kill('SIGTERM')
       await new Promise(resolve => child.once('exit', resolve))
     }
@@ -379,12 +443,15 @@ async function main (): Promise<void> {
   const list = (values: number[], format: (v: number) => string): string => values.map(format).join(', ')
   if (c !== undefined && b !== undefined) {
     const r = ratios('gatehouse', 'sdk')
-    process.stdout.write(`\n(c)/(b) = ${median(r).toFixed(2)}× median of the rounds (${list(r, v => `${v.toFixed(2)}×`)}; target ≥ 5×)\n`)
+    process.stdout.write(`\n(c)/(b) = ${median(r).toFixed(2)}× median of the rounds (${list(r, v => `${v.toFixed(2)}×`)}; target ≥ 6×)\n`)
   }
   if (c !== undefined && a !== undefined) {
     const r = ratios('gatehouse', 'echo')
-    process.stdout.write(`(c)/(a) = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 25 %)\n`)
+    process.stdout.write(`(c)/(a) = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 45 %)\n`)
+    process.stdout.write(`RSS (c)/(a) = ${(c.rssMaxMb / a.rssMaxMb).toFixed(2)}× (max under load; target ≤ 2×)\n`)
   }
+  const e = results.get('refresh')
+  if (e !== undefined) process.stdout.write(`(e) refresh grant: ${Math.round(e.rps)} req/s, ${Math.round(1e6 * e.serverCpu / e.rps)} µs CPU per refresh${a === undefined ? '' : `, ${(100 * median(ratios('refresh', 'echo'))).toFixed(1)} % of (a)`}\n`)
   if (c !== undefined && results.has('gatehouse-2026')) {
     const r = ratios('gatehouse-2026', 'gatehouse')
     process.stdout.write(`(d)/(c) = ${median(r).toFixed(2)}× median of the rounds (${list(r, v => `${v.toFixed(2)}×`)}; target ≥ 1: the 2026 era no slower)\n`)
@@ -396,7 +463,8 @@ async function main (): Promise<void> {
 const serveIndex = process.argv.indexOf('--serve')
 if (serveIndex !== -1) {
   const name = process.argv[serveIndex + 1]
-  const serve = name === 'echo' ? serveEcho : name === 'sdk' ? serveSdkExpress : name === 'gatehouse' ? serveGatehouse : name === 'gatehouse-2026' ? serveGatehouse2026 : undefined
+  const serve = name === 'echo' ? serveEcho : name === 'sdk' ? serveSdkExpress : name === 'gatehouse' ? serveGatehouse : name === 'gatehouse-2026' ? serveGatehouse2026
+    : name === 'refresh' ? async () => await serveGatehouse({ refresh: true }) : name === 'store' ? serveStore : undefined
   if (serve === undefined) throw new Error(`unknown target ${name}`)
   const target = await serve()
   process.once('SIGTERM', () => { void closeServer().finally(() => process.exit(0)) })
