@@ -124,21 +124,14 @@ export class DynamoTable {
 
   /** Every item of a partition whose sort key starts with `prefix`, all pages, strongly consistent. */
   async queryPrefix<T> (operation: string, pk: string, prefix: string, options: { withExpiry: boolean }): Promise<T[]> {
-    const records: T[] = []
-    let start: Item | undefined
-    do {
-      const exclusiveStartKey = start
-      const page = await this.call(operation, signal => this.#client.send(new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
-        ConsistentRead: true,
-        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey })
-      }), { abortSignal: signal }))
-      for (const item of page.Items ?? []) records.push(decode(item, options.withExpiry) as T)
-      start = page.LastEvaluatedKey
-    } while (start !== undefined)
-    return records
+    const items = await this.#allPages(operation, start => new QueryCommand({
+      TableName: this.#table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
+      ConsistentRead: true,
+      ...start
+    }))
+    return items.map(item => decode(item, options.withExpiry) as T)
   }
 
   /**
@@ -146,25 +139,15 @@ export class DynamoTable {
    * eventually consistent: an item written a moment ago may be missing (lists for people, never a security check).
    */
   async queryUserIndex<T> (operation: string, partition: string): Promise<T[]> {
-    const records: T[] = []
-    let start: Item | undefined
-    do {
-      const exclusiveStartKey = start
-      const page = await this.call(operation, signal => this.#client.send(new QueryCommand({
-        TableName: this.#table,
-        IndexName: USER_INDEX.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': USER_INDEX.pk },
-        ExpressionAttributeValues: { ':pk': { S: partition } },
-        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey })
-      }), { abortSignal: signal }))
-      for (const item of page.Items ?? []) {
-        const record = decode(item)
-        if (!this.#isExpired(record)) records.push(record as T)
-      }
-      start = page.LastEvaluatedKey
-    } while (start !== undefined)
-    return records
+    const items = await this.#allPages(operation, start => new QueryCommand({
+      TableName: this.#table,
+      IndexName: USER_INDEX.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': USER_INDEX.pk },
+      ExpressionAttributeValues: { ':pk': { S: partition } },
+      ...start
+    }))
+    return items.map(item => decode(item)).filter(record => !this.#isExpired(record)) as T[]
   }
 
   /**
@@ -172,25 +155,28 @@ export class DynamoTable {
    * `expired`: 'skip' (as every read does) or 'only' (what prune removes).
    */
   async scanKind<T> (operation: string, kind: Kind, options: { expired: 'skip' | 'only', filter?: string, values?: Record<string, AttributeValue> }): Promise<T[]> {
-    const records: T[] = []
+    const items = await this.#allPages(operation, start => new ScanCommand({
+      TableName: this.#table,
+      FilterExpression: `#kind = :kind${options.filter === undefined ? '' : ` AND ${options.filter}`}`,
+      ExpressionAttributeNames: { '#kind': 'kind' },
+      ExpressionAttributeValues: { ':kind': { S: kind }, ...options.values },
+      ConsistentRead: true,
+      ...start
+    }))
+    return items.map(item => decode(item)).filter(record => this.#isExpired(record) === (options.expired === 'only')) as T[]
+  }
+
+  /** Follows LastEvaluatedKey until the last page; each page is one bounded store call. */
+  async #allPages (operation: string, command: (start: { ExclusiveStartKey?: Item }) => QueryCommand | ScanCommand): Promise<Item[]> {
+    const items: Item[] = []
     let start: Item | undefined
     do {
-      const exclusiveStartKey = start
-      const page = await this.call(operation, signal => this.#client.send(new ScanCommand({
-        TableName: this.#table,
-        FilterExpression: `#kind = :kind${options.filter === undefined ? '' : ` AND ${options.filter}`}`,
-        ExpressionAttributeNames: { '#kind': 'kind' },
-        ExpressionAttributeValues: { ':kind': { S: kind }, ...options.values },
-        ConsistentRead: true,
-        ...(exclusiveStartKey === undefined ? {} : { ExclusiveStartKey: exclusiveStartKey })
-      }), { abortSignal: signal }))
-      for (const item of page.Items ?? []) {
-        const record = decode(item)
-        if (this.#isExpired(record) === (options.expired === 'only')) records.push(record as T)
-      }
+      const next = command(start === undefined ? {} : { ExclusiveStartKey: start })
+      const page = await this.call(operation, signal => this.#client.send(next as QueryCommand, { abortSignal: signal }))
+      items.push(...(page.Items ?? []))
       start = page.LastEvaluatedKey
     } while (start !== undefined)
-    return records
+    return items
   }
 
   /** Deletes the item when `condition` holds; false when it did not (or the item is gone). */
