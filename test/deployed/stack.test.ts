@@ -197,6 +197,8 @@ if (missing !== undefined) {
     t.equal((await aws.kms.send(new GetKeyRotationStatusCommand({ KeyId: encryption?.KeyId }))).KeyRotationEnabled, true)
     const { PublicKey } = await aws.kms.send(new GetPublicKeyCommand({ KeyId: signing?.KeyId }))
     signingPublicKey = createPublicKey({ key: Buffer.from(PublicKey ?? new Uint8Array()), format: 'der', type: 'spki' })
+    // Terraform reads the public half at deploy time (aws_kms_public_key), so a cold start needs no KMS call.
+    t.same(JSON.parse(lambdaEnv.KMS_SIGNING_PUBLIC_KEYS ?? '{}'), { [signing?.Arn ?? '']: Buffer.from(PublicKey ?? new Uint8Array()).toString('base64') }, 'the function is given exactly this key\'s public half')
 
     const uses = { signing: ['kms:GetPublicKey', 'kms:Sign'], encryption: ['kms:Decrypt', 'kms:GenerateDataKey'] }
     for (const [which, keyId] of [['signing', signing?.Arn], ['encryption', encryption?.Arn]] as const) {
@@ -275,7 +277,7 @@ if (missing !== undefined) {
     t.match(fn, { Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 1024, Timeout: 15, Architectures: ['x86_64'] })
     t.equal(fn.CodeSha256, createHash('sha256').update(await readFile(built.zipPath)).digest('base64'), 'the code is the zip this run built')
     t.same(Object.keys(lambdaEnv).sort(), ['COOKIE_SECRET_ARN', 'GATEHOUSE_PUBLIC_URL', 'GATEHOUSE_TABLE', 'GRANT_CACHE_TTL', 'KMS_ENCRYPTION_KEY_ID',
-      'KMS_SIGNING_KEY_ID', 'LOG_LEVEL', 'UPSTREAM_AUTHORIZATION_ENDPOINT', 'UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET_ARN', 'UPSTREAM_ISSUER', 'UPSTREAM_JWKS_URI',
+      'KMS_SIGNING_KEY_ID', 'KMS_SIGNING_PUBLIC_KEYS', 'LOG_LEVEL', 'UPSTREAM_AUTHORIZATION_ENDPOINT', 'UPSTREAM_CLIENT_ID', 'UPSTREAM_CLIENT_SECRET_ARN', 'UPSTREAM_ISSUER', 'UPSTREAM_JWKS_URI',
       'UPSTREAM_REVOCATION_ENDPOINT', 'UPSTREAM_TOKEN_ENDPOINT'], 'the managed settings; no empty KMS_PREVIOUS_SIGNING_KEY_IDS or ALLOWED_ORIGINS (the default: own origin and loopback only)')
     t.match(lambdaEnv, { GATEHOUSE_PUBLIC_URL: outputs.issuer, LOG_LEVEL: 'info', GRANT_CACHE_TTL: '30' })
     const policy = JSON.parse((await aws.lambda.send(new GetPolicyCommand({ FunctionName: fn.FunctionName }))).Policy ?? '{}') as Policy
