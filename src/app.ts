@@ -15,6 +15,7 @@ import tokenRoutes from './routes/oauth/token-endpoints.ts'
 import wellKnownRoutes from './routes/well-known/index.ts'
 import healthRoutes from './routes/health.ts'
 import mcpRoutes from './routes/mcp.ts'
+import gatewayRoutes from './routes/gateway.ts'
 import accountRoutes from './routes/account.ts'
 import type { McpExtension } from './mcp/extension.ts'
 
@@ -127,6 +128,8 @@ export default async function gatehouse (app: FastifyInstance, opts: AppOptions)
     await app.register(accountRoutes)
   }
   await app.register(mcpRoutes, opts.mcpExtension === undefined ? {} : { extension: opts.mcpExtension })
+  // /mcp/<name>: the MCP servers of GATEHOUSE_BACKENDS, each its own protected resource (none unless configured).
+  await app.register(gatewayRoutes)
 }
 
 // Not encapsulated: the root instance (fastify-cli's, the Lambda's, a test's) sees `app.gatehouse`.

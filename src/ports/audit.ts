@@ -22,3 +22,8 @@ export type AuditEventName =
   | 'token.introspected'
   | 'tool.denied'
   | 'connector.call'
+  | 'gateway.call'
+  | 'gateway.tool_denied'
+  | 'gateway.access_denied'
+  | 'gateway.session_refused'
+  | 'gateway.session_ended'

@@ -63,7 +63,8 @@ process.stdout.write(JSON.stringify({ out, codeCache })); process.exit(0) })().c
 }
 
 t.test('the zip holds the entry, the bundle and a code cache built for the runtime\'s flags', async t => {
-  t.ok(built.gzipBytes <= 350 * 1024, `bundle is ${(built.gzipBytes / 1024).toFixed(0)} KB gzip (target ≤ 350 KB)`)
+  // 350 KB until the gateway (issue 14: /mcp/<name> runs in the same function) added 4.4 KB gzip on a main already at 350.6 KB; BENCHMARKS.md, the gateway paragraph (issue 14).
+  t.ok(built.gzipBytes <= 360 * 1024, `bundle is ${(built.gzipBytes / 1024).toFixed(0)} KB gzip (target ≤ 360 KB)`)
   const files = unzip(await readFile(built.zipPath))
   t.same([...files.keys()], ['index.cjs', 'app.cjs', 'app.cjs.cache', 'app.cjs.cache.json'])
   t.same(files.get('app.cjs'), await readFile(built.appPath), 'the zipped bundle is the built one')

@@ -33,6 +33,8 @@ export interface MintOptions {
   grantTtlSeconds?: number
   /** Do not save the grant (a token whose grant never existed). */
   noGrant?: boolean
+  /** The protected resource (RFC 8707) the grant and token are for; default the /mcp URL. */
+  resource?: string
 }
 
 export interface MintedToken {
@@ -56,7 +58,7 @@ export async function mintToken (services: MintContext, options: MintOptions = {
     clientId: options.clientId ?? 'test-client',
     identity,
     scope,
-    resource: config.resourceUrl,
+    resource: options.resource ?? config.resourceUrl,
     createdAt: now,
     expiresAt: now + (options.grantTtlSeconds ?? 86400)
   }
@@ -69,7 +71,7 @@ export async function mintToken (services: MintContext, options: MintOptions = {
     keys: services.keys,
     clock: services.clock,
     issuer: config.publicUrl,
-    audience: config.resourceUrl,
+    audience: grant.resource,
     ttlSeconds: options.ttlSeconds ?? config.ttl.accessToken
   })
   return { token, claims, grant }

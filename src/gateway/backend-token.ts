@@ -1,0 +1,98 @@
+// What a backend receives instead of the client's token (MCP authorization forbids token passthrough):
+// a short-lived RS256 JWT signed by gatehouse's own key (verifiable through /jwks.json), issued to the
+// backend's URL for this user, modelled on an RFC 8693 token exchange: `act` names the client acting for
+// the user. Tokens are reused while they have a minute left, so KMS signs once per user, client and backend
+// every few minutes rather than on every call.
+import { randomBytes } from 'node:crypto'
+import type { Caller } from '../mcp/caller.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { KeySet } from '../ports/keys.ts'
+
+/** The most a backend token lives (issue 14: at most 300 s). */
+export const BACKEND_TOKEN_TTL = 300
+/** A cached token is handed out only while it has at least this long left. */
+const MIN_REMAINING = 60
+
+export interface BackendTokenClaims {
+  iss: string
+  sub: string
+  aud: string
+  client_id: string
+  scope: string
+  groups: string[]
+  email?: string
+  /** RFC 8693 §4.1: the party acting on the subject's behalf, here the OAuth client. */
+  act: { sub: string }
+  jti: string
+  iat: number
+  nbf: number
+  exp: number
+}
+
+export interface BackendTokenOptions {
+  keys: KeySet
+  clock: Clock
+  issuer: string
+  maxEntries?: number
+}
+
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+interface Minted { token: string, exp: number }
+
+export class BackendTokens {
+  readonly #options: BackendTokenOptions
+  // Insertion-ordered and bounded like the grant-check cache (lru-cache is not in the Lambda bundle yet: BENCHMARKS.md).
+  readonly #cache = new Map<string, Promise<Minted>>()
+  readonly #max: number
+
+  constructor (options: BackendTokenOptions) {
+    this.#options = options
+    this.#max = options.maxEntries ?? 10_000
+  }
+
+  /** A token for `audience` (the backend's URL) on behalf of `caller`. */
+  async tokenFor (audience: string, caller: Caller): Promise<string> {
+    const key = [audience, caller.grantId ?? '', caller.sub, caller.clientId, caller.scopes.join(' '), caller.groups.join('\n'), caller.email ?? ''].join('\0')
+    const now = this.#options.clock.now()
+    const cached = this.#cache.get(key)
+    if (cached !== undefined) {
+      const minted = await cached
+      if (minted.exp - now >= MIN_REMAINING && this.#options.keys.current.kid === kidOf(minted.token)) return minted.token
+    }
+    const minting = this.#mint(audience, caller, now)
+    this.#cache.delete(key)
+    if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value as string)
+    this.#cache.set(key, minting)
+    // A signing failure is not remembered: the next call tries again.
+    minting.catch(() => { if (this.#cache.get(key) === minting) this.#cache.delete(key) })
+    return (await minting).token
+  }
+
+  async #mint (audience: string, caller: Caller, now: number): Promise<Minted> {
+    // Never outlive the client's own token: revocation and expiry of the grant bound the backend's view too.
+    const exp = Math.max(now + 1, Math.min(now + BACKEND_TOKEN_TTL, caller.expiresAt))
+    const claims: BackendTokenClaims = {
+      iss: this.#options.issuer,
+      sub: caller.sub,
+      aud: audience,
+      client_id: caller.clientId,
+      scope: caller.scopes.join(' '),
+      groups: [...caller.groups],
+      act: { sub: caller.clientId },
+      jti: randomBytes(16).toString('base64url'),
+      iat: now,
+      nbf: now,
+      exp
+    }
+    if (caller.email !== undefined) claims.email = caller.email
+    const signer = this.#options.keys.current
+    const input = `${b64({ alg: 'RS256', typ: 'at+jwt', kid: signer.kid })}.${b64(claims)}`
+    const signature = await signer.sign(Buffer.from(input, 'ascii'))
+    return { token: `${input}.${Buffer.from(signature).toString('base64url')}`, exp }
+  }
+}
+
+function kidOf (token: string): string | undefined {
+  return (JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as { kid?: string }).kid
+}

@@ -1,0 +1,100 @@
+// POST, GET and DELETE /mcp/<name> for each backend of GATEHOUSE_BACKENDS: the Origin check (403), the
+// backend's own bearer check (401 invalid_token for a token of any other resource, RFC 8707), the backend's
+// scopes and groups (403), then the gateway (src/gateway/). Errors answer in JSON-RPC where the transport
+// refuses, and 401/403 carry a challenge naming this backend's protected-resource metadata. An unknown name
+// has no route (404). Event streams pass through as they arrive when gatehouse runs as a server; behind API
+// Gateway on Lambda the response is buffered and sent whole.
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { originChecker } from '../plugins/origins.ts'
+import { AccessDeniedError, InsufficientScopeError, InvalidTokenError, MissingTokenError } from '../oauth/errors.ts'
+import { bearerToken } from '../mcp/bearer.ts'
+import type { Caller } from '../mcp/caller.ts'
+import type { BackendConfig } from '../config.ts'
+import { backendRefusal } from '../gateway/policy.ts'
+import { startGateway } from '../gateway/start.ts'
+import type { GatewayReply, GatewayRequest } from '../gateway/gateway.ts'
+
+const BODY_LIMIT = 1024 * 1024
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by a gateway route's bearer check; null elsewhere. */
+    gatewayCaller: Caller | null
+  }
+}
+
+export default async function gatewayRoutes (app: FastifyInstance): Promise<void> {
+  const { config, ctx } = app.gatehouse
+  if (config.mode !== 'authorization-server' || config.backends.length === 0) return
+  const started = startGateway({ config, ctx, log: app.log })
+  app.addHook('onClose', started.close)
+  app.decorateRequest('gatewayCaller', null)
+
+  const isAllowedOrigin = originChecker(config.publicUrl, config.allowedOrigins)
+  function checkOrigin (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const origin = request.headers.origin
+    if (origin !== undefined && !isAllowedOrigin(origin)) { done(new AccessDeniedError('this Origin is not allowed')); return }
+    done()
+  }
+
+  function send (reply: FastifyReply, answer: GatewayReply): FastifyReply {
+    reply.code(answer.status).header('cache-control', 'no-store').headers(answer.headers)
+    if (answer.contentType !== undefined) reply.type(answer.contentType)
+    return reply.send(answer.body)
+  }
+
+  for (const backend of config.backends) {
+    const bearer = started.bearers.get(backend.name)
+    if (bearer === undefined) continue
+    const routeConfig = {
+      errorFormat: 'mcp',
+      bearerChallenge: { resourceMetadata: `${config.publicUrl}/.well-known/oauth-protected-resource/mcp/${backend.name}`, scope: (backend.scopes.length > 0 ? backend.scopes : config.defaultScopes).join(' ') }
+    } as const
+
+    function guard (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+      const token = bearerToken(request.headers.authorization)
+      if (token === undefined) { done(new MissingTokenError()); return }
+      if (token === '') { done(new InvalidTokenError(undefined, 'empty bearer token')); return }
+      let result
+      try {
+        result = (bearer as NonNullable<typeof bearer>).authenticate(token)
+      } catch (error) {
+        done(error as Error)
+        return
+      }
+      const admit = (caller: Caller): void => {
+        const refusal = backendRefusal(backend, caller)
+        if (refusal?.reason === 'scope') {
+          done(new InsufficientScopeError([...new Set([...caller.scopes, refusal.scope])].join(' '), `${backend.name} needs the ${refusal.scope} scope`))
+          return
+        }
+        if (refusal?.reason === 'group') {
+          ctx.audit.event('gateway.access_denied', { sub: caller.sub, client_id: caller.clientId, backend: backend.name, reason: 'group' })
+          done(new AccessDeniedError(`your groups may not use ${backend.name}`))
+          return
+        }
+        request.gatewayCaller = caller
+        done()
+      }
+      if (result instanceof Promise) result.then(admit, error => done(error as Error))
+      else admit(result)
+    }
+
+    const options = { config: routeConfig, onRequest: [checkOrigin, guard] }
+    const path = `/mcp/${backend.name}`
+    app.post(path, { ...options, bodyLimit: BODY_LIMIT }, async (request, reply) => send(reply, await started.gateway.post(backend, gatewayRequest(request, reply), request.body)))
+    app.get(path, options, async (request, reply) => send(reply, await started.gateway.get(backend, gatewayRequest(request, reply))))
+    app.delete(path, options, async (request, reply) => send(reply, await started.gateway.delete(backend, gatewayRequest(request, reply))))
+  }
+}
+
+/** The caller, the client's headers and a signal that fires if the client goes away before the answer is sent. */
+function gatewayRequest (request: FastifyRequest, reply: FastifyReply): GatewayRequest {
+  const caller = request.gatewayCaller
+  if (caller === null) throw new MissingTokenError()
+  const controller = new AbortController()
+  reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
+  return { caller, headers: request.headers, signal: controller.signal }
+}
+
+export type { BackendConfig }
