@@ -408,7 +408,7 @@ async function main (): Promise<void> {
       for (const [name, { child, target }] of children) {
         const r = await load(target, connections, duration, true, child.pid!)
         measured.set(name, r)
-        process.stdout.write(`round ${round + 1} ${LABELS[name] ?? name}: ${Math.round(r.requests / r.seconds)} req/s, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}, server CPU ${r.serverCpu.toFixed(2)}, load generator CPU ${r.loaderCpu.toFixed(2)}\n`)
+        process.stdout.write(`round ${round + 1} ${LABELS[name] ?? name}: ${Math.round(r.requests / r.seconds)} req/s, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}, server CPU ${r.serverCpu.toFixed(2)}, load generator CPU ${r.loaderCpu.toFixed(2)}, RSS max ${r.rssMax.toFixed(0)} MB\n`)
       }
       perRound.push(measured)
     }
