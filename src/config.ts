@@ -135,8 +135,11 @@ export interface BackendConfig {
   name: string
   /** The backend's MCP endpoint; the `aud` of the JWTs gatehouse sends it. */
   url: string
-  /** `<public URL>/mcp/<name>`: the RFC 8707 resource and the audience of the clients' tokens. */
+  /** The RFC 8707 resource and the audience of the clients' tokens: `<public URL>/mcp/<name>`, or `url` when direct. */
   resource: string
+  /** A server deployed on its own that clients reach directly and that checks gatehouse's tokens itself (the
+   * resource-server kit): gatehouse only issues tokens for it, with no /mcp/<name> route and no metadata. */
+  direct: boolean
   title: string
   /** Scopes a token needs for any call. */
   scopes: string[]
@@ -366,6 +369,7 @@ const BACKENDS_SCHEMA = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]{0,30
   scopes: Type.Optional(SCOPE_LIST),
   groups: Type.Optional(GROUP_LIST),
   tools: Type.Optional(Type.Record(Type.String({ pattern: '^(\\*|[A-Za-z0-9_./-]{1,128}\\*?)$' }), Type.Object({ scopes: Type.Optional(SCOPE_LIST), groups: Type.Optional(GROUP_LIST) }, { additionalProperties: false }))),
+  mode: Type.Optional(Type.Union([Type.Literal('gateway'), Type.Literal('direct')])),
   timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 28000 })),
   maxResponseBytes: Type.Optional(Type.Integer({ minimum: 1024, maximum: 6 * 1024 * 1024 })),
   auth: Type.Optional(Type.Union([
@@ -401,7 +405,8 @@ function backendsFrom (env: Env, publicUrl: string, scopes: string[], problems: 
     backends.push({
       name,
       url,
-      resource: `${publicUrl}/mcp/${name}`,
+      resource: b.mode === 'direct' ? url : `${publicUrl}/mcp/${name}`,
+      direct: b.mode === 'direct',
       title: b.title ?? name,
       scopes: b.scopes ?? [],
       groups: b.groups,

@@ -26,6 +26,9 @@ t.test('each backend becomes <public URL>/mcp/<name> with its rules and defaults
   t.match(jira, { resource: 'https://gh.example/mcp/jira', title: 'JIRA', scopes: ['mcp:read'], groups: ['engineering'], timeoutMs: 5000, maxResponseBytes: 65536, auth: { type: 'secret', header: 'x-api-key' } })
   t.same(jira?.tools, { 'create-*': { scopes: ['mcp:write'], groups: ['admins'] }, '*': { scopes: ['mcp:read'], groups: undefined } })
   t.same(loadConfig(base).backends, [], 'unset: no backends')
+  const direct = loadConfig({ ...base, GATEHOUSE_BACKENDS: '{"team":{"url":"https://team.example/mcp","mode":"direct"}}' }).backends[0]
+  t.match(direct, { direct: true, resource: 'https://team.example/mcp' }, 'a direct server is its own resource')
+  t.equal(everything?.direct, false)
 })
 
 t.test('bad backends fail at start, naming GATEHOUSE_BACKENDS and what is wrong', async t => {

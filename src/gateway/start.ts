@@ -50,7 +50,7 @@ export function startGateway (options: StartGatewayOptions): StartedGateway {
   })
   const grants = new GrantCheck({ store: ctx.store, clock: ctx.clock, ttlSeconds: config.ttl.grantCache })
   const bearers = new Map<string, GatehouseBearer>()
-  for (const backend of config.backends) {
+  for (const backend of config.backends.filter(b => !b.direct)) {
     bearers.set(backend.name, new GatehouseBearer({
       verifier: { verify: token => ctx.accessTokens.verify(token, [backend.resource]), hasKey: kid => ctx.accessTokens.hasKey(kid) },
       grants,

@@ -24,7 +24,7 @@ const wellKnownRoutes: FastifyPluginAsync = async (app) => {
   }
   // Each gateway backend is its own protected resource (RFC 9728 §3.1: the path is inserted after the
   // well-known prefix); an unknown name has no route and answers 404.
-  for (const backend of config.backends) {
+  for (const backend of config.backends.filter(b => !b.direct)) {
     const document = protectedResourceMetadata({ resource: backend.resource, authorizationServers, scopes: config.scopes, name: backend.title })
     app.get(`/.well-known/oauth-protected-resource/mcp/${backend.name}`, prmSchema, async (_request, reply) => reply.header('cache-control', cache).send(document))
   }
