@@ -61,6 +61,7 @@ module "function" {
   allowed_origins         = var.allowed_origins
   extra_environment       = var.extra_environment
   cookie_secret_version   = var.cookie_secret_version
+  backends                = var.backends
 
   public_url                = module.api.public_url
   table_name                = module.storage.dynamodb_table_name
@@ -95,4 +96,5 @@ module "api" {
   throttling_burst_limit       = var.throttling_burst_limit
   access_log_retention_in_days = var.log_retention_in_days
   jwt_authorizer_enabled       = var.jwt_authorizer_enabled
+  backend_names                = [for name, backend in var.backends : name if backend.mode == "gateway"]
 }

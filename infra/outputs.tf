@@ -3,6 +3,11 @@ output "mcp_url" {
   value       = module.api.mcp_url
 }
 
+output "resource_urls" {
+  description = "Every protected resource URL clients may use: /mcp and each gateway backend's /mcp/<name>."
+  value       = module.api.resource_urls
+}
+
 output "issuer" {
   description = "gatehouse's issuer (the iss of its tokens and the base of its discovery documents)."
   value       = module.api.public_url

@@ -132,6 +132,36 @@ variable "throttling_burst_limit" {
   default     = 100
 }
 
+variable "backends" {
+  description = "MCP servers gatehouse protects (GATEHOUSE_BACKENDS, docs/gateway.md): name -> url and rules. A gateway backend is served at <public URL>/mcp/<name> behind the JWT authorizer; a direct one (mode = \"direct\") is only an audience gatehouse issues tokens for. secret_arn sends that secret instead of gatehouse's backend JWT (and lets the function read it)."
+  type = map(object({
+    url                = string
+    title              = optional(string)
+    mode               = optional(string, "gateway")
+    scopes             = optional(list(string))
+    groups             = optional(list(string))
+    tools              = optional(map(object({ scopes = optional(list(string)), groups = optional(list(string)) })))
+    timeout_ms         = optional(number)
+    max_response_bytes = optional(number)
+    secret_arn         = optional(string)
+    secret_header      = optional(string)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.backends) : can(regex("^[a-z][a-z0-9-]{0,30}$", name))])
+    error_message = "Backend names match ^[a-z][a-z0-9-]{0,30}$ (they become /mcp/<name>)."
+  }
+  validation {
+    condition     = alltrue([for b in values(var.backends) : contains(["gateway", "direct"], b.mode) && can(regex("^https://[^\\s?#]+$", b.url))])
+    error_message = "Each backend needs an https url and a mode of gateway or direct."
+  }
+  validation {
+    condition     = alltrue([for b in values(var.backends) : b.secret_arn == null || can(regex("^arn:aws[a-z-]*:(secretsmanager|ssm):", b.secret_arn))])
+    error_message = "secret_arn is a Secrets Manager secret or SSM parameter ARN."
+  }
+}
+
 variable "jwt_authorizer_enabled" {
   description = "Whether API Gateway's JWT authorizer guards POST /mcp (gatehouse verifies tokens itself either way)."
   type        = bool

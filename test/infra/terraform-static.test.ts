@@ -115,14 +115,15 @@ t.test('the function: nodejs22.x bundle on var.architecture, log retention, envi
   t.notOk('COOKIE_SECRET' in env, 'the cookie secret itself is never in the environment')
 })
 
-t.test('the API: a JWT authorizer on POST /mcp with issuer = public URL and audience = the /mcp URL, throttling, access logs, CORS', async t => {
+t.test('the API: a JWT authorizer on POST /mcp with issuer = public URL and audience = every resource URL (the /mcp URL and each gateway backend), throttling, access logs, CORS', async t => {
   const a = modules.api
   const authorizer = resource(a, 'aws_apigatewayv2_authorizer', 'mcp')
   t.equal(authorizer.authorizer_type, 'JWT')
   t.same(authorizer.identity_sources, ['$request.header.Authorization'])
   const jwt = body(authorizer.jwt_configuration)
   t.equal(jwt.issuer, '${local.public_url}')
-  t.same(jwt.audience, ['${local.mcp_url}'])
+  t.equal(jwt.audience, '${local.resource_urls}')
+  t.match(String(a.locals.resource_urls), /concat\(\[local\.mcp_url\], \[for name in var\.backend_names : "\$\{local\.mcp_url\}\/\$\{name\}"\]\)/, 'the /mcp URL and <mcp URL>/<name> per gateway backend')
   t.match(String(a.locals.public_url), /var\.domain_name.*aws_apigatewayv2_api\.this\.api_endpoint/, 'public URL = custom domain, else the API endpoint (no cycle through the function)')
   t.equal(a.locals.mcp_url, '${local.public_url}/mcp')
 

@@ -39,6 +39,16 @@ locals {
     "/revoke",
     "/mcp",
   ] : "OPTIONS ${path}"])
+  # The gateway: one route per method for every backend name (gatehouse answers 404 for an unknown one).
+  gateway_routes = length(var.backend_names) == 0 ? toset([]) : toset([
+    "GET /mcp/{name}",
+    "DELETE /mcp/{name}",
+    "GET /.well-known/oauth-protected-resource/mcp/{name}",
+    "OPTIONS /mcp/{name}",
+    "OPTIONS /.well-known/oauth-protected-resource/mcp/{name}",
+  ])
+  # Every resource this API serves: /mcp and each gateway backend's /mcp/<name>.
+  resource_urls          = concat([local.mcp_url], [for name in var.backend_names : "${local.mcp_url}/${name}"])
   oauth_throttled_routes = toset(["POST /register", "POST /token", "GET /authorize", "POST /authorize/consent"])
 }
 
@@ -74,12 +84,12 @@ resource "aws_apigatewayv2_authorizer" "mcp" {
 
   jwt_configuration {
     issuer   = local.public_url
-    audience = [local.mcp_url]
+    audience = local.resource_urls
   }
 }
 
 resource "aws_apigatewayv2_route" "this" {
-  for_each = setunion(local.public_routes, local.preflight_routes)
+  for_each = setunion(local.public_routes, local.preflight_routes, local.gateway_routes)
 
   api_id    = aws_apigatewayv2_api.this.id
   route_key = each.key
@@ -89,6 +99,16 @@ resource "aws_apigatewayv2_route" "this" {
 resource "aws_apigatewayv2_route" "mcp" {
   api_id             = aws_apigatewayv2_api.this.id
   route_key          = "POST /mcp"
+  target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
+  authorization_type = var.jwt_authorizer_enabled ? "JWT" : "NONE"
+  authorizer_id      = var.jwt_authorizer_enabled ? aws_apigatewayv2_authorizer.mcp[0].id : null
+}
+
+resource "aws_apigatewayv2_route" "gateway" {
+  count = length(var.backend_names) == 0 ? 0 : 1
+
+  api_id             = aws_apigatewayv2_api.this.id
+  route_key          = "POST /mcp/{name}"
   target             = "integrations/${aws_apigatewayv2_integration.lambda.id}"
   authorization_type = var.jwt_authorizer_enabled ? "JWT" : "NONE"
   authorizer_id      = var.jwt_authorizer_enabled ? aws_apigatewayv2_authorizer.mcp[0].id : null

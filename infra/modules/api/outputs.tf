@@ -18,6 +18,11 @@ output "mcp_url" {
   value       = local.mcp_url
 }
 
+output "resource_urls" {
+  description = "Every protected resource this API serves (/mcp and each gateway backend's /mcp/<name>): the JWT authorizer's audiences."
+  value       = local.resource_urls
+}
+
 output "api_gateway_authorizer_id" {
   description = "Id of the JWT authorizer on POST /mcp (null when disabled)."
   value       = one(aws_apigatewayv2_authorizer.mcp[*].id)

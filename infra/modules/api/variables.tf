@@ -96,6 +96,12 @@ variable "access_log_retention_in_days" {
   }
 }
 
+variable "backend_names" {
+  description = "Names of the gateway backends (GATEHOUSE_BACKENDS, mode gateway): they get the /mcp/{name} routes, and <public URL>/mcp/<name> joins the JWT authorizer's audiences."
+  type        = list(string)
+  default     = []
+}
+
 variable "jwt_authorizer_enabled" {
   description = "Whether POST /mcp passes API Gateway's JWT authorizer before it reaches the function (gatehouse verifies the token again either way)."
   type        = bool

@@ -49,8 +49,25 @@ locals {
     # optional() attributes arrive as null; config.ts expects them absent.
     CONNECTOR_ACCESS = local.connectors_configured && var.connector_access != null ? jsonencode({ for g, e in var.connector_access : g => { for k, v in e : k => v if v != null } }) : null
   }
+  # GATEHOUSE_BACKENDS as config.ts reads it: camelCase fields, absent rather than null. Each attribute is
+  # encoded on its own so the object's mixed types need no common type.
+  backend_json = { for name, b in var.backends : name => "{${join(",", [for k, v in {
+    url              = jsonencode(b.url)
+    title            = b.title == null ? null : jsonencode(b.title)
+    mode             = jsonencode(b.mode)
+    scopes           = b.scopes == null ? null : jsonencode(b.scopes)
+    groups           = b.groups == null ? null : jsonencode(b.groups)
+    tools            = b.tools == null ? null : jsonencode({ for tool, rule in b.tools : tool => { for field, value in rule : field => value if value != null } })
+    timeoutMs        = b.timeout_ms == null ? null : jsonencode(b.timeout_ms)
+    maxResponseBytes = b.max_response_bytes == null ? null : jsonencode(b.max_response_bytes)
+    auth             = b.secret_arn == null ? null : jsonencode({ for field, value in { type = "secret", secretArn = b.secret_arn, header = b.secret_header } : field => value if value != null })
+  } : "${jsonencode(k)}:${v}" if v != null])}}" }
+  backend_environment = {
+    GATEHOUSE_BACKENDS = length(var.backends) == 0 ? null : "{${join(",", [for name, json in local.backend_json : "${jsonencode(name)}:${json}"])}}"
+  }
+  backend_secret_arns = [for b in values(var.backends) : b.secret_arn if b.secret_arn != null]
   # Lambda rejects null values; config.ts treats an empty variable as unset.
-  environment = { for k, v in merge(var.extra_environment, local.managed_environment, local.connector_environment) : k => v if v != null && v != "" }
+  environment = { for k, v in merge(var.extra_environment, local.managed_environment, local.connector_environment, local.backend_environment) : k => v if v != null && v != "" }
 
   assume_role_policy = {
     Version = "2012-10-17"
@@ -98,7 +115,7 @@ locals {
         Sid      = "ReadSecrets"
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]
-        Resource = concat([var.upstream_client_secret_arn, aws_secretsmanager_secret.cookie.arn], local.connector_secret_arns)
+        Resource = concat([var.upstream_client_secret_arn, aws_secretsmanager_secret.cookie.arn], local.connector_secret_arns, local.backend_secret_arns)
       },
       {
         Sid    = "WriteLogs"

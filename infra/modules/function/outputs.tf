@@ -18,6 +18,11 @@ output "lambda_function_qualifier" {
   value       = local.provisioned ? aws_lambda_alias.live[0].name : null
 }
 
+output "lambda_gatehouse_backends" {
+  description = "The GATEHOUSE_BACKENDS value the function runs with (null without backends)."
+  value       = local.backend_environment.GATEHOUSE_BACKENDS
+}
+
 output "iam_role_arn" {
   description = "ARN of the function's execution role (the only principal allowed to use the signing and encryption keys)."
   value       = aws_iam_role.this.arn

@@ -303,6 +303,36 @@ variable "connector_write_groups" {
   default     = ["admins"]
 }
 
+variable "backends" {
+  description = "MCP servers behind the gateway (GATEHOUSE_BACKENDS, docs/gateway.md): name -> url, title, mode (gateway or direct), scopes, groups, per-tool rules, timeout, response limit, and optionally a static credential by ARN (secret_arn, secret_header) that the function may then read."
+  type = map(object({
+    url                = string
+    title              = optional(string)
+    mode               = optional(string, "gateway")
+    scopes             = optional(list(string))
+    groups             = optional(list(string))
+    tools              = optional(map(object({ scopes = optional(list(string)), groups = optional(list(string)) })))
+    timeout_ms         = optional(number)
+    max_response_bytes = optional(number)
+    secret_arn         = optional(string)
+    secret_header      = optional(string)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.backends) : can(regex("^[a-z][a-z0-9-]{0,30}$", name))])
+    error_message = "Backend names match ^[a-z][a-z0-9-]{0,30}$ (they become /mcp/<name>)."
+  }
+  validation {
+    condition     = alltrue([for b in values(var.backends) : contains(["gateway", "direct"], b.mode) && can(regex("^https://[^\\s?#]+$", b.url))])
+    error_message = "Each backend needs an https url and a mode of gateway or direct."
+  }
+  validation {
+    condition     = alltrue([for b in values(var.backends) : b.secret_arn == null || can(regex("^arn:aws[a-z-]*:(secretsmanager|ssm):", b.secret_arn))])
+    error_message = "secret_arn is a Secrets Manager secret or SSM parameter ARN."
+  }
+}
+
 variable "connector_access" {
   description = "Group (\"*\" = everyone) → JIRA project keys and Jenkins folders it may see and touch (CONNECTOR_ACCESS). Null = no limit beyond the service accounts' own."
   type = map(object({
