@@ -26,6 +26,9 @@
 // - authorize: the lambda configuration's first GET /authorize (a registered public client, PKCE; the consent page).
 // - token: the lambda configuration's first POST /token, an authorization_code exchange (a fresh code per sample:
 //   KMS Sign, the code's single-use write, the grant and the refresh token).
+// BENCH_BASELINE_BUNDLE=<dir>/dist/lambda/index.cjs (another build, e.g. a worktree of the previous commit)
+// adds its lambda, authorize and token configurations as base-lambda, base-authorize, base-token, interleaved
+// with this build's: an A/B of two builds within one run.
 // BENCH_SAMPLES (default 15) sets the number of samples; BENCH_CHILD_ARGS adds node flags to the measured
 // children (e.g. "--cpu-prof --cpu-prof-dir=.prof"); BENCH_MODES=floor,lambda,authorize,token (the default),
 // lambda-kms-at-start (no KMS_SIGNING_PUBLIC_KEYS), lambda-env-secrets, lambda-nocache, plain, local picks configurations.
@@ -53,7 +56,8 @@ import { startFakeSecrets } from '../test/support/fake-secrets.ts'
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 15)
 const CHILD_ARGS = (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean)
-const MODES = (process.env.BENCH_MODES ?? 'floor,lambda,authorize,token').split(',').filter(Boolean)
+const BASELINE_BUNDLE = process.env.BENCH_BASELINE_BUNDLE
+const MODES = (process.env.BENCH_MODES ?? `floor,lambda,authorize,token${BASELINE_BUNDLE === undefined ? '' : ',base-lambda,base-authorize,base-token'}`).split(',').filter(Boolean)
 const LAMBDA_FLAGS = lambdaNodeFlags(codeCacheTarget().memorySize)
 const flagsOf = (mode: string): string[] => mode === 'plain' ? [] : LAMBDA_FLAGS
 const PUBLIC_URL = 'https://bench.example.com'
@@ -64,7 +68,7 @@ const REDIRECT_URI = 'http://127.0.0.1:33418/callback'
 const VERIFIER = 'bench-verifier-bench-verifier-bench-verifier-0123'
 /** What each configuration's first answer must contain. */
 const EXPECT: Record<string, string> = { authorize: '200 ', token: '"access_token"' }
-const expectOf = (mode: string): string => EXPECT[mode] ?? 'bench@example.com'
+const expectOf = (mode: string): string => EXPECT[mode.replace(/^base-/, '')] ?? 'bench@example.com'
 
 // CPU time (user + system) the child reports just before exiting: much less sensitive to the machine's
 // other load than wall time, so it is printed next to it.
@@ -106,7 +110,7 @@ function mcpEvent (token: string): Record<string, unknown> {
 
 function authorizeEvent (): Record<string, unknown> {
   const query = { response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, code_challenge: s256(VERIFIER), code_challenge_method: 'S256', scope: 'mcp:read', state: 'bench-state' }
-  return { ...httpApiEvent(PUBLIC_URL, 'GET', '/authorize', { accept: 'text/html' }), rawQueryString: new URLSearchParams(query).toString(), queryStringParameters: query }
+  return httpApiEvent(PUBLIC_URL, 'GET', '/authorize', { accept: 'text/html' }, undefined, query)
 }
 
 function tokenEvent (code: string): Record<string, unknown> {
@@ -152,7 +156,7 @@ try {
   await store.saveClient({ clientId: CLIENT_ID, tokenEndpointAuthMethod: 'none', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], clientName: 'bench', createdAt: now, expiresAt: 0 })
   // One unused authorization code per token sample (and its warm-up): each exchange consumes its own.
   const codes: string[] = []
-  for (let i = 0; i <= SAMPLES; i++) {
+  for (let i = 0; i <= 2 * SAMPLES + 1; i++) {
     const code = randomToken()
     codes.push(code)
     await store.saveCode({ codeHash: sha256(code), clientId: CLIENT_ID, redirectUri: REDIRECT_URI, codeChallenge: s256(VERIFIER), scope: ['mcp:read'], resource: `${PUBLIC_URL}/mcp`, identity, grantId: `bench-code-grant-${i}-${now}`, createdAt: now, expiresAt: now + 3600 })
@@ -198,6 +202,13 @@ try {
     lambda: { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnv },
     authorize: { script: () => childScript(built.bundlePath, authorizeEvent()), env: lambdaEnv },
     token: { script: (i) => childScript(built.bundlePath, tokenEvent(codes[i] as string)), env: lambdaEnv },
+    ...(BASELINE_BUNDLE === undefined
+      ? {}
+      : {
+          'base-lambda': { script: () => childScript(BASELINE_BUNDLE, mcpEvent(kmsToken)), env: lambdaEnv },
+          'base-authorize': { script: () => childScript(BASELINE_BUNDLE, authorizeEvent()), env: lambdaEnv },
+          'base-token': { script: (i: number) => childScript(BASELINE_BUNDLE, tokenEvent(codes[SAMPLES + 1 + (i < 0 ? SAMPLES : i)] as string)), env: lambdaEnv }
+        }),
     'lambda-kms-at-start': { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: { ...lambdaEnv, KMS_SIGNING_PUBLIC_KEYS: undefined } },
     'lambda-env-secrets': { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnvSecrets },
     'lambda-nocache': { script: () => childScript(noCacheEntry, mcpEvent(kmsToken)), env: lambdaEnv },
@@ -229,7 +240,7 @@ try {
     const label = { 'lambda-kms-at-start': 'lambda /mcp, GetPublicKey at start', floor: 'floor (Fastify + DynamoDB)', lambda: 'lambda POST /mcp tools/call', authorize: 'lambda GET /authorize', token: 'lambda POST /token (code)', 'lambda-env-secrets': 'lambda, secrets in env', 'lambda-nocache': 'lambda, no code cache', plain: 'lambda config, no flags', local: 'local (files, ensureTable)' }[mode] ?? mode
     const base = baselineOf(mode)
     // Against the floor: the median of the per-round ratios (each round runs every configuration once, in turn).
-    const toFloor = cold.floor === undefined || mode === 'floor' ? '' : `, ${median(cold[mode]!.map((ms, i) => ms / (cold.floor![i] as number))).toFixed(2)}× floor (target ≤ ${mode === 'lambda' ? '0.75' : '1.0'}×)`
+    const toFloor = cold.floor === undefined || mode === 'floor' ? '' : `, ${median(cold[mode]!.map((ms, i) => ms / (cold.floor![i] as number))).toFixed(2)}× floor (target ≤ ${mode.endsWith('lambda') ? '0.75' : '1.0'}×)`
     console.log(`  ${label.padEnd(30)}  [code cache ${[...(codeCacheStatus[mode] ?? ['none'])].join('/')}] ${median(cold[mode]!).toFixed(0)} ms wall, ${(median(cold[mode]!) / median(baseline[base]!)).toFixed(2)}× node${toFloor}; ${median(coldCpu[mode]!).toFixed(0)} ms CPU, ${(median(coldCpu[mode]!) / median(baselineCpu[base]!)).toFixed(2)}× node${cold.floor === undefined || mode === 'floor' ? '' : `, ${median(coldCpu[mode]!.map((ms, i) => ms / (coldCpu.floor![i] as number))).toFixed(2)}× floor`}`)
     const [ready, loaded, answered] = [0, 1, 2].map(i => median((phases[mode] ?? []).map(p => p[i] as number)))
     console.log(`  ${''.padEnd(30)}  phases: Node ready ${ready?.toFixed(0)} ms, bundle loaded +${((loaded as number) - (ready as number)).toFixed(0)} ms, first answer +${((answered as number) - (loaded as number)).toFixed(0)} ms`)

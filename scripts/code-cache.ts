@@ -16,6 +16,8 @@ import { createDynamoClient, DynamoStore } from '../src/store/dynamo-store.ts'
 import { ensureTable } from '../src/store/table.ts'
 import { LocalKeySet } from '../src/crypto/local-keys.ts'
 import { issueAccessToken } from '../src/oauth/access-tokens.ts'
+import { s256 } from '../src/oauth/pkce.ts'
+import { randomToken, sha256 as tokenHash } from '../src/oauth/secrets.ts'
 import { SYSTEM_CLOCK } from '../src/ports/clock.ts'
 import { cachePaths, compiledSourceHash, parseCodeCacheRecord, sha256 } from '../src/lambda-code-cache.ts'
 import { httpApiEvent } from './http-api-event.ts'
@@ -43,8 +45,12 @@ export function codeCacheTarget (env: NodeJS.ProcessEnv = process.env): CodeCach
 const PUBLIC_URL = 'https://code-cache.gatehouse.invalid'
 const TABLE = 'gatehouse-code-cache'
 
+const CLIENT_ID = 'warm-up-client'
+const REDIRECT_URI = 'http://127.0.0.1:33418/callback'
+const VERIFIER = 'code-cache-warm-up-verifier-0123456789-abcdefghij'
+
 /** The requests a cold start typically meets first, with the status each must get. */
-function warmUpEvents (token: string): Array<{ event: Record<string, unknown>, status: number }> {
+function warmUpEvents (token: string, code: string): Array<{ event: Record<string, unknown>, status: number }> {
   const mcp = (id: number, method: string, params: unknown, bearer: string | null = token): Record<string, unknown> => httpApiEvent(PUBLIC_URL, 'POST', '/mcp', {
     'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18',
     ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` })
@@ -56,7 +62,10 @@ function warmUpEvents (token: string): Array<{ event: Record<string, unknown>, s
     { event: httpApiEvent(PUBLIC_URL, 'GET', '/.well-known/oauth-authorization-server'), status: 200 },
     { event: mcp(3, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'warm-up', version: '1' } }), status: 200 },
     { event: mcp(4, 'tools/list', {}), status: 200 },
-    { event: mcp(5, 'tools/call', { name: 'query_data', arguments: {} }), status: 200 }
+    { event: mcp(5, 'tools/call', { name: 'query_data', arguments: {} }), status: 200 },
+    // A sign-in's first requests (issue 17: their cold starts are measured too): the consent page, then the code exchange.
+    { event: httpApiEvent(PUBLIC_URL, 'GET', '/authorize', { accept: 'text/html' }, undefined, { response_type: 'code', client_id: CLIENT_ID, redirect_uri: REDIRECT_URI, code_challenge: s256(VERIFIER), code_challenge_method: 'S256', scope: 'mcp:read', state: 'warm-up' }), status: 200 },
+    { event: httpApiEvent(PUBLIC_URL, 'POST', '/token', { 'content-type': 'application/x-www-form-urlencoded' }, new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER, client_id: CLIENT_ID }).toString()), status: 200 }
   ]
 }
 
@@ -116,13 +125,16 @@ export async function buildCodeCache (bundleFile: string, target: CodeCacheTarge
     await ensureTable(client, TABLE)
     const now = SYSTEM_CLOCK.now()
     const identity = { sub: 'warm-up', email: 'warm-up@gatehouse.invalid', groups: ['engineering'] }
-    await new DynamoStore({ client, table: TABLE, clock: SYSTEM_CLOCK, timeoutMs: 5000 })
-      .saveGrant({ grantId: 'warm-up', clientId: 'warm-up', identity, scope: ['mcp:read'], resource: `${PUBLIC_URL}/mcp`, createdAt: now, expiresAt: now + 600 })
+    const store = new DynamoStore({ client, table: TABLE, clock: SYSTEM_CLOCK, timeoutMs: 5000 })
+    await store.saveGrant({ grantId: 'warm-up', clientId: 'warm-up', identity, scope: ['mcp:read'], resource: `${PUBLIC_URL}/mcp`, createdAt: now, expiresAt: now + 600 })
+    await store.saveClient({ clientId: CLIENT_ID, tokenEndpointAuthMethod: 'none', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], clientName: 'warm-up', createdAt: now, expiresAt: 0 })
+    const code = randomToken()
+    await store.saveCode({ codeHash: tokenHash(code), clientId: CLIENT_ID, redirectUri: REDIRECT_URI, codeChallenge: s256(VERIFIER), scope: ['mcp:read'], resource: `${PUBLIC_URL}/mcp`, identity, grantId: 'warm-up-code-grant', createdAt: now, expiresAt: now + 600 })
     client.destroy()
     const keys = await LocalKeySet.open({ dataDir: work })
     const { token } = await issueAccessToken({ grantId: 'warm-up', clientId: 'warm-up', identity }, ['mcp:read'], { keys, clock: SYSTEM_CLOCK, issuer: PUBLIC_URL, audience: `${PUBLIC_URL}/mcp`, ttlSeconds: 600 })
     const eventsFile = join(work, 'events.json')
-    await writeFile(eventsFile, JSON.stringify(warmUpEvents(token)))
+    await writeFile(eventsFile, JSON.stringify(warmUpEvents(token, code)))
     // A clean environment: no NODE_OPTIONS or coverage settings from the caller, which could change the
     // flags V8 hashes into the cache or the bytecode it holds. Under tap (test/lambda/handler.test.ts
     // builds the bundle) its child-process hook would add V8 coverage back unless told not to.
