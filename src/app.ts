@@ -2,6 +2,7 @@
 // loads locally and what src/lambda.ts wraps on AWS. Wiring only; behaviour lives in src/oauth and src/mcp.
 import type { FastifyInstance, FastifyServerOptions } from 'fastify'
 import ajvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler'
+import serializerCompiler, { type SerializerFactory } from '@fastify/fast-json-stringify-compiler'
 import cors from '@fastify/cors'
 import formbody from '@fastify/formbody'
 import rateLimit from '@fastify/rate-limit'
@@ -94,9 +95,28 @@ export function lazyValidators (factory: ValidatorFactory = ajvCompiler()): Vali
 }
 
 /**
+ * Fastify's own response serializer compiler (fast-json-stringify, the same options), but each route's
+ * serializer for a status code is generated when that route first answers with it: a cold start builds the
+ * serializers of its first answer only, not those of every route's every declared status.
+ */
+export function lazySerializers (factory: SerializerFactory = serializerCompiler()): SerializerFactory {
+  return (externalSchemas, serializerOptions) => {
+    let compiler: ReturnType<SerializerFactory> | undefined
+    return (route) => {
+      let serialize: ((data: unknown) => string) | undefined
+      return (data: unknown) => {
+        compiler ??= factory(externalSchemas, serializerOptions)
+        serialize ??= compiler(route) as (data: unknown) => string
+        return serialize(data)
+      }
+    }
+  }
+}
+
+/**
  * Server options for the Lambda entry: the above, with Ajv's meta-schema check of route schemas off and
- * validators compiled on first use. The schemas are static and every other entry point (tests, local
- * runs) still checks and compiles them all at start; compiling Ajv's draft-07 meta-schema to check them
+ * validators and response serializers compiled on first use. The schemas are static and every other entry
+ * point (tests, local runs) still checks and compiles them all at start; compiling Ajv's draft-07 meta-schema to check them
  * again on every cold start costs ≈ 20–35 ms. test/lambda/schemas.test.ts shows both option sets answer
  * the same to requests the schemas reject.
  */
@@ -104,7 +124,7 @@ export function lambdaOptions (logLevel: string): FastifyServerOptions {
   return {
     ...options,
     ajv: { customOptions: { ...ajvCustomOptions, validateSchema: false } },
-    schemaController: { compilersFactory: { buildValidator: lazyValidators() } },
+    schemaController: { compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers() } },
     logger: { ...(options.logger as object), level: logLevel }
   }
 }

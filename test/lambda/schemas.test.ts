@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import ajvCompiler, { type ValidatorFactory } from '@fastify/ajv-compiler'
-import gatehouse, { lambdaOptions, lazyValidators, options } from '../../src/app.ts'
+import gatehouse, { lambdaOptions, lazySerializers, lazyValidators, options } from '../../src/app.ts'
+import serializerCompiler, { type SerializerFactory } from '@fastify/fast-json-stringify-compiler'
 import { loadConfig } from '../../src/config.ts'
 import { startTestStore } from '../support/store.ts'
 
@@ -27,7 +28,11 @@ const requests: Array<{ method: 'GET' | 'POST', url: string, headers?: Record<st
   { method: 'POST', url: '/token', headers: FORM, payload: '' },
   { method: 'POST', url: '/revoke', headers: FORM, payload: 'token=a&token=b' },
   { method: 'POST', url: '/introspect', headers: FORM, payload: 'token=a&token=b' },
-  { method: 'POST', url: '/register', headers: { 'content-type': 'application/json' }, payload: '[]' }
+  { method: 'POST', url: '/register', headers: { 'content-type': 'application/json' }, payload: '[]' },
+  // Answers with response schemas (serialized by fast-json-stringify; lazily compiled in the Lambda).
+  { method: 'GET', url: '/.well-known/oauth-authorization-server' },
+  { method: 'GET', url: '/.well-known/oauth-protected-resource/mcp' },
+  { method: 'GET', url: '/healthz' }
 ]
 
 async function build (t: Test, serverOptions: typeof options, routes: string[]): Promise<FastifyInstance> {
@@ -43,7 +48,7 @@ async function build (t: Test, serverOptions: typeof options, routes: string[]):
   return app
 }
 
-t.test('Lambda options skip only the meta-schema check: same routes, same schemas, same answers', async t => {
+t.test('Lambda options skip only the meta-schema check and compile lazily: same routes, same schemas, same answers', async t => {
   const defaultRoutes: string[] = []
   const lambdaRoutes: string[] = []
   const byDefault = await build(t, options, defaultRoutes)
@@ -118,4 +123,41 @@ t.test('a lazy validator whose schema does not compile fails its requests with t
   t.same(second.json(), first.json(), 'the same error both times')
   t.equal(counting.compiled(), 1, 'compiled once, not on every request')
   t.notOk(JSON.stringify(second.json()).includes('"ok"'), 'the handler never ran')
+})
+
+/** Fastify's own serializer compiler, counting the serializers it builds. */
+function countingSerializers (): { factory: SerializerFactory, compiled: () => number } {
+  let compiled = 0
+  const fastifys = serializerCompiler()
+  const factory: SerializerFactory = (externalSchemas, serializerOptions) => {
+    const compile = fastifys(externalSchemas, serializerOptions)
+    return (route) => { compiled++; return compile(route) }
+  }
+  return { factory, compiled: () => compiled }
+}
+
+t.test('Lambda options build each response serializer on its first answer, once, with Fastify\'s own compiler', async t => {
+  const counting = countingSerializers()
+  const app = await build(t, { ...lambdaOptions('silent'), schemaController: { compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers(counting.factory) } } }, [])
+  t.equal(counting.compiled(), 0, 'nothing built at start')
+  const first = await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })
+  t.equal(first.statusCode, 200)
+  t.equal(counting.compiled(), 1, 'the discovery document\'s serializer, for its first answer')
+  await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' })
+  t.equal(counting.compiled(), 1, 'and not again')
+})
+
+t.test('lazy serializers behave as Fastify\'s eager ones: undeclared members dropped, declared ones coerced', async t => {
+  const routes = (app: FastifyInstance): void => {
+    app.get('/doc', { schema: { response: { 200: { type: 'object', properties: { a: { type: 'string' }, n: { type: 'integer' } } }, '4xx': { type: 'object', properties: { error: { type: 'string' } } } } } }, async (request, reply) =>
+      (request.query as { fail?: string }).fail === undefined ? { a: 'x', n: '7', secret: 'not declared' } : reply.code(400).send({ error: 'bad', detail: 'not declared' }))
+  }
+  const eager = Fastify({ logger: false })
+  const lazy = Fastify({ logger: false, schemaController: { compilersFactory: { buildSerializer: lazySerializers() } } })
+  for (const app of [eager, lazy]) { routes(app); t.teardown(() => app.close()) }
+  for (const url of ['/doc', '/doc?fail=1']) {
+    const [a, b] = [await eager.inject({ method: 'GET', url }), await lazy.inject({ method: 'GET', url })]
+    t.same({ status: b.statusCode, body: b.body }, { status: a.statusCode, body: a.body }, url)
+  }
+  t.equal((await lazy.inject({ method: 'GET', url: '/doc' })).body, '{"a":"x","n":7}', 'the undeclared member is not sent')
 })
