@@ -5,6 +5,8 @@
 //       whoami-like tool,
 //   (c) gatehouse POST /mcp tools/call whoami with a real RS256 token and a grant in the store (MCP 2025-06-18),
 //   (d) the same call in the MCP 2026-07-28 era (per-request _meta, Mcp-Method/Mcp-Name headers; issue 13),
+//   (f) the same tools/call as (b) through gatehouse's gateway (POST /mcp/sdk, issue 14) to (b) itself: token check,
+//       tool policy, a backend JWT (cached) and the forwarded exchange, against (b) called directly,
 //   (e) gatehouse POST /token, grant_type=refresh_token (issue 17): every request rotates its connection's
 //       refresh token (the next request sends the one just issued), signs an access token and writes the store.
 // gatehouse's store, the embedded DynamoDB emulator, runs in a process of its own (as DynamoDB is not in the
@@ -108,7 +110,7 @@ async function serveStore (): Promise<Target> {
   return { port: Number(new URL(emulator.endpoint).port), path: '', headers: {}, body: '', expect: '' }
 }
 
-async function serveGatehouse (options: { refresh?: boolean } = {}): Promise<Target> {
+async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string } = {}): Promise<Target> {
   const { default: Fastify } = await import('fastify')
   const { default: gatehouse, options: serverOptions } = await import('../src/app.ts')
   const { loadConfig } = await import('../src/config.ts')
@@ -124,7 +126,9 @@ async function serveGatehouse (options: { refresh?: boolean } = {}): Promise<Tar
   const keys = await LocalKeySet.open({ dataDir, clock: SYSTEM_CLOCK })
   const cipher = new LocalCipher(randomBytes(32))
   const port = Number(process.env.BENCH_PORT)
-  const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), UPSTREAM_ISSUER: 'http://127.0.0.1:9', COOKIE_SECRET: randomBytes(32).toString('hex') })
+  const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), UPSTREAM_ISSUER: 'http://127.0.0.1:9', COOKIE_SECRET: randomBytes(32).toString('hex'), ...(options.backendUrl === undefined ? {} : { GATEHOUSE_BACKENDS: JSON.stringify({ sdk: { url: options.backendUrl } }) }) })
+  // The gateway target's token is for the backend's resource, as a client's would be (RFC 8707).
+  const resource = options.backendUrl === undefined ? config.resourceUrl : `${config.publicUrl}/mcp/sdk`
   const unused = async (): Promise<never> => { throw new Error('not used by the benchmark') }
   const logging = process.env.BENCH_GATEHOUSE_LOG === 'info'
   const app = Fastify({
@@ -151,7 +155,7 @@ async function serveGatehouse (options: { refresh?: boolean } = {}): Promise<Tar
   const now = SYSTEM_CLOCK.now()
   const identity = { sub: 'user-1', email: 'user@example.com', groups: ['engineering'] }
   const grantId = randomUUID()
-  await store.saveGrant({ grantId, clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource: config.resourceUrl, createdAt: now, expiresAt: now + 86400 })
+  await store.saveGrant({ grantId, clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource, createdAt: now, expiresAt: now + 86400 })
   if (options.refresh === true) {
     // A public client and one grant per connection, each with its first refresh token.
     const { randomToken, sha256 } = await import('../src/oauth/secrets.ts')
@@ -168,9 +172,9 @@ async function serveGatehouse (options: { refresh?: boolean } = {}): Promise<Tar
     return { port, path: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, expect: '"refresh_token"', refreshTokens }
   }
   const { token } = await issueAccessToken({ grantId, clientId: 'bench-client', identity }, ['mcp:read', 'mcp:write'], {
-    keys, clock: SYSTEM_CLOCK, issuer: config.publicUrl, audience: config.resourceUrl, ttlSeconds: 3600
+    keys, clock: SYSTEM_CLOCK, issuer: config.publicUrl, audience: resource, ttlSeconds: 3600
   })
-  return { port, path: '/mcp', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, body: TOOL_CALL, expect: 'user-1' }
+  return { port, path: options.backendUrl === undefined ? '/mcp' : '/mcp/sdk', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, body: TOOL_CALL, expect: 'user-1' }
 }
 
 /** The same server and token, answering the 2026-07-28 form of the same call. */
@@ -378,7 +382,8 @@ const LABELS: Record<string, string> = {
   sdk: '(b) MCP SDK stateless Express example',
   gatehouse: '(c) gatehouse POST /mcp tools/call',
   'gatehouse-2026': '(d) gatehouse POST /mcp tools/call, MCP 2026-07-28',
-  refresh: '(e) gatehouse POST /token refresh_token'
+  refresh: '(e) gatehouse POST /token refresh_token',
+  gateway: '(f) (b) through gatehouse\'s gateway, POST /mcp/sdk'
 }
 
 async function main (): Promise<void> {
@@ -396,12 +401,18 @@ async function main (): Promise<void> {
   let store: ChildProcess | undefined
   try {
     const storeEnv: Record<string, string> = {}
-    if (names.some(name => name.startsWith('gatehouse') || name === 'refresh')) {
+    if (names.some(name => name.startsWith('gatehouse') || name === 'refresh' || name === 'gateway')) {
       const started = await startChild('store')
       store = started.child
       storeEnv.BENCH_STORE_ENDPOINT = `http://127.0.0.1:${started.target.port}`
     }
-    for (const name of names) children.set(name, await startChild(name, storeEnv))
+    for (const name of names) {
+      // The gateway forwards to (b): started after it (list sdk first), with its URL.
+      const sdk = children.get('sdk')
+      if (name === 'gateway' && sdk === undefined) throw new Error('BENCH_TARGETS: list sdk before gateway (the gateway forwards to it)')
+      const backend: Record<string, string> = name === 'gateway' ? { BENCH_BACKEND_URL: `http://127.0.0.1:${sdk!.target.port}/mcp` } : {}
+      children.set(name, await startChild(name, { ...storeEnv, ...backend }))
+    }
     for (const [, { child, target }] of children) await load(target, connections, warmup, false, child.pid!)
     for (let round = 0; round < rounds; round++) {
       const measured = new Map<string, Awaited<ReturnType<typeof load>>>()
@@ -456,6 +467,11 @@ async function main (): Promise<void> {
     const r = ratios('gatehouse-2026', 'gatehouse')
     process.stdout.write(`(d)/(c) = ${median(r).toFixed(2)}× median of the rounds (${list(r, v => `${v.toFixed(2)}×`)}; target ≥ 1: the 2026 era no slower)\n`)
   }
+  const f = results.get('gateway')
+  if (f !== undefined && b !== undefined) {
+    const r = ratios('gateway', 'sdk')
+    process.stdout.write(`(f)/(b) = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 85 %); p50 overhead ${(f.p50 - b.p50).toFixed(2)} ms (target ≤ 1 ms)\n`)
+  }
   const failed = [...results.values()].some(r => r.errors > 0)
   if (failed) { process.stdout.write('some requests failed: the numbers above are not valid\n'); process.exitCode = 1 }
 }
@@ -464,7 +480,8 @@ const serveIndex = process.argv.indexOf('--serve')
 if (serveIndex !== -1) {
   const name = process.argv[serveIndex + 1]
   const serve = name === 'echo' ? serveEcho : name === 'sdk' ? serveSdkExpress : name === 'gatehouse' ? serveGatehouse : name === 'gatehouse-2026' ? serveGatehouse2026
-    : name === 'refresh' ? async () => await serveGatehouse({ refresh: true }) : name === 'store' ? serveStore : undefined
+    : name === 'refresh' ? async () => await serveGatehouse({ refresh: true }) : name === 'store' ? serveStore
+      : name === 'gateway' ? async () => await serveGatehouse({ backendUrl: process.env.BENCH_BACKEND_URL! }) : undefined
   if (serve === undefined) throw new Error(`unknown target ${name}`)
   const target = await serve()
   process.once('SIGTERM', () => { void closeServer().finally(() => process.exit(0)) })
