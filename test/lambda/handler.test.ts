@@ -3,13 +3,13 @@
 // HTTP API payload 2.0 events. KMS is a real AWS emulator (moto, test/support/aws-emulator.ts; the test that
 // needs it is skipped, and counted as skipped, without moto); DynamoDB is the embedded emulator.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { inflateRawSync } from 'node:zlib'
 import { readFile, rm } from 'node:fs/promises'
 import { bundle } from '../../scripts/bundle.ts'
-import { LAMBDA_DEFAULT_MEMORY_SIZE, lambdaNodeFlags } from '../../scripts/code-cache.ts'
 import { httpApiEvent } from '../../scripts/http-api-event.ts'
 import { startTestStore } from '../support/store.ts'
+import { RUNTIME_FLAGS, invokeBundle } from '../support/lambda-runtime.ts'
+import { lambdaNodeFlags } from '../../scripts/code-cache.ts'
 import { createPublicKey } from 'node:crypto'
 import { CreateKeyCommand, GetPublicKeyCommand } from '@aws-sdk/client-kms'
 import { EMULATOR_CREDENTIALS, emulatorUnavailable, startAwsEmulator } from '../support/aws-emulator.ts'
@@ -18,7 +18,6 @@ const PUBLIC_URL = 'https://abc123.execute-api.us-east-1.amazonaws.com'
 
 const event = (method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Record<string, unknown> => httpApiEvent(PUBLIC_URL, method, rawPath, headers, body)
 
-const RUNTIME_FLAGS = lambdaNodeFlags(LAMBDA_DEFAULT_MEMORY_SIZE)
 const unavailable = await emulatorUnavailable({ moto: true })
 // A build from scratch (an earlier build's cache would be kept: see the rebuild test below).
 await rm(new URL('../../dist/lambda', import.meta.url), { recursive: true, force: true })
@@ -36,30 +35,6 @@ function unzip (zip: Buffer): Map<string, Buffer> {
     at = start + size
   }
   return files
-}
-
-type Answer = { statusCode: number, headers: Record<string, string>, body: string }
-
-/** Loads the bundle with require() in a new process and runs the events through its handler, in order. */
-async function invoke (bundlePath: string, env: Record<string, string>, events: unknown[], flags = RUNTIME_FLAGS): Promise<Answer[] & { codeCache?: string, stderr?: string }> {
-  const script = `const { handler, codeCache } = require(${JSON.stringify(bundlePath)});
-(async () => { const out = []; for (const e of ${JSON.stringify(events)}) out.push(await handler(e, { callbackWaitsForEmptyEventLoop: true, functionName: 'gatehouse', awsRequestId: 'x' }));
-process.stdout.write(JSON.stringify({ out, codeCache })); process.exit(0) })().catch(e => { console.error(e); process.exit(1) })`
-  return await new Promise((resolve, reject) => {
-    // The bundle is a build artifact: its sources' coverage is measured where they are tested directly.
-    const child = spawn(process.execPath, [...flags, '-e', script], { env: { PATH: process.env.PATH, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d: Buffer) => { out += d })
-    child.stderr.on('data', (d: Buffer) => { err += d })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60000)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      if (code !== 0) { reject(new Error(`handler process exited ${code}: ${err.slice(-2000)}`)); return }
-      const { out: answers, codeCache } = JSON.parse(out) as { out: Answer[], codeCache: string }
-      resolve(Object.assign(answers, { codeCache, stderr: err }))
-    })
-  })
 }
 
 t.test('the zip holds the entry, the bundle and a code cache built for the runtime\'s flags', async t => {
@@ -104,7 +79,7 @@ t.test('the bundled handler answers API Gateway HTTP API v2 events', { skip: una
     UPSTREAM_CLIENT_SECRET: 'upstream-secret',
     LOG_LEVEL: 'silent'
   }
-  const answers = await invoke(built.bundlePath, env, [
+  const answers = await invokeBundle(built.bundlePath, env, [
     event('GET', '/.well-known/oauth-protected-resource/mcp'),
     event('POST', '/mcp', { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'),
     event('GET', '/jwks.json'),
@@ -128,7 +103,7 @@ t.test('the bundled handler answers API Gateway HTTP API v2 events', { skip: una
 
 t.test('under other flags (another memory size) the cache is rejected with one warning, and the bundle still answers', async t => {
   const store = await startTestStore(t)
-  const answers = await invoke(built.bundlePath, {
+  const answers = await invokeBundle(built.bundlePath, {
     AWS_LAMBDA_FUNCTION_NAME: 'gatehouse', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret',
     GATEHOUSE_PUBLIC_URL: PUBLIC_URL, GATEHOUSE_MODE: 'resource-server', TRUSTED_ISSUERS: 'https://issuer.example', TRUSTED_AUDIENCES: 'app',
     GATEHOUSE_TABLE: store.table, AWS_ENDPOINT_URL_DYNAMODB: store.endpoint, LOG_LEVEL: 'warn'
@@ -142,13 +117,13 @@ t.test('under other flags (another memory size) the cache is rejected with one w
 })
 
 t.test('the bundle refuses to start in Lambda without KMS keys (no local keys on AWS)', async t => {
-  await t.rejects(invoke(built.bundlePath, { AWS_LAMBDA_FUNCTION_NAME: 'gatehouse', GATEHOUSE_PUBLIC_URL: PUBLIC_URL, UPSTREAM_ISSUER: 'https://issuer.example', LOG_LEVEL: 'silent' }, [event('GET', '/healthz')]), /KMS_SIGNING_KEY_ID/)
+  await t.rejects(invokeBundle(built.bundlePath, { AWS_LAMBDA_FUNCTION_NAME: 'gatehouse', GATEHOUSE_PUBLIC_URL: PUBLIC_URL, UPSTREAM_ISSUER: 'https://issuer.example', LOG_LEVEL: 'silent' }, [event('GET', '/healthz')]), /KMS_SIGNING_KEY_ID/)
 })
 
 t.test('resource-server mode starts in Lambda without keys of its own and names the trusted issuer', async t => {
   const store = await startTestStore(t)
   const issuer = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_example'
-  const [prm, mcp, metadata] = await invoke(built.bundlePath, {
+  const [prm, mcp, metadata] = await invokeBundle(built.bundlePath, {
     AWS_LAMBDA_FUNCTION_NAME: 'gatehouse', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret',
     GATEHOUSE_PUBLIC_URL: PUBLIC_URL, GATEHOUSE_MODE: 'resource-server', TRUSTED_ISSUERS: issuer, TRUSTED_AUDIENCES: 'app-client-id',
     GATEHOUSE_TABLE: store.table, AWS_ENDPOINT_URL_DYNAMODB: store.endpoint, LOG_LEVEL: 'silent'
