@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import type { Caller } from '../mcp/caller.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { KeySet } from '../ports/keys.ts'
+import { signAccessTokenJwt } from '../oauth/access-tokens.ts'
 
 /** The most a backend token lives (issue 14: at most 300 s). */
 export const BACKEND_TOKEN_TTL = 300
@@ -35,8 +36,6 @@ export interface BackendTokenOptions {
   issuer: string
   maxEntries?: number
 }
-
-const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 
 interface Minted { token: string, exp: number }
 
@@ -86,10 +85,7 @@ export class BackendTokens {
       exp
     }
     if (caller.email !== undefined) claims.email = caller.email
-    const signer = this.#options.keys.current
-    const input = `${b64({ alg: 'RS256', typ: 'at+jwt', kid: signer.kid })}.${b64(claims)}`
-    const signature = await signer.sign(Buffer.from(input, 'ascii'))
-    return { token: `${input}.${Buffer.from(signature).toString('base64url')}`, exp }
+    return { token: await signAccessTokenJwt(this.#options.keys, claims), exp }
   }
 }
 

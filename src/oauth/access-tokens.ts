@@ -48,10 +48,15 @@ export async function issueAccessToken (grant: { grantId: string, clientId: stri
     exp: now + options.ttlSeconds
   }
   if (grant.identity.email !== undefined) claims.email = grant.identity.email
-  const signer = options.keys.current
+  return { token: await signAccessTokenJwt(options.keys, claims), claims }
+}
+
+/** An RS256 `at+jwt` (RFC 9068) over `claims`, signed by the current key and naming it by `kid`. */
+export async function signAccessTokenJwt (keys: KeySet, claims: object): Promise<string> {
+  const signer = keys.current
   const signingInput = `${b64({ alg: 'RS256', typ: 'at+jwt', kid: signer.kid })}.${b64(claims)}`
   const signature = await signer.sign(Buffer.from(signingInput, 'ascii'))
-  return { token: `${signingInput}.${Buffer.from(signature).toString('base64url')}`, claims }
+  return `${signingInput}.${Buffer.from(signature).toString('base64url')}`
 }
 
 export interface VerifyOptions {
