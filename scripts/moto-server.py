@@ -4,7 +4,7 @@ moto 5.2.1 ignores MessageType and hashes the message again, so a signature over
 gatehouse sends, as AWS KMS documents) does not verify (getmoto/moto#10202, fixed upstream, not
 released). This launcher imports moto, replaces that one behaviour for RSA keys, and runs moto's own
 server `main` with the same arguments; no file of moto's is changed. Drop the patch once a moto
-release signs digests: test/deployed/moto-digest.test.ts shows whether the unpatched moto still needs it.
+release signs digests: test/deployed/moto-sign-digest.test.ts shows whether the unpatched moto still needs it.
 
 Usage: python3 scripts/moto-server.py [--unpatched] [moto_server arguments: -H 127.0.0.1 -p 0 ...]
 """
