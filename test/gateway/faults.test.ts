@@ -142,6 +142,9 @@ t.test('what the transport refuses: batches, non-JSON-RPC, bad JSON, wrong conte
   t.equal(text.statusCode, 415)
   const origin = await post('json', call(1), { origin: 'https://evil.example' })
   t.equal(origin.statusCode, 403, 'a foreign Origin')
+  const otherBackend = await post('sse', call(1), {}, await mint('json'))
+  t.equal(otherBackend.statusCode, 401, 'RFC 8707: a token for one backend is refused at another')
+  t.match(otherBackend.headers['www-authenticate'], /error="invalid_token".*oauth-protected-resource\/mcp\/sse"/)
 })
 
 t.test('GET and DELETE are forwarded with the session; the backend\'s answer is relayed', async t => {
