@@ -387,7 +387,7 @@ run "api_routes_every_gatehouse_path_and_guards_post_mcp_with_a_jwt_authorizer" 
     condition = toset(concat(keys(aws_apigatewayv2_route.this), [aws_apigatewayv2_route.mcp.route_key])) == toset([
       "GET /.well-known/oauth-authorization-server", "GET /.well-known/openid-configuration",
       "GET /.well-known/oauth-protected-resource", "GET /.well-known/oauth-protected-resource/mcp", "GET /jwks.json",
-      "POST /register", "GET /authorize", "POST /authorize/consent", "GET /callback", "POST /token", "POST /introspect",
+      "POST /register", "GET /authorize", "POST /authorize/consent", "GET /callback", "GET /account", "POST /account/revoke", "POST /token", "POST /introspect",
       "POST /revoke", "POST /mcp", "GET /mcp", "DELETE /mcp", "GET /healthz",
       "OPTIONS /.well-known/oauth-authorization-server", "OPTIONS /.well-known/openid-configuration",
       "OPTIONS /.well-known/oauth-protected-resource", "OPTIONS /.well-known/oauth-protected-resource/mcp", "OPTIONS /jwks.json",

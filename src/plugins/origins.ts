@@ -6,10 +6,10 @@ import { isLoopbackHost } from '../loopback.ts'
 
 /**
  * Public metadata and the endpoints a client calls with its own credentials (PKCE, client secret, bearer
- * token). The browser routes (/authorize, /authorize/consent, /callback) are not here: RFC 9700 §2.6
+ * token): /mcp and each gateway backend's /mcp/<name>. The browser routes (/authorize, /authorize/consent, /callback) are not here: RFC 9700 §2.6
  * says the authorization endpoint must not support CORS, and the other two are navigations too.
  */
-const CROSS_ORIGIN_PATH = /^\/(?:\.well-known\/[^?]*|jwks\.json|register|token|revoke|introspect|mcp)(?:\?|$)/
+const CROSS_ORIGIN_PATH = /^\/(?:\.well-known\/[^?]*|jwks\.json|register|token|revoke|introspect|mcp(?:\/[a-z][a-z0-9-]{0,30})?)(?:\?|$)/
 
 export function answersCrossOrigin (url: string): boolean {
   return CROSS_ORIGIN_PATH.test(url)

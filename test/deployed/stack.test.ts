@@ -293,10 +293,10 @@ if (missing !== undefined) {
     t.equal(api?.CorsConfiguration, undefined, 'no API-level CORS: gatehouse answers preflights itself, none for the browser routes (RFC 9700 §2.6)')
     const { Items: routes } = await aws.api.send(new GetRoutesCommand({ ApiId: apiId }))
     t.same(routes?.map(r => r.RouteKey).sort(), ['DELETE /mcp', 'GET /.well-known/oauth-authorization-server', 'GET /.well-known/oauth-protected-resource',
-      'GET /.well-known/oauth-protected-resource/mcp', 'GET /.well-known/openid-configuration', 'GET /authorize', 'GET /callback', 'GET /healthz', 'GET /jwks.json',
+      'GET /.well-known/oauth-protected-resource/mcp', 'GET /.well-known/openid-configuration', 'GET /account', 'GET /authorize', 'GET /callback', 'GET /healthz', 'GET /jwks.json',
       'GET /mcp', 'OPTIONS /.well-known/oauth-authorization-server', 'OPTIONS /.well-known/oauth-protected-resource', 'OPTIONS /.well-known/oauth-protected-resource/mcp',
       'OPTIONS /.well-known/openid-configuration', 'OPTIONS /introspect', 'OPTIONS /jwks.json', 'OPTIONS /mcp', 'OPTIONS /register', 'OPTIONS /revoke', 'OPTIONS /token',
-      'POST /authorize/consent', 'POST /introspect', 'POST /mcp', 'POST /register', 'POST /revoke', 'POST /token'])
+      'POST /account/revoke', 'POST /authorize/consent', 'POST /introspect', 'POST /mcp', 'POST /register', 'POST /revoke', 'POST /token'])
     const { Items: integrations } = await aws.api.send(new GetIntegrationsCommand({ ApiId: apiId }))
     t.equal(integrations?.length, 1, 'one integration')
     t.match(integrations?.[0], { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' })

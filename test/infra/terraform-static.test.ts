@@ -133,7 +133,7 @@ t.test('the API: a JWT authorizer on POST /mcp with issuer = public URL and audi
   t.match(String(mcp.authorizer_id), /aws_apigatewayv2_authorizer\.mcp/)
   const routes = String(a.locals.public_routes) + ' "POST /mcp"'
   for (const r of ['GET /.well-known/oauth-authorization-server', 'GET /.well-known/openid-configuration', 'GET /.well-known/oauth-protected-resource',
-    'GET /.well-known/oauth-protected-resource/mcp', 'GET /jwks.json', 'POST /register', 'GET /authorize', 'POST /authorize/consent', 'GET /callback',
+    'GET /.well-known/oauth-protected-resource/mcp', 'GET /jwks.json', 'POST /register', 'GET /authorize', 'POST /authorize/consent', 'GET /callback', 'GET /account', 'POST /account/revoke',
     'POST /token', 'POST /introspect', 'POST /revoke', 'POST /mcp', 'GET /mcp', 'DELETE /mcp', 'GET /healthz']) {
     t.ok(routes.includes(`"${r}"`), `route ${r}`)
   }

@@ -149,3 +149,17 @@ t.test('audit: a full flow logs stable events with clientId/grantId and never a 
   t.notOk(logLines.some(l => l.includes(signature)), 'no access token signature in the logs')
   for (const e of events) t.notOk(Object.keys(e).some(k => /token|secret|code|password|verifier/i.test(k) && !['authMethod'].includes(k)), `${e.audit}: no credential-named fields`)
 })
+
+t.test('the cross-origin paths: metadata, JWKS, the OAuth endpoints, /mcp and each gateway backend /mcp/<name>; never the browser routes', async t => {
+  const { answersCrossOrigin } = await import('../../src/plugins/origins.ts')
+  for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/oauth-protected-resource/mcp/everything', '/jwks.json', '/register', '/token', '/revoke', '/introspect', '/mcp', '/mcp?x=1', '/mcp/everything', '/mcp/jira-cloud']) {
+    t.ok(answersCrossOrigin(path), `${path} answers cross-origin`)
+  }
+  for (const path of ['/authorize', '/authorize?client_id=x', '/authorize/consent', '/callback', '/account', '/account/revoke', '/healthz', '/mcp/', '/mcp/Everything', '/mcp/a/b', '/tokens', '/mcpx']) {
+    t.notOk(answersCrossOrigin(path), `${path} does not`)
+  }
+  const { app } = await buildTestApp(t)
+  const preflight = await app.inject({ method: 'OPTIONS', url: '/mcp/everything', headers: { origin: 'http://127.0.0.1:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,mcp-session-id' } })
+  t.equal(preflight.statusCode, 204, 'a gateway backend preflight from a loopback origin is answered')
+  t.equal(preflight.headers['access-control-allow-origin'], 'http://127.0.0.1:6274')
+})

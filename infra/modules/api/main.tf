@@ -16,6 +16,8 @@ locals {
     "GET /authorize",
     "POST /authorize/consent",
     "GET /callback",
+    "GET /account",
+    "POST /account/revoke",
     "POST /token",
     "POST /introspect",
     "POST /revoke",
@@ -49,7 +51,7 @@ locals {
   ])
   # Every resource this API serves: /mcp and each gateway backend's /mcp/<name>.
   resource_urls          = concat([local.mcp_url], [for name in var.backend_names : "${local.mcp_url}/${name}"])
-  oauth_throttled_routes = toset(["POST /register", "POST /token", "GET /authorize", "POST /authorize/consent"])
+  oauth_throttled_routes = toset(["POST /register", "POST /token", "GET /authorize", "POST /authorize/consent", "POST /account/revoke"])
 }
 
 resource "aws_apigatewayv2_api" "this" {
