@@ -28,7 +28,8 @@
 //   KMS Sign, the code's single-use write, the grant and the refresh token).
 // BENCH_BASELINE_BUNDLE=<dir>/dist/lambda/index.cjs (another build, e.g. a worktree of the previous commit)
 // adds its lambda, authorize and token configurations as base-lambda, base-authorize, base-token, interleaved
-// with this build's: an A/B of two builds within one run.
+// with this build's: an A/B of two builds within one run. Several builds: label=path,label=path (modes
+// <label>-lambda, <label>-authorize, <label>-token).
 // BENCH_SAMPLES (default 15) sets the number of samples; BENCH_CHILD_ARGS adds node flags to the measured
 // children (e.g. "--cpu-prof --cpu-prof-dir=.prof"); BENCH_MODES=floor,lambda,authorize,token (the default),
 // lambda-kms-at-start (no KMS_SIGNING_PUBLIC_KEYS), lambda-env-secrets, lambda-nocache, plain, local picks configurations.
@@ -56,8 +57,9 @@ import { startFakeSecrets } from '../test/support/fake-secrets.ts'
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 15)
 const CHILD_ARGS = (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean)
-const BASELINE_BUNDLE = process.env.BENCH_BASELINE_BUNDLE
-const MODES = (process.env.BENCH_MODES ?? `floor,lambda,authorize,token${BASELINE_BUNDLE === undefined ? '' : ',base-lambda,base-authorize,base-token'}`).split(',').filter(Boolean)
+const BASELINES: Array<[string, string]> = (process.env.BENCH_BASELINE_BUNDLE ?? '').split(',').filter(Boolean)
+  .map(entry => entry.includes('=') ? entry.split('=', 2) as [string, string] : ['base', entry])
+const MODES = (process.env.BENCH_MODES ?? ['floor,lambda,authorize,token', ...BASELINES.map(([label]) => `${label}-lambda,${label}-authorize,${label}-token`)].join(',')).split(',').filter(Boolean)
 const LAMBDA_FLAGS = lambdaNodeFlags(codeCacheTarget().memorySize)
 const flagsOf = (mode: string): string[] => mode === 'plain' ? [] : LAMBDA_FLAGS
 const PUBLIC_URL = 'https://bench.example.com'
@@ -68,7 +70,7 @@ const REDIRECT_URI = 'http://127.0.0.1:33418/callback'
 const VERIFIER = 'bench-verifier-bench-verifier-bench-verifier-0123'
 /** What each configuration's first answer must contain. */
 const EXPECT: Record<string, string> = { authorize: '200 ', token: '"access_token"' }
-const expectOf = (mode: string): string => EXPECT[mode.replace(/^base-/, '')] ?? 'bench@example.com'
+const expectOf = (mode: string): string => EXPECT[mode.replace(/^.*-(?=authorize$|token$)/, '')] ?? 'bench@example.com'
 
 // CPU time (user + system) the child reports just before exiting: much less sensitive to the machine's
 // other load than wall time, so it is printed next to it.
@@ -156,7 +158,7 @@ try {
   await store.saveClient({ clientId: CLIENT_ID, tokenEndpointAuthMethod: 'none', redirectUris: [REDIRECT_URI], grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], clientName: 'bench', createdAt: now, expiresAt: 0 })
   // One unused authorization code per token sample (and its warm-up): each exchange consumes its own.
   const codes: string[] = []
-  for (let i = 0; i <= 2 * SAMPLES + 1; i++) {
+  for (let i = 0; i < (BASELINES.length + 1) * (SAMPLES + 1); i++) {
     const code = randomToken()
     codes.push(code)
     await store.saveCode({ codeHash: sha256(code), clientId: CLIENT_ID, redirectUri: REDIRECT_URI, codeChallenge: s256(VERIFIER), scope: ['mcp:read'], resource: `${PUBLIC_URL}/mcp`, identity, grantId: `bench-code-grant-${i}-${now}`, createdAt: now, expiresAt: now + 3600 })
@@ -202,13 +204,12 @@ try {
     lambda: { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnv },
     authorize: { script: () => childScript(built.bundlePath, authorizeEvent()), env: lambdaEnv },
     token: { script: (i) => childScript(built.bundlePath, tokenEvent(codes[i] as string)), env: lambdaEnv },
-    ...(BASELINE_BUNDLE === undefined
-      ? {}
-      : {
-          'base-lambda': { script: () => childScript(BASELINE_BUNDLE, mcpEvent(kmsToken)), env: lambdaEnv },
-          'base-authorize': { script: () => childScript(BASELINE_BUNDLE, authorizeEvent()), env: lambdaEnv },
-          'base-token': { script: (i: number) => childScript(BASELINE_BUNDLE, tokenEvent(codes[SAMPLES + 1 + (i < 0 ? SAMPLES : i)] as string)), env: lambdaEnv }
-        }),
+    ...Object.fromEntries(BASELINES.flatMap(([label, bundlePath], b) => [
+      [`${label}-lambda`, { script: () => childScript(bundlePath, mcpEvent(kmsToken)), env: lambdaEnv }],
+      [`${label}-authorize`, { script: () => childScript(bundlePath, authorizeEvent()), env: lambdaEnv }],
+      // Each build's token samples redeem codes of their own (block b + 1 of SAMPLES + 1 codes).
+      [`${label}-token`, { script: (i: number) => childScript(bundlePath, tokenEvent(codes[(b + 1) * (SAMPLES + 1) + (i < 0 ? SAMPLES : i)] as string)), env: lambdaEnv }]
+    ])),
     'lambda-kms-at-start': { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: { ...lambdaEnv, KMS_SIGNING_PUBLIC_KEYS: undefined } },
     'lambda-env-secrets': { script: () => childScript(built.bundlePath, mcpEvent(kmsToken)), env: lambdaEnvSecrets },
     'lambda-nocache': { script: () => childScript(noCacheEntry, mcpEvent(kmsToken)), env: lambdaEnv },
