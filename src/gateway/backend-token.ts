@@ -7,28 +7,15 @@ import { randomBytes } from 'node:crypto'
 import type { Caller } from '../mcp/caller.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { KeySet } from '../ports/keys.ts'
-import { signAccessTokenJwt } from '../oauth/access-tokens.ts'
+import { signAccessTokenJwt, type AccessTokenClaims } from '../oauth/access-tokens.ts'
 
 /** The most a backend token lives (issue 14: at most 300 s). */
 export const BACKEND_TOKEN_TTL = 300
 /** A cached token is handed out only while it has at least this long left. */
 const MIN_REMAINING = 60
 
-export interface BackendTokenClaims {
-  iss: string
-  sub: string
-  aud: string
-  client_id: string
-  scope: string
-  groups: string[]
-  email?: string
-  /** RFC 8693 §4.1: the party acting on the subject's behalf, here the OAuth client. */
-  act: { sub: string }
-  jti: string
-  iat: number
-  nbf: number
-  exp: number
-}
+/** An access token's claims for the backend's audience, without the grant id, plus RFC 8693 §4.1 `act`: the OAuth client acting for the user. */
+export type BackendTokenClaims = Omit<AccessTokenClaims, 'gid'> & { act: { sub: string } }
 
 export interface BackendTokenOptions {
   keys: KeySet
