@@ -2,7 +2,11 @@
 // credentials), a deadline for the answer's headers and for a JSON body, bounded bodies, no redirects, and
 // the answer classified as empty, JSON or an event stream. Every failure is a GatewayFault with the HTTP
 // status the client gets (502 bad answer, 503 unavailable, 504 too slow).
-import { Readable } from 'node:stream'
+// The exchange goes through node:http(s) with a keep-alive agent per gateway (BackendConnections): a forwarded
+// call reuses an idle connection to its backend instead of opening one, and no WHATWG stream sits between the
+// backend's bytes and the client (benchmarks: BENCHMARKS.md, "Gateway throughput, session 8").
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ClientRequest } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { parseSse, SseTooLargeError, type SseEvent } from './sse.ts'
 
 export class GatewayFault extends Error {
@@ -17,48 +21,58 @@ export class GatewayFault extends Error {
   }
 }
 
+/** Keep-alive connection pools to the backends, one per scheme; `close` drops the idle ones. */
+export class BackendConnections {
+  readonly http = new HttpAgent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 64 })
+  readonly https = new HttpsAgent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 64 })
+  close (): void {
+    this.http.destroy()
+    this.https.destroy()
+  }
+}
+
+/** For callers that bring no pool of their own (each call still reuses this process's idle connections). */
+const SHARED = new BackendConnections()
+
 export interface BackendRequest {
   method: 'POST' | 'GET' | 'DELETE'
   url: string
   headers: Record<string, string>
-  body?: string
+  body?: string | Buffer
   timeoutMs: number
   maxBytes: number
   /** Aborted when the client goes away. */
   signal?: AbortSignal
-  fetch?: typeof globalThis.fetch
+  connections?: BackendConnections
 }
 
 export type BackendAnswer =
-  | { kind: 'empty', status: number, headers: Headers }
-  | { kind: 'json', status: number, headers: Headers, body: unknown }
-  | { kind: 'stream', status: number, headers: Headers, events: AsyncGenerator<SseEvent> }
+  | { kind: 'empty', status: number, headers: IncomingHttpHeaders }
+  /** `raw` is the backend's body as received (valid JSON): relayed as is unless it must be filtered. */
+  | { kind: 'json', status: number, headers: IncomingHttpHeaders, body: unknown, raw: Buffer }
+  | { kind: 'stream', status: number, headers: IncomingHttpHeaders, events: AsyncGenerator<SseEvent> }
 
-const mediaType = (value: string | null): string => (value ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+const mediaType = (value: string | undefined): string => (value ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
+
+class Timeout extends Error {}
 
 /** Sends the request and classifies the answer; throws GatewayFault for anything a client cannot use. */
 export async function callBackend (request: BackendRequest): Promise<BackendAnswer> {
-  const controller = new AbortController()
   let timedOut = false
-  const timer = setTimeout(() => { timedOut = true; controller.abort() }, request.timeoutMs)
-  const onClientGone = (): void => controller.abort()
+  let current: ClientRequest | undefined
+  const timer = setTimeout(() => { timedOut = true; current?.destroy(new Timeout()) }, request.timeoutMs)
+  const onClientGone = (): void => { current?.destroy() }
   request.signal?.addEventListener('abort', onClientGone, { once: true })
   const done = (): void => { clearTimeout(timer); request.signal?.removeEventListener('abort', onClientGone) }
-  let response: Response
+  let response: IncomingMessage
   try {
-    response = await (request.fetch ?? globalThis.fetch)(request.url, {
-      method: request.method,
-      headers: request.headers,
-      ...(request.body === undefined ? {} : { body: request.body }),
-      redirect: 'manual',
-      signal: controller.signal
-    })
+    response = await send(request, req => { current = req })
   } catch (error) {
     done()
     if (timedOut) throw new GatewayFault(504, 'timeout', `the backend did not answer within ${request.timeoutMs} ms`)
     throw new GatewayFault(503, 'unavailable', 'the backend is unreachable', { cause: error })
   }
-  const { status } = response
+  const status = response.statusCode ?? 502
   try {
     if (status >= 300 && status < 400) throw new GatewayFault(502, 'bad_response', `the backend answered a redirect (${status}), which the gateway does not follow`)
     if (status === 401 || status === 403) throw new GatewayFault(502, 'refused', `the backend refused gatehouse's credentials (${status})`)
@@ -67,18 +81,19 @@ export async function callBackend (request: BackendRequest): Promise<BackendAnsw
     if (status >= 500) throw new GatewayFault(502, 'bad_response', `the backend failed (${status})`)
   } catch (error) {
     done()
-    await response.body?.cancel().catch(() => undefined)
+    response.destroy()
     throw error
   }
-  const type = mediaType(response.headers.get('content-type'))
-  if (type === 'text/event-stream' && status === 200 && response.body !== null) {
+  const { headers } = response
+  const type = mediaType(headers['content-type'])
+  if (type === 'text/event-stream' && status === 200) {
     // Headers are in: from here the deadline is per event (the stream may run as long as it keeps talking).
     clearTimeout(timer)
-    return { kind: 'stream', status, headers: response.headers, events: streamEvents(response.body, request, controller, done) }
+    return { kind: 'stream', status, headers, events: streamEvents(response, request, done) }
   }
-  let text: string
+  let raw: Buffer
   try {
-    text = await readBounded(response.body, request.maxBytes)
+    raw = await readBounded(response, request.maxBytes)
   } catch (error) {
     if (timedOut) throw new GatewayFault(504, 'timeout', `the backend did not finish its answer within ${request.timeoutMs} ms`)
     if (error instanceof GatewayFault) throw error
@@ -86,54 +101,89 @@ export async function callBackend (request: BackendRequest): Promise<BackendAnsw
   } finally {
     done()
   }
-  if (text === '' && (status === 202 || status === 204 || status === 200)) return { kind: 'empty', status: status === 204 ? 202 : status, headers: response.headers }
+  if (raw.length === 0 && (status === 202 || status === 204 || status === 200)) return { kind: 'empty', status: status === 204 ? 202 : status, headers }
   if (type !== 'application/json') throw new GatewayFault(502, 'bad_response', `the backend answered ${JSON.stringify(type.slice(0, 60) || 'no content type')}, not JSON or an event stream`)
   try {
-    return { kind: 'json', status, headers: response.headers, body: JSON.parse(text) as unknown }
+    return { kind: 'json', status, headers, body: JSON.parse(raw.toString('utf8')) as unknown, raw }
   } catch {
     throw new GatewayFault(502, 'bad_response', 'the backend answered malformed JSON')
   }
 }
 
-async function readBounded (body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
-  if (body === null) return ''
-  const chunks: Uint8Array[] = []
+/**
+ * The request on a pooled connection. A reused keep-alive connection the backend closed while it sat idle
+ * fails with ECONNRESET before any answer: that one case is sent again once, on a fresh connection (the
+ * backend never read the first attempt; Node's documented `reusedSocket` pattern).
+ */
+async function send (request: BackendRequest, started: (req: ClientRequest) => void, retried = false): Promise<IncomingMessage> {
+  const url = new URL(request.url)
+  const https = url.protocol === 'https:'
+  const connections = request.connections ?? SHARED
+  const headers: Record<string, string | number> = request.headers
+  const body = request.body
+  if (body !== undefined) headers['content-length'] = Buffer.byteLength(body)
+  try {
+    return await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = (https ? httpsRequest : httpRequest)(url, { method: request.method, headers, agent: https ? connections.https : connections.http }, resolve)
+      started(req)
+      req.once('error', error => { (error as { reusedSocket?: boolean }).reusedSocket = req.reusedSocket; reject(error) })
+      if (request.signal?.aborted === true) req.destroy()
+      req.end(body)
+    })
+  } catch (error) {
+    const reset = (error as { code?: string, reusedSocket?: boolean })
+    if (!retried && reset.reusedSocket === true && reset.code === 'ECONNRESET' && request.signal?.aborted !== true) return await send(request, started, true)
+    throw error
+  }
+}
+
+async function readBounded (response: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(response.headers['content-length'])
+  if (declared > maxBytes) {
+    response.destroy()
+    throw new GatewayFault(502, 'bad_response', `the backend's answer exceeds ${maxBytes} bytes`)
+  }
+  const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of body) {
+  for await (const chunk of response as AsyncIterable<Buffer>) {
     size += chunk.byteLength
     if (size > maxBytes) {
-      await body.cancel().catch(() => undefined)
+      response.destroy()
       throw new GatewayFault(502, 'bad_response', `the backend's answer exceeds ${maxBytes} bytes`)
     }
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  // A connection that broke off mid-body ends the iteration with an error (aborted), not silently.
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
 }
 
 /** The backend's events, each within `timeoutMs` of the previous one. Ending early cancels the backend request. */
-async function * streamEvents (body: ReadableStream<Uint8Array>, request: BackendRequest, controller: AbortController, done: () => void): AsyncGenerator<SseEvent> {
+async function * streamEvents (response: IncomingMessage, request: BackendRequest, done: () => void): AsyncGenerator<SseEvent> {
   let idle: NodeJS.Timeout | undefined
   let timedOut = false
+  let clientGone = false
+  const onClientGone = (): void => { clientGone = true; response.destroy() }
+  request.signal?.addEventListener('abort', onClientGone, { once: true })
   const arm = (): void => {
-    clearTimeout(idle)
-    idle = setTimeout(() => { timedOut = true; controller.abort() }, request.timeoutMs)
+    if (idle === undefined) idle = setTimeout(() => { timedOut = true; response.destroy(new Timeout()) }, request.timeoutMs)
+    else idle.refresh()
   }
-  const chunks = Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>)
   try {
     arm()
-    for await (const event of parseSse(chunks, request.maxBytes)) {
+    for await (const event of parseSse(response, request.maxBytes)) {
       arm()
       yield event
     }
   } catch (error) {
     if (timedOut) throw new GatewayFault(504, 'timeout', `the backend's stream was silent for ${request.timeoutMs} ms`)
     if (error instanceof SseTooLargeError) throw new GatewayFault(502, 'bad_response', `the backend sent ${error.message}`)
-    if (controller.signal.aborted) return
+    if (clientGone || request.signal?.aborted === true) return
     throw new GatewayFault(502, 'bad_response', 'the backend\'s stream broke off', { cause: error })
   } finally {
     clearTimeout(idle)
+    request.signal?.removeEventListener('abort', onClientGone)
     done()
-    controller.abort()
-    chunks.destroy()
+    // Ended early (the client left, a fault): the connection is dropped, not returned to the pool mid-stream.
+    if (!response.complete) response.destroy()
   }
 }

@@ -12,7 +12,8 @@ import { McpHttpError, isJsonMediaType } from '../mcp/http.ts'
 import type { AuditLog } from '../ports/audit.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { BackendTokens } from './backend-token.ts'
-import { callBackend, GatewayFault, type BackendAnswer } from './forward.ts'
+import type { IncomingHttpHeaders } from 'node:http'
+import { callBackend, GatewayFault, type BackendAnswer, type BackendConnections } from './forward.ts'
 import { filterToolsResult, toolAllowed } from './policy.ts'
 import type { GatewaySessions, OpenSession } from './sessions.ts'
 import { formatSse, type SseEvent } from './sse.ts'
@@ -41,7 +42,8 @@ export interface GatewayOptions {
   clock: Clock
   /** Reads a static credential by ARN (Secrets Manager or SSM). */
   readSecret: (arn: string) => Promise<string>
-  fetch?: typeof globalThis.fetch
+  /** Keep-alive pools to the backends (a process-wide one when absent). */
+  connections?: BackendConnections
 }
 
 const SESSION = 'mcp-session-id'
@@ -99,7 +101,7 @@ export class Gateway {
   /** Ends a session on the backend (its grant was revoked). */
   async end (backend: BackendConfig, session: OpenSession): Promise<void> {
     const headers = { ...await this.#credentials(backend, session.caller), [SESSION]: session.backendSessionId, accept: 'application/json, text/event-stream' }
-    const answer = await callBackend({ method: 'DELETE', url: backend.url, headers, timeoutMs: backend.timeoutMs, maxBytes: backend.maxResponseBytes, ...this.#fetch() })
+    const answer = await callBackend({ method: 'DELETE', url: backend.url, headers, timeoutMs: backend.timeoutMs, maxBytes: backend.maxResponseBytes, ...this.#connections() })
     if (answer.kind === 'stream') await answer.events.return(undefined)
     this.#options.audit.event('gateway.session_ended', { sub: session.caller.sub, client_id: session.caller.clientId, backend: backend.name, reason: 'grant_inactive' })
   }
@@ -128,7 +130,7 @@ export class Gateway {
     }
     let answer: BackendAnswer
     try {
-      answer = await callBackend({ method: call.method, url: backend.url, headers, ...(call.body === undefined ? {} : { body: call.body }), timeoutMs: backend.timeoutMs, maxBytes: backend.maxResponseBytes, ...(request.signal === undefined ? {} : { signal: request.signal }), ...this.#fetch() })
+      answer = await callBackend({ method: call.method, url: backend.url, headers, ...(call.body === undefined ? {} : { body: call.body }), timeoutMs: backend.timeoutMs, maxBytes: backend.maxResponseBytes, ...(request.signal === undefined ? {} : { signal: request.signal }), ...this.#connections() })
     } catch (error) {
       if (!(error instanceof GatewayFault)) throw error
       audit(error.outcome, error.status)
@@ -141,7 +143,9 @@ export class Gateway {
     }
     if (answer.kind === 'json') {
       audit(answer.status < 400 ? 'ok' : 'backend_error', answer.status)
-      return { status: answer.status, headers: relayed, contentType: 'application/json', body: this.#filter(answer.body, call.listId, backend, caller) }
+      // Nothing to filter: the backend's bytes as they came (checked to be JSON), not parsed and written again.
+      const filtered = this.#filter(answer.body, call.listId, backend, caller)
+      return { status: answer.status, headers: relayed, contentType: 'application/json', body: filtered === answer.body ? answer.raw : filtered }
     }
     const events = answer.events
     const filter = (event: SseEvent): SseEvent => this.#filterEvent(event, call.listId, backend, caller)
@@ -214,16 +218,18 @@ export class Gateway {
   }
 
   /** MCP-* headers of the answer; the backend's session id replaced by the grant-bound one. */
-  async #responseHeaders (backend: BackendConfig, caller: Caller, headers: Headers): Promise<Record<string, string>> {
+  async #responseHeaders (backend: BackendConfig, caller: Caller, headers: IncomingHttpHeaders): Promise<Record<string, string>> {
     const out: Record<string, string> = {}
-    for (const [name, value] of headers) {
+    for (const name in headers) {
+      const value = headers[name]
+      if (typeof value !== 'string') continue
       if (name === SESSION) out[SESSION] = await this.#options.sessions.bind(backend.name, caller, value)
       else if (name.startsWith('mcp-')) out[name] = value
     }
     return out
   }
 
-  #fetch (): { fetch?: typeof globalThis.fetch } {
-    return this.#options.fetch === undefined ? {} : { fetch: this.#options.fetch }
+  #connections (): { connections?: BackendConnections } {
+    return this.#options.connections === undefined ? {} : { connections: this.#options.connections }
   }
 }

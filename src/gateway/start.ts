@@ -6,6 +6,7 @@ import type { AuthorizationServerContext } from '../oauth/context.ts'
 import { GatehouseBearer, GrantCheck } from '../mcp/bearer.ts'
 import { resolveSecretArn, type SecretClients } from '../crypto/secrets.ts'
 import { BackendTokens } from './backend-token.ts'
+import { BackendConnections } from './forward.ts'
 import { Gateway } from './gateway.ts'
 import { GatewaySessions } from './sessions.ts'
 
@@ -15,7 +16,6 @@ export interface StartGatewayOptions {
   log: { warn: (fields: Record<string, unknown>, message: string) => void }
   /** Clients for static backend credentials by ARN (Secrets Manager or SSM); built per region when absent. */
   secrets?: SecretClients
-  fetch?: typeof globalThis.fetch
 }
 
 export interface StartedGateway {
@@ -31,6 +31,7 @@ export function startGateway (options: StartGatewayOptions): StartedGateway {
   const byName = new Map<string, BackendConfig>(config.backends.map(backend => [backend.name, backend]))
   const readSecret = async (arn: string): Promise<string> => await resolveSecretArn(arn, options.secrets)
   let gateway: Gateway | undefined
+  const connections = new BackendConnections()
   const sessions = new GatewaySessions({
     cipher: ctx.cipher,
     grants: ctx.store,
@@ -46,7 +47,7 @@ export function startGateway (options: StartGatewayOptions): StartedGateway {
     audit: ctx.audit,
     clock: ctx.clock,
     readSecret,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch })
+    connections
   })
   const grants = new GrantCheck({ store: ctx.store, clock: ctx.clock, ttlSeconds: config.ttl.grantCache })
   const bearers = new Map<string, GatehouseBearer>()
@@ -63,5 +64,5 @@ export function startGateway (options: StartGatewayOptions): StartedGateway {
     sessions.sweep().catch((error: unknown) => options.log.warn({ err: error }, 'gateway session sweep failed'))
   }, Math.max(1, config.ttl.grantCache) * 1000)
   timer.unref()
-  return { gateway, sessions, bearers, close: async () => { clearInterval(timer) } }
+  return { gateway, sessions, bearers, close: async () => { clearInterval(timer); connections.close() } }
 }
