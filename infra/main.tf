@@ -62,6 +62,15 @@ module "function" {
   extra_environment       = var.extra_environment
   cookie_secret_version   = var.cookie_secret_version
   backends                = var.backends
+  client_unused_days      = var.client_unused_days
+
+  jira                    = var.jira
+  jira_api_token          = var.jira_api_token
+  jenkins                 = var.jenkins
+  jenkins_api_token       = var.jenkins_api_token
+  connector_token_version = var.connector_token_version
+  connector_write_groups  = var.connector_write_groups
+  connector_access        = var.connector_access
 
   public_url                = module.api.public_url
   table_name                = module.storage.dynamodb_table_name

@@ -37,3 +37,13 @@ output "region" {
   description = "Region gatehouse runs in."
   value       = var.region
 }
+
+output "jira_api_token_secret_arn" {
+  description = "Secrets Manager secret for the JIRA API token (null without the JIRA connector): store the token here if jira_api_token was not given. The ARN only, never the value."
+  value       = module.function.secretsmanager_jira_api_token_arn
+}
+
+output "jenkins_api_token_secret_arn" {
+  description = "Secrets Manager secret for the Jenkins API token (null without the Jenkins connector). The ARN only, never the value."
+  value       = module.function.secretsmanager_jenkins_api_token_arn
+}

@@ -114,8 +114,19 @@ variable "allowed_origins" {
   default     = []
 }
 
+variable "client_unused_days" {
+  description = "Days a dynamically registered client lives after its registration or its last grant, whichever is later (CLIENT_UNUSED_DAYS); DynamoDB's TTL then removes it, and `gatehouse admin prune` at once. 0 = never expire."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.client_unused_days >= 0 && var.client_unused_days <= 3650 && floor(var.client_unused_days) == var.client_unused_days
+    error_message = "client_unused_days must be a whole number of days from 0 to 3650."
+  }
+}
+
 variable "extra_environment" {
-  description = "Further gatehouse settings from src/config.ts (SCOPES, ACCESS_TOKEN_TTL, REDIRECT_SCHEMES, ...). No secrets."
+  description = "Further gatehouse settings from src/config.ts (SCOPES, ACCESS_TOKEN_TTL, REDIRECT_SCHEMES, CONNECTOR_TIMEOUT_MS, ...). No secrets, and none of the settings a variable here sets (CLIENT_UNUSED_DAYS, GRANT_CACHE_TTL, LOG_LEVEL, ALLOWED_ORIGINS, JIRA_*, JENKINS_*, CONNECTOR_WRITE_GROUPS, CONNECTOR_ACCESS, GATEHOUSE_BACKENDS): the function module refuses them."
   type        = map(string)
   default     = {}
 }
@@ -160,6 +171,79 @@ variable "backends" {
     condition     = alltrue([for b in values(var.backends) : b.secret_arn == null || can(regex("^arn:aws[a-z-]*:(secretsmanager|ssm):", b.secret_arn))])
     error_message = "secret_arn is a Secrets Manager secret or SSM parameter ARN."
   }
+}
+
+variable "jira" {
+  description = "JIRA connector (the jira_* MCP tools): the Jira Cloud site and the service account's email. Null (default) = not offered. Its API token goes in a Secrets Manager secret created for it (jira_api_token, or stored there later: output jira_api_token_secret_arn)."
+  type = object({
+    base_url = string
+    email    = string
+  })
+  default = null
+
+  validation {
+    condition     = var.jira == null ? true : (can(regex("^https://[^/?#]+(/[^?#]*)?$", var.jira.base_url)) && can(regex("^[^@\\s]+@[^@\\s]+$", var.jira.email)))
+    error_message = "jira.base_url must be an https URL and jira.email an email address."
+  }
+}
+
+variable "jira_api_token" {
+  description = "JIRA API token, written write-only (never in state) into the JIRA secret. Pass it with TF_VAR_jira_api_token rather than in the tfvars file. Null = the secret is created empty: store the token with `aws secretsmanager put-secret-value`; until then the jira_* tools say it is missing."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "jenkins" {
+  description = "Jenkins connector (the jenkins_* MCP tools): the Jenkins root URL and the service user. Null (default) = not offered. Its API token goes in a Secrets Manager secret created for it (jenkins_api_token, or stored there later: output jenkins_api_token_secret_arn)."
+  type = object({
+    url  = string
+    user = string
+  })
+  default = null
+
+  validation {
+    condition     = var.jenkins == null ? true : (can(regex("^https://[^/?#]+(/[^?#]*)?$", var.jenkins.url)) && length(var.jenkins.user) > 0)
+    error_message = "jenkins.url must be an https URL and jenkins.user non-empty."
+  }
+}
+
+variable "jenkins_api_token" {
+  description = "Jenkins API token, written write-only (never in state) into the Jenkins secret. Pass it with TF_VAR_jenkins_api_token. Null = the secret is created empty."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "connector_token_version" {
+  description = "Increase to write jira_api_token / jenkins_api_token again: write-only values are sent only when this changes, so a new token with the same version is not stored."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.connector_token_version >= 1 && floor(var.connector_token_version) == var.connector_token_version
+    error_message = "connector_token_version must be a positive whole number."
+  }
+}
+
+variable "connector_write_groups" {
+  description = "Groups whose members may use the connectors' write tools, jira_create_issue, jira_add_comment and jenkins_trigger_build, with the mcp:write scope (CONNECTOR_WRITE_GROUPS). Set only when a connector is configured."
+  type        = list(string)
+  default     = ["admins"]
+
+  validation {
+    condition     = length(var.connector_write_groups) > 0 && alltrue([for g in var.connector_write_groups : can(regex("^[^,\\s]+$", g))])
+    error_message = "connector_write_groups needs at least one group name, each without commas or spaces."
+  }
+}
+
+variable "connector_access" {
+  description = "Group (\"*\" = everyone) -> the JIRA project keys and Jenkins folders its members may see and touch (CONNECTOR_ACCESS), e.g. { engineering = { jira = [\"ENG\"], jenkins = [\"eng\"] }, admins = { jira = [\"*\"], jenkins = [\"*\"] } }. Null (default) = no limit beyond the service accounts' own."
+  type = map(object({
+    jira    = optional(list(string))
+    jenkins = optional(list(string))
+  }))
+  default = null
 }
 
 variable "jwt_authorizer_enabled" {

@@ -97,3 +97,43 @@ run "connectors_reject_plain_http" {
   }
   expect_failures = [var.jenkins]
 }
+
+run "client_unused_days_becomes_client_unused_days_and_is_bounded" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    client_unused_days = 0
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["CLIENT_UNUSED_DAYS"] == "0"
+    error_message = "0 (never expire) reaches the function"
+  }
+}
+
+run "function_refuses_a_setting_it_manages_in_extra_environment" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    # Before client_unused_days this was the way to set it; now the variable's value would silently win.
+    extra_environment = { CLIENT_UNUSED_DAYS = "30", SCOPES = "mcp:read" }
+  }
+
+  expect_failures = [var.extra_environment]
+}
+
+run "function_rejects_client_unused_days_out_of_range" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    client_unused_days = -1
+  }
+
+  expect_failures = [var.client_unused_days]
+}

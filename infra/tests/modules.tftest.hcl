@@ -224,6 +224,7 @@ run "function_runs_the_bundle_on_nodejs22_x86_64_with_the_app_environment" {
       KMS_ENCRYPTION_KEY_ID           = "arn:aws:kms:eu-west-1:123456789012:key/enc"
       COOKIE_SECRET_ARN               = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:gatehouse/cookie-secret-AbCdEf"
       GRANT_CACHE_TTL                 = "30"
+      CLIENT_UNUSED_DAYS              = "90"
       LOG_LEVEL                       = "info"
     })
     error_message = "the environment carries exactly the config.ts settings, secrets only by ARN"

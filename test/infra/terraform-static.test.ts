@@ -34,10 +34,10 @@ t.test('every variable has a description and a type', async t => {
 
 t.test('variables where a bad value is cheap to catch carry validations', async t => {
   const expected: Record<string, string[]> = {
-    '.': ['region', 'name', 'lambda_architecture'],
+    '.': ['region', 'name', 'lambda_architecture', 'client_unused_days', 'jira', 'jenkins', 'connector_token_version', 'connector_write_groups'],
     'modules/storage': ['name', 'kms_key_arn', 'key_deletion_window_in_days'],
     'modules/keys': ['signing_key_generations', 'user_role_arn', 'deletion_window_in_days'],
-    'modules/function': ['memory_size', 'architecture', 'timeout', 'log_retention_in_days', 'log_level', 'public_url', 'table_arn', 'upstream_client_secret_arn', 'extra_environment'],
+    'modules/function': ['memory_size', 'architecture', 'timeout', 'log_retention_in_days', 'log_level', 'public_url', 'table_arn', 'upstream_client_secret_arn', 'extra_environment', 'client_unused_days', 'jira', 'jenkins', 'connector_token_version', 'connector_write_groups'],
     'modules/api': ['domain_name', 'certificate_arn', 'throttling_rate_limit', 'throttling_burst_limit', 'access_log_retention_in_days'],
     'modules/cognito': ['domain_prefix', 'mfa_configuration', 'advanced_security_mode', 'user_pool_tier', 'callback_urls', 'identity_providers']
   }
@@ -115,6 +115,30 @@ t.test('the function: nodejs22.x bundle on var.architecture, log retention, envi
   t.notOk('COOKIE_SECRET' in env, 'the cookie secret itself is never in the environment')
 })
 
+t.test('the root module passes every connector input and client_unused_days to the function module, the tokens as sensitive variables', async t => {
+  const main = await readFile(join(INFRA_DIR, 'main.tf'), 'utf8')
+  for (const v of ['client_unused_days', 'jira', 'jira_api_token', 'jenkins', 'jenkins_api_token', 'connector_token_version', 'connector_write_groups', 'connector_access']) {
+    t.ok(v in root.variables && v in modules.function.variables, `var.${v} at the root and in the module`)
+    t.match(main, new RegExp(`^\\s*${v}\\s*=\\s*var\\.${v}$`, 'm'), `the root passes ${v}`)
+    t.same(body(root.variables[v]).default, body(modules.function.variables[v]).default, `${v}: the same default`)
+  }
+  for (const v of ['jira_api_token', 'jenkins_api_token']) {
+    t.equal(body(root.variables[v]).sensitive, true, `root var.${v} is sensitive`)
+    t.equal(body(modules.function.variables[v]).sensitive, true, `module var.${v} is sensitive`)
+  }
+  t.equal(body(root.variables.client_unused_days).default, (EnvSchema.properties.CLIENT_UNUSED_DAYS as { default?: number }).default, 'client_unused_days defaults to config.ts\'s CLIENT_UNUSED_DAYS')
+})
+
+t.test('extra_environment refuses exactly the settings the function module sets itself (they would silently win)', async t => {
+  const f = modules.function
+  const conditions = ([] as Hcl[]).concat(f.variables.extra_environment?.validation as Hcl | Hcl[]).map(v => String(body(v).condition))
+  const refused = conditions.flatMap(c => c.includes('setintersection') ? [...c.matchAll(/"([A-Z][A-Z0-9_]*)"/g)].map(m => m[1]) : [])
+  const secretShaped = (name: string) => /SECRET|PASSWORD|^AWS_/.test(name)
+  const managed = [f.locals.managed_environment, f.locals.connector_environment, f.locals.backend_environment].flatMap(env => Object.keys(env as Hcl)).filter(n => !secretShaped(n))
+  t.ok(refused.length > 20, `found the refused names (${refused.length})`)
+  t.same([...refused].sort(), [...managed].sort(), 'the refused names are the managed ones (secret-shaped names are refused anyway)')
+})
+
 t.test('the API: a JWT authorizer on POST /mcp with issuer = public URL and audience = every resource URL (the /mcp URL and each gateway backend), throttling, access logs, CORS', async t => {
   const a = modules.api
   const authorizer = resource(a, 'aws_apigatewayv2_authorizer', 'mcp')
@@ -190,7 +214,7 @@ t.test('no output carries a secret', async t => {
 })
 
 t.test('the root outputs the MCP URL, issuer, hosted UI domain, table and function names', async t => {
-  for (const o of ['mcp_url', 'issuer', 'cognito_hosted_ui_domain', 'dynamodb_table_name', 'lambda_function_name']) t.ok(root.outputs[o], o)
+  for (const o of ['mcp_url', 'issuer', 'cognito_hosted_ui_domain', 'dynamodb_table_name', 'lambda_function_name', 'jira_api_token_secret_arn', 'jenkins_api_token_secret_arn']) t.ok(root.outputs[o], o)
 })
 
 t.test('terraform.tfvars.example sets only variables the root declares', async t => {

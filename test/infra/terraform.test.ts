@@ -77,7 +77,10 @@ if (missing !== undefined) {
       'keys_are_rsa_sign_verify_and_symmetric_scoped_to_the_role', 'cognito_pool_client_domain_groups_and_sso', 'root_rejects_a_bad_region',
       'function_with_provisioned_concurrency_keeps_the_published_version_warm_behind_an_alias', 'api_may_invoke_exactly_the_function_or_alias_it_integrates',
       'root_provisioned_concurrency_routes_api_gateway_to_the_warm_alias', 'function_rejects_provisioned_concurrency_beyond_the_reserved_concurrency',
-      'every_signing_key_public_half_is_delivered_by_its_key_id', 'a_single_signing_key_is_delivered_alone']) {
+      'every_signing_key_public_half_is_delivered_by_its_key_id', 'a_single_signing_key_is_delivered_alone',
+      'root_without_connectors_has_no_connector_setting_secret_or_grant', 'root_connectors_reach_the_function_with_their_secrets_and_grants',
+      'root_rejects_bad_connector_and_client_lifetime_settings', 'client_unused_days_becomes_client_unused_days_and_is_bounded',
+      'function_refuses_a_setting_it_manages_in_extra_environment', 'function_rejects_client_unused_days_out_of_range']) {
       t.ok(passed.includes(name), `run "${name}" passed`)
     }
   })

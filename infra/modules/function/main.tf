@@ -32,6 +32,7 @@ locals {
     KMS_ENCRYPTION_KEY_ID           = var.encryption_key_arn
     COOKIE_SECRET_ARN               = aws_secretsmanager_secret.cookie.arn
     GRANT_CACHE_TTL                 = tostring(var.grant_cache_ttl)
+    CLIENT_UNUSED_DAYS              = tostring(var.client_unused_days)
     LOG_LEVEL                       = var.log_level
     ALLOWED_ORIGINS                 = join(",", var.allowed_origins)
   }

@@ -23,6 +23,16 @@ output "lambda_gatehouse_backends" {
   value       = local.backend_environment.GATEHOUSE_BACKENDS
 }
 
+output "lambda_environment" {
+  description = "The environment the function runs with: settings and secret ARNs, never a secret value (extra_environment refuses secret names; tokens go to Secrets Manager)."
+  value       = local.environment
+}
+
+output "iam_role_policy" {
+  description = "The function role's policy document (JSON): what the function may do, and on which table, keys, secrets and log group."
+  value       = jsonencode(local.role_policy)
+}
+
 output "iam_role_arn" {
   description = "ARN of the function's execution role (the only principal allowed to use the signing and encryption keys)."
   value       = aws_iam_role.this.arn

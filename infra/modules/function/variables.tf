@@ -219,6 +219,27 @@ variable "extra_environment" {
     condition     = alltrue([for k in keys(var.extra_environment) : can(regex("^[A-Z][A-Z0-9_]*$", k)) && !can(regex("SECRET|PASSWORD|^AWS_", k))])
     error_message = "extra_environment names must be UPPER_SNAKE_CASE, must not start with AWS_ and must not be secrets (use the *_ARN settings for secrets)."
   }
+  # The module's own settings would silently win over these: refuse them (each has a variable of its own).
+  validation {
+    condition = length(setintersection(keys(var.extra_environment), [
+      "GATEHOUSE_PUBLIC_URL", "GATEHOUSE_TABLE", "UPSTREAM_ISSUER", "UPSTREAM_CLIENT_ID", "UPSTREAM_AUTHORIZATION_ENDPOINT", "UPSTREAM_TOKEN_ENDPOINT",
+      "UPSTREAM_REVOCATION_ENDPOINT", "UPSTREAM_JWKS_URI", "KMS_SIGNING_KEY_ID", "KMS_PREVIOUS_SIGNING_KEY_IDS", "KMS_SIGNING_PUBLIC_KEYS", "KMS_ENCRYPTION_KEY_ID",
+      "GRANT_CACHE_TTL", "CLIENT_UNUSED_DAYS", "LOG_LEVEL", "ALLOWED_ORIGINS", "GATEHOUSE_BACKENDS", "JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN_ARN",
+      "JENKINS_URL", "JENKINS_USER", "JENKINS_API_TOKEN_ARN", "CONNECTOR_WRITE_GROUPS", "CONNECTOR_ACCESS",
+    ])) == 0
+    error_message = "extra_environment must not set what this module sets from its own variables (CLIENT_UNUSED_DAYS: client_unused_days, GRANT_CACHE_TTL: grant_cache_ttl, LOG_LEVEL: log_level, ALLOWED_ORIGINS: allowed_origins, GATEHOUSE_BACKENDS: backends, JIRA_*: jira, JENKINS_*: jenkins, CONNECTOR_*: connector_write_groups / connector_access, and the stack's URLs, keys and table)."
+  }
+}
+
+variable "client_unused_days" {
+  description = "Days a dynamically registered client lives after its registration or its last grant, whichever is later (CLIENT_UNUSED_DAYS); DynamoDB's TTL then removes it. 0 = never expire."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.client_unused_days >= 0 && var.client_unused_days <= 3650 && floor(var.client_unused_days) == var.client_unused_days
+    error_message = "client_unused_days must be a whole number of days from 0 to 3650."
+  }
 }
 
 variable "cookie_secret_version" {
@@ -295,12 +316,22 @@ variable "connector_token_version" {
   description = "Increase to write jira_api_token / jenkins_api_token again (write-only values are only sent when this changes)."
   type        = number
   default     = 1
+
+  validation {
+    condition     = var.connector_token_version >= 1 && floor(var.connector_token_version) == var.connector_token_version
+    error_message = "connector_token_version must be a positive whole number."
+  }
 }
 
 variable "connector_write_groups" {
   description = "Groups whose members may use the connectors' write tools (CONNECTOR_WRITE_GROUPS)."
   type        = list(string)
   default     = ["admins"]
+
+  validation {
+    condition     = length(var.connector_write_groups) > 0 && alltrue([for g in var.connector_write_groups : can(regex("^[^,\\s]+$", g))])
+    error_message = "connector_write_groups needs at least one group name, each without commas or spaces."
+  }
 }
 
 variable "backends" {
