@@ -7,7 +7,7 @@
 // backend's bytes and the client (benchmarks: BENCHMARKS.md, "Gateway throughput, session 8").
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ClientRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
-import { parseSse, SseTooLargeError, type SseEvent } from './sse.ts'
+import { SseParser, SseTooLargeError, type SseEvent } from './sse.ts'
 
 export class GatewayFault extends Error {
   readonly status: 502 | 503 | 504
@@ -41,8 +41,8 @@ export interface BackendRequest {
   body?: string | Buffer
   timeoutMs: number
   maxBytes: number
-  /** Aborted when the client goes away. */
-  signal?: AbortSignal
+  /** Subscribes to the client going away (returns the unsubscribe); the backend exchange is then dropped. */
+  onClientGone?: ClientGone
   connections?: BackendConnections
 }
 
@@ -50,7 +50,10 @@ export type BackendAnswer =
   | { kind: 'empty', status: number, headers: IncomingHttpHeaders }
   /** `raw` is the backend's body as received (valid JSON): relayed as is unless it must be filtered. */
   | { kind: 'json', status: number, headers: IncomingHttpHeaders, body: unknown, raw: Buffer }
-  | { kind: 'stream', status: number, headers: IncomingHttpHeaders, events: AsyncGenerator<SseEvent> }
+  /** `events` yields the events of each chunk as it arrives; `complete()` is true once the backend's whole stream is in. */
+  | { kind: 'stream', status: number, headers: IncomingHttpHeaders, events: AsyncGenerator<SseEvent[]>, complete: () => boolean }
+
+export type ClientGone = (listener: () => void) => () => void
 
 const mediaType = (value: string | undefined): string => (value ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
 
@@ -61,12 +64,12 @@ export async function callBackend (request: BackendRequest): Promise<BackendAnsw
   let timedOut = false
   let current: ClientRequest | undefined
   const timer = setTimeout(() => { timedOut = true; current?.destroy(new Timeout()) }, request.timeoutMs)
-  const onClientGone = (): void => { current?.destroy() }
-  request.signal?.addEventListener('abort', onClientGone, { once: true })
-  const done = (): void => { clearTimeout(timer); request.signal?.removeEventListener('abort', onClientGone) }
+  let clientGone = false
+  const unsubscribe = request.onClientGone?.(() => { clientGone = true; current?.destroy() })
+  const done = (): void => { clearTimeout(timer); unsubscribe?.() }
   let response: IncomingMessage
   try {
-    response = await send(request, req => { current = req })
+    response = await send(request, req => { current = req; if (clientGone) req.destroy() }, () => clientGone)
   } catch (error) {
     done()
     if (timedOut) throw new GatewayFault(504, 'timeout', `the backend did not answer within ${request.timeoutMs} ms`)
@@ -89,7 +92,8 @@ export async function callBackend (request: BackendRequest): Promise<BackendAnsw
   if (type === 'text/event-stream' && status === 200) {
     // Headers are in: from here the deadline is per event (the stream may run as long as it keeps talking).
     clearTimeout(timer)
-    return { kind: 'stream', status, headers, events: streamEvents(response, request, done) }
+    done()
+    return { kind: 'stream', status, headers, events: streamEvents(response, request), complete: () => response.complete }
   }
   let raw: Buffer
   try {
@@ -115,7 +119,7 @@ export async function callBackend (request: BackendRequest): Promise<BackendAnsw
  * fails with ECONNRESET before any answer: that one case is sent again once, on a fresh connection (the
  * backend never read the first attempt; Node's documented `reusedSocket` pattern).
  */
-async function send (request: BackendRequest, started: (req: ClientRequest) => void, retried = false): Promise<IncomingMessage> {
+async function send (request: BackendRequest, started: (req: ClientRequest) => void, gone: () => boolean, retried = false): Promise<IncomingMessage> {
   const url = new URL(request.url)
   const https = url.protocol === 'https:'
   const connections = request.connections ?? SHARED
@@ -127,12 +131,11 @@ async function send (request: BackendRequest, started: (req: ClientRequest) => v
       const req = (https ? httpsRequest : httpRequest)(url, { method: request.method, headers, agent: https ? connections.https : connections.http }, resolve)
       started(req)
       req.once('error', error => { (error as { reusedSocket?: boolean }).reusedSocket = req.reusedSocket; reject(error) })
-      if (request.signal?.aborted === true) req.destroy()
       req.end(body)
     })
   } catch (error) {
     const reset = (error as { code?: string, reusedSocket?: boolean })
-    if (!retried && reset.reusedSocket === true && reset.code === 'ECONNRESET' && request.signal?.aborted !== true) return await send(request, started, true)
+    if (!retried && reset.reusedSocket === true && reset.code === 'ECONNRESET' && !gone()) return await send(request, started, gone, true)
     throw error
   }
 }
@@ -157,32 +160,36 @@ async function readBounded (response: IncomingMessage, maxBytes: number): Promis
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
 }
 
-/** The backend's events, each within `timeoutMs` of the previous one. Ending early cancels the backend request. */
-async function * streamEvents (response: IncomingMessage, request: BackendRequest, done: () => void): AsyncGenerator<SseEvent> {
+/** The backend's events, a batch per chunk, each within `timeoutMs` of the previous one. Ending early drops the connection. */
+async function * streamEvents (response: IncomingMessage, request: BackendRequest): AsyncGenerator<SseEvent[]> {
   let idle: NodeJS.Timeout | undefined
   let timedOut = false
   let clientGone = false
-  const onClientGone = (): void => { clientGone = true; response.destroy() }
-  request.signal?.addEventListener('abort', onClientGone, { once: true })
+  const unsubscribe = request.onClientGone?.(() => { clientGone = true; response.destroy() })
   const arm = (): void => {
     if (idle === undefined) idle = setTimeout(() => { timedOut = true; response.destroy(new Timeout()) }, request.timeoutMs)
     else idle.refresh()
   }
+  const parser = new SseParser(request.maxBytes)
   try {
     arm()
-    for await (const event of parseSse(response, request.maxBytes)) {
-      arm()
-      yield event
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      const events = parser.push(chunk)
+      if (events.length > 0) {
+        arm()
+        yield events
+      }
     }
+    const last = parser.end()
+    if (last.length > 0) yield last
   } catch (error) {
     if (timedOut) throw new GatewayFault(504, 'timeout', `the backend's stream was silent for ${request.timeoutMs} ms`)
     if (error instanceof SseTooLargeError) throw new GatewayFault(502, 'bad_response', `the backend sent ${error.message}`)
-    if (clientGone || request.signal?.aborted === true) return
+    if (clientGone) return
     throw new GatewayFault(502, 'bad_response', 'the backend\'s stream broke off', { cause: error })
   } finally {
     clearTimeout(idle)
-    request.signal?.removeEventListener('abort', onClientGone)
-    done()
+    unsubscribe?.()
     // Ended early (the client left, a fault): the connection is dropped, not returned to the pool mid-stream.
     if (!response.complete) response.destroy()
   }

@@ -13,7 +13,7 @@ import type { AuditLog } from '../ports/audit.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { BackendTokens } from './backend-token.ts'
 import type { IncomingHttpHeaders } from 'node:http'
-import { callBackend, GatewayFault, type BackendAnswer, type BackendConnections } from './forward.ts'
+import { callBackend, GatewayFault, type BackendAnswer, type BackendConnections, type ClientGone } from './forward.ts'
 import { filterToolsResult, toolAllowed } from './policy.ts'
 import type { GatewaySessions, OpenSession } from './sessions.ts'
 import { formatSse, type SseEvent } from './sse.ts'
@@ -31,8 +31,8 @@ export interface GatewayReply {
 export interface GatewayRequest {
   caller: Caller
   headers: Record<string, string | string[] | undefined>
-  /** Aborted when the client disconnects. */
-  signal?: AbortSignal
+  /** Subscribes to the client disconnecting before its answer was sent (returns the unsubscribe). */
+  onClientGone?: ClientGone
 }
 
 export interface GatewayOptions {
@@ -130,7 +130,7 @@ export class Gateway {
     }
     let answer: BackendAnswer
     try {
-      answer = await callBackend({ method: call.method, url: backend.url, headers, ...(call.body === undefined ? {} : { body: call.body }), timeoutMs: backend.timeoutMs, maxBytes: backend.maxResponseBytes, ...(request.signal === undefined ? {} : { signal: request.signal }), ...this.#connections() })
+      answer = await callBackend({ method: call.method, url: backend.url, headers, ...(call.body === undefined ? {} : { body: call.body }), timeoutMs: backend.timeoutMs, maxBytes: backend.maxResponseBytes, ...(request.onClientGone === undefined ? {} : { onClientGone: request.onClientGone }), ...this.#connections() })
     } catch (error) {
       if (!(error instanceof GatewayFault)) throw error
       audit(error.outcome, error.status)
@@ -147,21 +147,50 @@ export class Gateway {
       const filtered = this.#filter(answer.body, call.listId, backend, caller)
       return { status: answer.status, headers: relayed, contentType: 'application/json', body: filtered === answer.body ? answer.raw : filtered }
     }
-    const events = answer.events
-    const filter = (event: SseEvent): SseEvent => this.#filterEvent(event, call.listId, backend, caller)
+    // An event stream: what the backend has sent so far is relayed as one piece. When its whole stream is already
+    // in (a POST answered by one event and the end, the usual case), the client gets it as one body with a length
+    // instead of a chunked stream: the same bytes, one write. Otherwise the rest follows event by event.
+    const { events, complete } = answer
+    const format = (batch: SseEvent[]): string => {
+      let out = ''
+      for (const event of batch) out += formatSse(this.#filterEvent(event, call.listId, backend, caller))
+      return out
+    }
+    const failed = (error: unknown): string => {
+      if (!(error instanceof GatewayFault)) throw error
+      audit(error.outcome, error.status)
+      // The backend's stream had started with 200: the failure is told as the request's JSON-RPC error.
+      return call.id === null ? '' : formatSse({ event: 'message', data: JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: INTERNAL_ERROR, message: `Backend ${backend.name}: ${error.message}` } }) })
+    }
+    let head = ''
+    try {
+      for (;;) {
+        const next = await events.next()
+        if (next.done === true) {
+          audit('ok', 200)
+          return { status: 200, headers: relayed, contentType: 'text/event-stream', body: head }
+        }
+        head += format(next.value)
+        if (!complete()) break
+      }
+    } catch (error) {
+      return { status: 200, headers: relayed, contentType: 'text/event-stream', body: head + failed(error) }
+    }
     async function * relay (): AsyncGenerator<string> {
-      let outcome = 'ok'
-      let status = 200
+      let audited = false
       try {
-        for await (const event of events) yield formatSse(filter(event))
+        yield head
+        for await (const batch of events) yield format(batch)
+        audited = true
+        audit('ok', 200)
       } catch (error) {
-        if (!(error instanceof GatewayFault)) throw error
-        outcome = error.outcome
-        status = error.status
-        // The stream already started with 200: the failure is told as the request's JSON-RPC error.
-        if (call.id !== null) yield formatSse({ event: 'message', data: JSON.stringify({ jsonrpc: '2.0', id: call.id, error: { code: INTERNAL_ERROR, message: `Backend ${backend.name}: ${error.message}` } }) })
+        audited = true
+        const told = failed(error)
+        if (told !== '') yield told
       } finally {
-        audit(outcome, status)
+        // The client went away (the stream was destroyed): nothing more is read from the backend.
+        if (!audited) audit('ok', 200)
+        await events.return(undefined)
       }
     }
     return { status: 200, headers: relayed, contentType: 'text/event-stream', body: Readable.from(relay(), { objectMode: false }) }

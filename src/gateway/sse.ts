@@ -11,21 +11,56 @@ export class SseTooLargeError extends Error {
   constructor (limit: number) { super(`an event exceeds ${limit} bytes`); this.name = 'SseTooLargeError' }
 }
 
-/** Parses `chunks` (UTF-8 bytes) into events; throws SseTooLargeError when one event grows past `maxEventBytes`. */
-export async function * parseSse (chunks: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder()
-  let buffer = ''
-  let current: { event?: string, data: string[], id?: string, retry?: string, size: number } = { data: [], size: 0 }
-  const take = function * (line: string): Generator<SseEvent> {
+/**
+ * A push parser: `push` takes the next UTF-8 bytes and returns the events they complete, `end` those the end of
+ * the stream completes. Throws SseTooLargeError when one event grows past `maxEventBytes`.
+ */
+export class SseParser {
+  readonly #decoder = new TextDecoder()
+  readonly #max: number
+  #buffer = ''
+  #current: { event?: string, data: string[], id?: string, retry?: string, size: number } = { data: [], size: 0 }
+
+  constructor (maxEventBytes: number) {
+    this.#max = maxEventBytes
+  }
+
+  push (chunk: Uint8Array): SseEvent[] {
+    const out: SseEvent[] = []
+    this.#buffer += this.#decoder.decode(chunk, { stream: true })
+    if (this.#buffer.length > this.#max * 2) throw new SseTooLargeError(this.#max)
+    let newline: number
+    while ((newline = this.#buffer.search(/\r\n|\r|\n/)) !== -1) {
+      const buffer = this.#buffer
+      // A lone \r at the end of the buffer may be the first half of \r\n: wait for the next chunk.
+      if (buffer[newline] === '\r' && newline === buffer.length - 1) break
+      this.#buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1))
+      this.#take(buffer.slice(0, newline), out)
+    }
+    return out
+  }
+
+  end (): SseEvent[] {
+    const out: SseEvent[] = []
+    this.#buffer += this.#decoder.decode()
+    // A CR held back in case LF followed ends the last line; anything else left is an unfinished line, and a
+    // stream that ends mid-event dispatches nothing (WHATWG: pending data is discarded).
+    if (this.#buffer.endsWith('\r')) this.#take(this.#buffer.slice(0, -1), out)
+    this.#buffer = ''
+    return out
+  }
+
+  #take (line: string, out: SseEvent[]): void {
+    const current = this.#current
     if (line === '') {
       if (current.data.length > 0 || current.event !== undefined) {
         const event: SseEvent = { data: current.data.join('\n') }
         if (current.event !== undefined) event.event = current.event
         if (current.id !== undefined) event.id = current.id
         if (current.retry !== undefined) event.retry = current.retry
-        yield event
+        out.push(event)
       }
-      current = { data: [], size: 0 }
+      this.#current = { data: [], size: 0 }
       return
     }
     if (line.startsWith(':')) return
@@ -34,28 +69,19 @@ export async function * parseSse (chunks: AsyncIterable<Uint8Array>, maxEventByt
     let value = colon === -1 ? '' : line.slice(colon + 1)
     if (value.startsWith(' ')) value = value.slice(1)
     current.size += line.length
-    if (current.size > maxEventBytes) throw new SseTooLargeError(maxEventBytes)
+    if (current.size > this.#max) throw new SseTooLargeError(this.#max)
     if (field === 'data') current.data.push(value)
     else if (field === 'event') current.event = value
     else if (field === 'id' && !value.includes('\0')) current.id = value
     else if (field === 'retry' && /^\d+$/.test(value)) current.retry = value
   }
-  for await (const chunk of chunks) {
-    buffer += decoder.decode(chunk, { stream: true })
-    if (buffer.length > maxEventBytes * 2) throw new SseTooLargeError(maxEventBytes)
-    let newline: number
-    while ((newline = buffer.search(/\r\n|\r|\n/)) !== -1) {
-      // A lone \r at the end of the buffer may be the first half of \r\n: wait for the next chunk.
-      if (buffer[newline] === '\r' && newline === buffer.length - 1) break
-      const line = buffer.slice(0, newline)
-      buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1))
-      yield * take(line)
-    }
-  }
-  buffer += decoder.decode()
-  // A CR held back in case LF followed ends the last line; anything else left is an unfinished line, and a
-  // stream that ends mid-event dispatches nothing (WHATWG: pending data is discarded).
-  if (buffer.endsWith('\r')) yield * take(buffer.slice(0, -1))
+}
+
+/** Parses `chunks` (UTF-8 bytes) into events; throws SseTooLargeError when one event grows past `maxEventBytes`. */
+export async function * parseSse (chunks: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<SseEvent> {
+  const parser = new SseParser(maxEventBytes)
+  for await (const chunk of chunks) yield * parser.push(chunk)
+  yield * parser.end()
 }
 
 /** One event in wire form. Data lines are split so an embedded newline cannot start a field of its own. */

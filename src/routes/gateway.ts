@@ -88,13 +88,17 @@ export default async function gatewayRoutes (app: FastifyInstance): Promise<void
   }
 }
 
-/** The caller, the client's headers and a signal that fires if the client goes away before the answer is sent. */
+/** The caller, the client's headers and a way to learn that the client went away before its answer was sent. */
 function gatewayRequest (request: FastifyRequest, reply: FastifyReply): GatewayRequest {
   const caller = request.gatewayCaller
   if (caller === null) throw new MissingTokenError()
-  const controller = new AbortController()
-  reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
-  return { caller, headers: request.headers, signal: controller.signal }
+  const raw = reply.raw
+  const onClientGone = (listener: () => void): (() => void) => {
+    const onClose = (): void => { if (!raw.writableFinished) listener() }
+    raw.once('close', onClose)
+    return () => { raw.removeListener('close', onClose) }
+  }
+  return { caller, headers: request.headers, onClientGone }
 }
 
 export type { BackendConfig }
