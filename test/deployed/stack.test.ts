@@ -2,7 +2,9 @@
 // by terraform to an AWS emulator (moto's server here, or LocalStack at LOCALSTACK_ENDPOINT), read back
 // through the AWS SDK, checked for drift, then used: gatehouse runs locally with the function's applied
 // environment and the official MCP client walks the whole OAuth flow against it; the bundled Lambda handler
-// answers API Gateway v2 events with the same environment; terraform destroy leaves nothing behind.
+// answers API Gateway v2 events with the same environment; `gatehouse admin` with that environment lists
+// the flow's client and grant from the stack's table, revokes the grant and shows the KMS signing key;
+// terraform destroy leaves nothing behind.
 // What the emulator does not prove (it enforces no IAM or key policy, no authorizer, no throttling, and
 // cannot run the function) is listed in docs/deploy.md, "Try the deployment locally".
 // Skipped, and reported as skipped, when terraform, the provider mirror or the emulator is missing.
@@ -64,7 +66,7 @@ ${services.map(s => `    ${s.padEnd(14)} = "${endpoint}"`).join('\n')}
 `
 }
 
-// Build ≈ 5 s, apply ≈ 30 s, plan ≈ 6 s, flow and handler ≈ 10 s, destroy ≈ 30 s on two cores; generous
+// Build ≈ 5 s, apply ≈ 30 s, plan ≈ 6 s, flow and handler ≈ 10 s, admin command ≈ 7 s, destroy ≈ 30 s on two cores; generous
 // for a loaded CI machine.
 t.setTimeout(600_000)
 
@@ -86,6 +88,8 @@ if (missing !== undefined) {
   let emulator: AwsEmulator | undefined
   let applied = false
   let destroyed = false
+  // The development IdP of the OAuth flow lives until the admin command has revoked the grant's upstream session.
+  let flowIdp: DevIdpProcess | undefined
   const env = { ...offlineTerraformEnv(work), TF_DATA_DIR: join(work, 'tf-data') }
   const tf = async (args: string[]) => {
     try {
@@ -99,6 +103,7 @@ if (missing !== undefined) {
   t.teardown(async () => {
     // A failed run still destroys what it applied (LocalStack is shared; moto's state dies with it anyway).
     if (applied && !destroyed) await tf(['destroy', '-auto-approve', '-input=false', '-no-color']).catch(() => {})
+    await flowIdp?.stop()
     await emulator?.stop()
     await rm(work, { recursive: true, force: true })
     await rm(bundleDir, { recursive: true, force: true })
@@ -312,7 +317,7 @@ if (missing !== undefined) {
     t.same(authorizer?.JwtConfiguration?.Audience, [outputs.mcp_url], '…for the MCP resource as audience')
     const stage = await aws.api.send(new GetStageCommand({ ApiId: apiId, StageName: '$default' }))
     t.match(stage, { AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } })
-    t.same(Object.keys(stage.RouteSettings ?? {}).sort(), ['GET /authorize', 'POST /authorize/consent', 'POST /register', 'POST /token'], 'the OAuth routes have their own, lower limits')
+    t.same(Object.keys(stage.RouteSettings ?? {}).sort(), ['GET /authorize', 'POST /account/revoke', 'POST /authorize/consent', 'POST /register', 'POST /token'], 'the OAuth routes and the connected-apps revoke POST have their own, lower limits')
     const [access] = await logGroups(aws.logs, `/aws/apigateway/${name}/access`)
     t.equal(stage.AccessLogSettings?.DestinationArn?.replace(/:\*$/, ''), access?.arn?.replace(/:\*$/, ''), 'access logs go to their log group')
     t.notMatch(stage.AccessLogSettings?.Format ?? '', /querystring|header\./i, 'no query strings or headers in access logs')
@@ -353,7 +358,7 @@ if (missing !== undefined) {
     // client's id and secret, so gatehouse's UPSTREAM_CLIENT_SECRET_ARN must resolve to the right value.
     const clientSecret = (await sm.send(new GetSecretValueCommand({ SecretId: lambdaEnv.UPSTREAM_CLIENT_SECRET_ARN }))).SecretString ?? ''
     const idp = await startDevIdpProcess({ redirectUris: [`${publicUrl}/callback`], clientId: lambdaEnv.UPSTREAM_CLIENT_ID, clientSecret })
-    t.teardown(() => idp.stop())
+    flowIdp = idp
     const dataDir = join(work, 'local-data')
     const server = await startGatehouse({ ...localEnvironment(lambdaEnv, publicUrl, idp.issuer), ...emulator!.env, HOST: '127.0.0.1', PORT: String(port), GATEHOUSE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, publicUrl)
     t.teardown(() => server.stop())
@@ -427,6 +432,45 @@ if (missing !== undefined) {
     t.equal(identity.client_id ?? identity.clientId, flow.clientId)
   })
 
+  stackTest('gatehouse admin with the function\'s environment: the flow\'s client and alice\'s grant from the stack\'s table, the KMS signing key, then revoking the grant', async t => {
+    if (flow === undefined) { t.fail('the OAuth flow did not complete, so there is no client or grant to operate on'); return }
+    const { clientId, publicUrl, idp } = flow
+    // The same environment as the flow's gatehouse (the operator's shell would hold the applied one).
+    const env = { ...localEnvironment(lambdaEnv, publicUrl, idp.issuer), ...emulator!.env }
+    const scanGrants = async () => ((await aws.dynamodb.send(new ScanCommand({ TableName: lambdaEnv.GATEHOUSE_TABLE }))).Items ?? []).filter(i => i.kind?.S === 'grant')
+    const [grant] = await scanGrants()
+    const grantId = grant?.grantId?.S ?? ''
+    const sub = grant?.identity?.M?.sub?.S ?? ''
+    t.ok(grantId !== '' && sub !== '', 'the flow\'s grant, read from the table')
+
+    // Three read-only commands at once: each is a node process loading the AWS SDK.
+    const [clients, grants, keys] = await Promise.all([
+      gatehouseAdmin(env, ['clients', '--json']),
+      gatehouseAdmin(env, ['grants', '--user', sub, '--json']),
+      gatehouseAdmin(env, ['keys', '--json'])
+    ])
+    t.match(JSON.parse(clients.stdout), [{ clientId, tokenEndpointAuthMethod: 'none' }], 'clients: the client the MCP client registered, from the DynamoDB table')
+    t.equal((JSON.parse(clients.stdout) as unknown[]).length, 1, 'and only it')
+    t.notMatch(clients.stdout, /clientSecretHash/, 'no secret hash in the listing')
+    const listed = JSON.parse(grants.stdout) as Array<Record<string, unknown>>
+    t.match(listed, [{ grantId, clientId, sub, resource: `${publicUrl}/mcp` }], 'grants --user: alice\'s grant through the byUser index…')
+    t.equal(listed.length, 1)
+    t.notOk('revokedAt' in (listed[0] ?? {}), '…active')
+    const signing = await aws.kms.send(new DescribeKeyCommand({ KeyId: lambdaEnv.KMS_SIGNING_KEY_ID }))
+    t.match(JSON.parse(keys.stdout), [{ alg: 'RS256', status: 'current (signs new tokens)', source: `kms ${lambdaEnv.KMS_SIGNING_KEY_ID}` }], 'keys: the stack\'s KMS signing key, current')
+    t.equal((JSON.parse(keys.stdout) as unknown[]).length, 1, 'one generation')
+    t.equal(signing.KeyMetadata?.KeyState, 'Enabled', 'KMS agrees the key is enabled')
+    t.equal((JSON.parse(keys.stdout) as Array<{ kid: string }>)[0]?.kid, JSON.parse(Buffer.from(flow.accessToken.split('.')[0] ?? '', 'base64url').toString()).kid, 'the kid the flow\'s token was signed under')
+
+    const revoked = await gatehouseAdmin(env, ['revoke-grant', grantId])
+    t.equal(revoked.stdout.trim(), `revoked grant ${grantId} of ${sub} (client ${clientId}); upstream session: revoked`, 'revoke-grant: the grant, and the upstream session at the IdP')
+    const audit = revoked.stderr.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as { audit?: string, actor?: string, grantId?: string })
+    t.match(audit, [{ audit: 'grant.revoked', actor: 'admin', grantId }, { audit: 'grant.upstream_revoked', actor: 'admin', grantId }], 'audited on stderr')
+    const [after] = await scanGrants()
+    t.ok(Number(after?.revokedAt?.N) > 0, 'the grant item in the stack\'s table carries revokedAt')
+    await idp.stop()
+  })
+
   stackTest('terraform destroy removes the stack', async t => {
     const { stdout } = await tf(['destroy', '-auto-approve', '-input=false', '-no-color'])
     destroyed = true
@@ -474,6 +518,17 @@ async function logGroups (logs: CloudWatchLogsClient, prefix: string) {
 function localEnvironment (applied: Record<string, string>, publicUrl: string, issuer: string): Record<string, string> {
   const { UPSTREAM_AUTHORIZATION_ENDPOINT: _a, UPSTREAM_TOKEN_ENDPOINT: _t, UPSTREAM_REVOCATION_ENDPOINT: _r, UPSTREAM_JWKS_URI: _j, ...kept } = applied
   return { ...kept, GATEHOUSE_PUBLIC_URL: publicUrl, UPSTREAM_ISSUER: issuer }
+}
+
+/** `gatehouse admin <args>` (src/cli/main.ts, the package's bin) with exactly `env`; rejects on a non-zero exit. */
+async function gatehouseAdmin (env: Record<string, string>, args: string[]): Promise<{ stdout: string, stderr: string }> {
+  const main = new URL('../../src/cli/main.ts', import.meta.url).pathname
+  try {
+    return await run(process.execPath, [main, 'admin', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 })
+  } catch (err) {
+    const e = err as { code?: number, stderr?: string, message: string }
+    throw new Error(`gatehouse admin ${args.join(' ')} failed (exit ${String(e.code)}):\n${e.stderr ?? e.message}`)
+  }
 }
 
 /** `fastify start src/app.ts` (what `npm start` runs) with exactly `env`; resolves once /healthz answers. */
