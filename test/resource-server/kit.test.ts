@@ -12,7 +12,8 @@ import { freePort } from '../support/net.ts'
 const SCRIPT = fileURLToPath(new URL('../support/resource-server-process.ts', import.meta.url))
 
 async function startKit (t: Test, port: number, options: Record<string, unknown>): Promise<string> {
-  const child = spawn(process.execPath, [SCRIPT], { env: { ...process.env, KIT_PORT: String(port), KIT_OPTIONS: JSON.stringify(options) }, stdio: ['ignore', 'pipe', 'inherit'] })
+  // In this repository the export resolves to the source (the gatehouse-source condition); the built package is test/resource-server/package.test.ts.
+  const child = spawn(process.execPath, ['--conditions=gatehouse-source', SCRIPT], { env: { ...process.env, KIT_PORT: String(port), KIT_OPTIONS: JSON.stringify(options) }, stdio: ['ignore', 'pipe', 'inherit'] })
   t.teardown(async () => { if (child.exitCode === null) { const exited = new Promise(resolve => child.once('exit', resolve)); child.kill('SIGTERM'); await exited } })
   await new Promise<void>((resolve, reject) => {
     child.stdout.once('data', () => resolve())

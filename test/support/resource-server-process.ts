@@ -1,5 +1,6 @@
 // A separately deployed MCP server that accepts gatehouse's tokens through the resource-server kit, run as
-// its own process and importing the kit by its package export, as another team's service would.
+// its own process and importing the kit by its package export, as another team's service would (run with
+// --conditions=gatehouse-source, the export resolves to the TypeScript source here).
 // KIT_OPTIONS (JSON) are the plugin's options; KIT_PORT the port. Prints {"port": n} once listening.
 import Fastify from 'fastify'
 import gatehouseResourceServer, { type ResourceServerOptions } from 'gatehouse/resource-server'
