@@ -1,7 +1,10 @@
 // The gateway's parts on their own: the event-stream reader (WHATWG SSE), the tool policy, the backend token
 // cache (fake clock, counting signer), grant-bound sessions and their sweep, static credentials by ARN.
+// The static credential lives in the real AWS emulator (moto's Secrets Manager, test/support/aws-emulator.ts;
+// that test alone starts it, and is skipped, counted as skipped, without moto).
 import t from 'tap'
 import { generateKeyPairSync, sign } from 'node:crypto'
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { formatSse, parseSse, SseTooLargeError, type SseEvent } from '../../src/gateway/sse.ts'
 import { backendRefusal, filterToolsResult, ruleFor, toolAllowed } from '../../src/gateway/policy.ts'
 import { BackendTokens } from '../../src/gateway/backend-token.ts'
@@ -13,7 +16,7 @@ import type { KeySet } from '../../src/ports/keys.ts'
 import { fakeClock } from '../crypto/jwt-helpers.ts'
 import { buildTestApp } from '../support/app.ts'
 import { startFakeBackend } from '../support/fake-mcp-backend.ts'
-import { startFakeSecrets } from '../support/fake-secrets.ts'
+import { EMULATOR_CREDENTIALS, emulatorUnavailable, startAwsEmulator } from '../support/aws-emulator.ts'
 
 async function * chunks (...parts: string[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield Buffer.from(part)
@@ -142,11 +145,13 @@ t.test('sessions: bound to grant and backend; a key-service outage is not a refu
   void s2; void s3
 })
 
-t.test('a static credential by ARN: read once, sent in the configured header, never a JWT; unreadable is 503', async t => {
+const unavailable = await emulatorUnavailable({ moto: true })
+
+t.test('a static credential by ARN: read once, sent in the configured header, never a JWT; unreadable is 503', { skip: unavailable === undefined ? false : `no AWS emulator (${unavailable})` }, async t => {
   const backend = await startFakeBackend(t)
-  const secrets = await startFakeSecrets()
-  t.teardown(() => secrets.close())
-  const arn = secrets.putSecret('backend-key', 's3cr3t-value')
+  const aws = await startAwsEmulator({ moto: true })
+  t.teardown(() => aws.stop())
+  const arn = (await aws.secretsManager().send(new CreateSecretCommand({ Name: 'backend-key', SecretString: 's3cr3t-value' }))).ARN!
   const missing = arn.replace('backend-key', 'not-stored')
   const { app, config } = await buildTestApp(t, {
     env: {
@@ -158,7 +163,7 @@ t.test('a static credential by ARN: read once, sent in the configured header, ne
     }
   })
   let reads = 0
-  const started = startGateway({ config, ctx: app.gatehouse.ctx, log: { warn: () => {} }, secrets: { secretsManager: region => { reads++; return secrets.secretsManagerClient(region) } } })
+  const started = startGateway({ config, ctx: app.gatehouse.ctx, log: { warn: () => {} }, secrets: { secretsManager: region => { reads++; return new SecretsManagerClient({ endpoint: aws.endpoint, region, credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 }) } } })
   t.teardown(started.close)
   const request = { caller: caller(), headers: { 'content-type': 'application/json' } }
   const body = { jsonrpc: '2.0', id: 1, method: 'ping' }
