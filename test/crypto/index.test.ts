@@ -1,20 +1,61 @@
+// The crypto entry points: local keys, cipher and secrets, and the KMS / Secrets Manager / SSM ones against
+// the real AWS emulator (moto, test/support/aws-emulator.ts; one moto for this file), through the real SDK
+// clients. A loopback proxy in front of moto (test/support/aws-proxy.ts) counts the KMS calls that reach it
+// (Sign, GenerateDataKey, GetPublicKey), so "no KMS call at start" and "the signature came from the
+// configured endpoint" are checked on what moto was asked. Without moto the tests that need it are skipped,
+// and counted as skipped; the local ones need none.
 import t from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import { loadConfig } from '../../src/config.ts'
 import { createCipher, createKeySet, createKmsClient, LocalCipher, LocalKeySet, resolveSecrets, secretsOnFirstUse, signingKeyRetentionSeconds } from '../../src/crypto/index.ts'
-import { GetPublicKeyCommand } from '@aws-sdk/client-kms'
+import { CreateKeyCommand, GetPublicKeyCommand, KMSClient } from '@aws-sdk/client-kms'
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { ConfigError } from '../../src/config.ts'
 import { KmsCipher } from '../../src/crypto/kms-cipher.ts'
 import { KmsKeySet } from '../../src/crypto/kms-keys.ts'
-import { startFakeKms, TEST_CREDENTIALS } from '../support/fake-kms.ts'
-import { startFakeSecrets } from '../support/fake-secrets.ts'
+import type { SecretClients } from '../../src/crypto/secrets.ts'
+import { EMULATOR_CREDENTIALS, emulatorUnavailable, startAwsEmulator, type AwsEmulator } from '../support/aws-emulator.ts'
+import { startAwsProxy, type AwsProxy } from '../support/aws-proxy.ts'
 import { fakeClock, signJwt, verifyWithJwks } from './jwt-helpers.ts'
 
-const kms = await startFakeKms()
-const fakeSecrets = await startFakeSecrets()
-t.teardown(async () => { await kms.close(); await fakeSecrets.close() })
-const secrets = { secretsManager: fakeSecrets.secretsManagerClient, ssm: fakeSecrets.ssmClient }
+const unavailable = await emulatorUnavailable({ moto: true })
+const skip = unavailable === undefined ? false : `no AWS emulator (${unavailable})`
+
+let aws: AwsEmulator | undefined
+let proxy: AwsProxy | undefined
+if (unavailable === undefined) {
+  aws = await startAwsEmulator({ moto: true })
+  proxy = await startAwsProxy(aws.endpoint)
+  t.teardown(async () => { await proxy?.close(); await aws?.stop() })
+}
+
+/** The emulator, as the code under test reaches it: through the counting proxy. */
+const kms = {
+  get endpoint (): string { return proxy!.endpoint },
+  get calls (): Record<string, number> { return proxy!.calls },
+  client: (): KMSClient => new KMSClient({ endpoint: proxy!.endpoint, region: aws!.region, credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 }),
+  async createKey (KeySpec: 'RSA_2048' | 'SYMMETRIC_DEFAULT', KeyUsage: 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT'): Promise<{ keyId: string, arn: string }> {
+    const { KeyMetadata } = await aws!.kms().send(new CreateKeyCommand({ KeySpec, KeyUsage }))
+    return { keyId: KeyMetadata!.KeyId!, arn: KeyMetadata!.Arn! }
+  },
+  createSigningKey: () => kms.createKey('RSA_2048', 'SIGN_VERIFY'),
+  createEncryptionKey: () => kms.createKey('SYMMETRIC_DEFAULT', 'ENCRYPT_DECRYPT')
+}
+const clientOptions = (region: string) => ({ endpoint: proxy!.endpoint, region, credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 })
+const secretsManagerClient = (region: string): SecretsManagerClient => new SecretsManagerClient(clientOptions(region))
+const secrets: SecretClients = {
+  secretsManager: secretsManagerClient,
+  ssm: region => new SSMClient(clientOptions(region))
+}
+const putSecret = async (name: string, value: string): Promise<string> => (await aws!.secretsManager().send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!
+/** A SecureString parameter; returns its ARN (the account id as the emulator writes it into ARNs). */
+const putParameter = async (name: string, value: string): Promise<string> => {
+  await aws!.ssm().send(new PutParameterCommand({ Name: name, Value: value, Type: 'SecureString' }))
+  const account = /^arn:aws:secretsmanager:[^:]+:(\d{12}):/.exec(await putSecret(`gatehouse/account-probe-${Date.now()}`, 'x'))![1]!
+  return `arn:aws:ssm:${aws!.region}:${account}:parameter${name}`
+}
 
 t.test('without KMS key ids, keys and cipher are local files under the data dir', async t => {
   const config = loadConfig({ GATEHOUSE_DATA_DIR: t.testdir() })
@@ -25,10 +66,10 @@ t.test('without KMS key ids, keys and cipher are local files under the data dir'
   t.equal(await cipher.open(await cipher.seal('x', 'c'), 'c'), 'x')
 })
 
-t.test('with KMS key ids, keys and cipher use KMS through the configured endpoint', async t => {
-  // The SDK's default credential chain reads these; the fake only checks that requests are signed.
-  process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId
-  process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey
+t.test('with KMS key ids, keys and cipher use KMS through the configured endpoint', { skip }, async t => {
+  // The SDK's default credential chain reads these; the emulator only checks that requests are signed.
+  process.env.AWS_ACCESS_KEY_ID = EMULATOR_CREDENTIALS.accessKeyId
+  process.env.AWS_SECRET_ACCESS_KEY = EMULATOR_CREDENTIALS.secretAccessKey
   const [current, previous, encryption] = await Promise.all([kms.createSigningKey(), kms.createSigningKey(), kms.createEncryptionKey()])
   const config = loadConfig({
     GATEHOUSE_DATA_DIR: t.testdir(),
@@ -42,7 +83,7 @@ t.test('with KMS key ids, keys and cipher use KMS through the configured endpoin
   t.type(keys, KmsKeySet)
   t.equal((await keys.publicKeys()).length, 2)
   t.equal((await verifyWithJwks(await signJwt(keys.current, { sub: 'u' }), await keys.publicKeys())).sub, 'u')
-  t.equal((kms.calls.Sign ?? 0) - signs, 1, 'the signature came from the fake KMS at AWS_ENDPOINT_URL_KMS')
+  t.equal((kms.calls.Sign ?? 0) - signs, 1, 'the signature came from the emulator\'s KMS at AWS_ENDPOINT_URL_KMS')
   const generated = kms.calls.GenerateDataKey ?? 0
   const cipher = await createCipher(config)
   t.type(cipher, KmsCipher)
@@ -51,7 +92,7 @@ t.test('with KMS key ids, keys and cipher use KMS through the configured endpoin
 })
 
 t.test('the KMS client honours the endpoint override and the region', async t => {
-  const config = loadConfig({ AWS_ENDPOINT_URL_KMS: kms.endpoint, AWS_REGION: 'eu-central-1' })
+  const config = loadConfig({ AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:4566', AWS_REGION: 'eu-central-1' })
   const client = await createKmsClient(config)
   t.equal(await client.config.region(), 'eu-central-1')
   t.equal(String((await client.config.endpoint?.())?.hostname), '127.0.0.1')
@@ -71,9 +112,9 @@ t.test('local keys past the retention (access token TTL + clock skew) are retire
   t.notOk((await (await createKeySet(config, clock)).publicKeys()).some(k => k.kid === old), 'retired after')
 })
 
-t.test('secrets: ARNs are resolved from Secrets Manager and SSM', async t => {
-  const upstreamArn = fakeSecrets.putSecret('gatehouse/upstream', 'upstream-secret')
-  const cookieArn = fakeSecrets.putParameter('/gatehouse/cookie', 'k'.repeat(48))
+t.test('secrets: ARNs are resolved from Secrets Manager and SSM', { skip }, async t => {
+  const upstreamArn = await putSecret('gatehouse/upstream', 'upstream-secret')
+  const cookieArn = await putParameter('/gatehouse/cookie', 'k'.repeat(48))
   const config = loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), UPSTREAM_ISSUER: 'https://idp.example', UPSTREAM_CLIENT_SECRET_ARN: upstreamArn, COOKIE_SECRET_ARN: cookieArn })
   t.same(await resolveSecrets(config, { secrets }), { upstreamClientSecret: 'upstream-secret', cookieSecret: 'k'.repeat(48) })
 })
@@ -87,8 +128,8 @@ t.test('secrets: literal values are used as given; a local run generates and kee
   t.equal((await resolveSecrets(loadConfig({ GATEHOUSE_DATA_DIR: dataDir }))).cookieSecret, generated.cookieSecret, 'kept across restarts')
 })
 
-t.test('secrets: a cookie secret shorter than 32 characters from an ARN is refused', async t => {
-  const config = loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), COOKIE_SECRET_ARN: fakeSecrets.putSecret('short', 'too-short') })
+t.test('secrets: a cookie secret shorter than 32 characters from an ARN is refused', { skip }, async t => {
+  const config = loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), COOKIE_SECRET_ARN: await putSecret('short', 'too-short') })
   await t.rejects(resolveSecrets(config, { secrets }), /at least 32/)
 })
 
@@ -114,7 +155,7 @@ async function deliveredKey (keyId: string): Promise<Uint8Array> {
   return (await kms.client().send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!
 }
 
-t.test('KmsKeySet with delivered public keys: no KMS call and no client until the first signature', async t => {
+t.test('KmsKeySet with delivered public keys: no KMS call and no client until the first signature', { skip }, async t => {
   const [current, previous] = await Promise.all([kms.createSigningKey(), kms.createSigningKey()])
   const fetched = await KmsKeySet.open({ client: kms.client(), currentKeyId: current!.arn, previousKeyIds: [previous!.arn] })
   const delivered = new Map([[current!.arn, await deliveredKey(current!.arn)], [previous!.arn, await deliveredKey(previous!.arn)]])
@@ -131,23 +172,23 @@ t.test('KmsKeySet with delivered public keys: no KMS call and no client until th
   t.equal((kms.calls.Sign ?? 0) - before.sign, 2)
 })
 
-t.test('KmsKeySet: a delivered public key that is not the KMS key\'s refuses the first signature, so nothing unverifiable is issued', async t => {
+t.test('KmsKeySet: a delivered public key that is not the KMS key\'s refuses the first signature, so nothing unverifiable is issued', { skip }, async t => {
   const [current, other] = await Promise.all([kms.createSigningKey(), kms.createSigningKey()])
   const keys = await KmsKeySet.open({ client: kms.client(), currentKeyId: current!.arn, delivered: new Map([[current!.arn, await deliveredKey(other!.arn)]]) })
   await t.rejects(keys.current.sign(Buffer.from('x')), { name: 'KeyServiceError', message: /KMS_SIGNING_PUBLIC_KEYS: the public key given for .* does not verify/ })
   await t.rejects(keys.current.sign(Buffer.from('x')), { name: 'KeyServiceError' }, 'and keeps refusing')
 })
 
-t.test('KmsKeySet: a configured key id without a delivered public key, or a non-RSA one, fails the start', async t => {
+t.test('KmsKeySet: a configured key id without a delivered public key, or a non-RSA one, fails the start', { skip }, async t => {
   const [current, previous] = await Promise.all([kms.createSigningKey(), kms.createSigningKey()])
   await t.rejects(KmsKeySet.open({ client: kms.client(), currentKeyId: current!.arn, previousKeyIds: [previous!.arn], delivered: new Map([[current!.arn, await deliveredKey(current!.arn)]]) }), { name: 'KeyServiceError', message: `KMS_SIGNING_PUBLIC_KEYS has no public key for ${previous!.arn}` })
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' })
   await t.rejects(KmsKeySet.open({ client: kms.client(), currentKeyId: current!.arn, delivered: new Map([[current!.arn, ec]]) }), TypeError)
 })
 
-t.test('KMS_SIGNING_PUBLIC_KEYS: the keys come from the environment, KMS only signs and seals', async t => {
-  process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId
-  process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey
+t.test('KMS_SIGNING_PUBLIC_KEYS: the keys come from the environment, KMS only signs and seals', { skip }, async t => {
+  process.env.AWS_ACCESS_KEY_ID = EMULATOR_CREDENTIALS.accessKeyId
+  process.env.AWS_SECRET_ACCESS_KEY = EMULATOR_CREDENTIALS.secretAccessKey
   const [current, previous, encryption] = await Promise.all([kms.createSigningKey(), kms.createSigningKey(), kms.createEncryptionKey()])
   const der = async (id: string): Promise<string> => Buffer.from((await kms.client().send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey!).toString('base64')
   const env = {
@@ -175,11 +216,11 @@ t.test('KMS_SIGNING_PUBLIC_KEYS: the keys come from the environment, KMS only si
   t.throws(() => loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), KMS_SIGNING_PUBLIC_KEYS: '{}' }), /set without KMS_SIGNING_KEY_ID/)
 })
 
-t.test('secrets on first use: an ARN is read when first asked, once, and a failure is not kept', async t => {
-  const upstreamArn = fakeSecrets.putSecret('gatehouse/upstream-lazy', 'upstream-secret')
-  const cookieArn = fakeSecrets.putSecret('gatehouse/cookie-lazy', 'c'.repeat(40))
+t.test('secrets on first use: an ARN is read when first asked, once, and a failure is not kept', { skip }, async t => {
+  const upstreamArn = await putSecret('gatehouse/upstream-lazy', 'upstream-secret')
+  const cookieArn = await putSecret('gatehouse/cookie-lazy', 'c'.repeat(40))
   let reads = 0
-  const counting = { secretsManager: (region: string) => { reads++; return fakeSecrets.secretsManagerClient(region) } }
+  const counting = { secretsManager: (region: string) => { reads++; return secretsManagerClient(region) } }
   const lazy = await secretsOnFirstUse(loadConfig({ GATEHOUSE_DATA_DIR: t.testdir(), UPSTREAM_ISSUER: 'https://idp.example', UPSTREAM_CLIENT_SECRET_ARN: upstreamArn, COOKIE_SECRET_ARN: cookieArn }), { secrets: counting })
   t.equal(reads, 0, 'nothing read at start')
   t.type(lazy.cookieSecret, 'function')
