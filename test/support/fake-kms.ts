@@ -3,17 +3,16 @@
 // GetPublicKey, Sign, GenerateDataKey, Decrypt; it enforces key usage and the EncryptionContext on Decrypt.
 // The AWS JSON server below is shared with fake-secrets.ts.
 //
-// Tests use the real emulator instead (moto: aws-emulator.ts; aws-proxy.ts in front of it counts calls and
-// injects the faults moto cannot produce). Why this stand-in is still here (issue 16):
-// - scripts/bench-cold-start.ts (the speed engineer's) starts it for the Lambda configuration: a Node
-//   server in the bench's own process, with no Python dependency and sub-millisecond answers, so the cold
-//   start measured is gatehouse's. moto serves every call the bench makes (GetPublicKey, Sign,
-//   GenerateDataKey, Decrypt, GetSecretValue), so the bench could move, at the cost of needing moto and of
-//   moto's slower answers (about 13 ms per Decrypt on this machine) inside the measured time.
-// - test/crypto/index.test.ts still uses it, together with tests of KMS_SIGNING_PUBLIC_KEYS and secrets on
-//   first use being written there against it; it moves to the emulator as kms-keys.test.ts and
-//   kms-cipher.test.ts did, once that work is committed.
-// Delete it when neither uses it any more.
+// No test uses it (issue 16): every test that needs KMS, Secrets Manager or SSM runs on the real emulator
+// (moto: aws-emulator.ts; aws-proxy.ts in front of it counts calls and injects the faults moto cannot
+// produce). Its one remaining user, and the only reason it is kept:
+// - scripts/bench-cold-start.ts (the speed engineer's) starts it, with fake-secrets.ts, for the Lambda
+//   configuration: GetPublicKey, Sign and GenerateDataKey/Decrypt here, GetSecretValue there. moto serves
+//   every one of those calls, but it answers in about 13 ms per Decrypt on this machine, and that time
+//   would sit inside the measured cold start, which must be gatehouse's; this server runs in the bench's
+//   own process, needs no Python, and answers in well under a millisecond.
+// Delete it (and fake-secrets.ts, which shares its JSON server) if the bench moves to moto or stops
+// measuring the KMS configuration.
 import { createCipheriv, createDecipheriv, createPublicKey, generateKeyPair, privateEncrypt, randomBytes, randomUUID, sign, constants, type KeyObject } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
