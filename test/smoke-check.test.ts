@@ -6,30 +6,13 @@
 // need it are skipped, and counted as skipped.
 import t from 'tap'
 import type { LambdaClient } from '@aws-sdk/client-lambda'
-import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager'
 import { buildTestApp } from './support/app.ts'
-import { EMULATOR_CREDENTIALS, emulatorUnavailable, startAwsEmulator } from './support/aws-emulator.ts'
-import { startAwsProxy, type AwsProxy } from './support/aws-proxy.ts'
+import { secretsEmulator } from './support/secrets-emulator.ts'
 import { isSmokeCheckEvent, smokeCheck } from '../src/smoke-check.ts'
 import { runSmokeCheck } from '../scripts/smoke-check.ts'
 import { httpApiEvent } from '../scripts/http-api-event.ts'
 
-const unavailable = await emulatorUnavailable({ moto: true })
-const skip = unavailable === undefined ? false : `no AWS emulator (${unavailable})`
-
-let proxy: AwsProxy | undefined
-let putSecret = async (_name: string, _value: string): Promise<string> => { throw new Error('no emulator') }
-if (unavailable === undefined) {
-  const aws = await startAwsEmulator({ moto: true })
-  proxy = await startAwsProxy(aws.endpoint)
-  t.teardown(async () => { await proxy?.close(); await aws.stop() })
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = proxy.endpoint
-  process.env.AWS_ACCESS_KEY_ID = EMULATOR_CREDENTIALS.accessKeyId
-  process.env.AWS_SECRET_ACCESS_KEY = EMULATOR_CREDENTIALS.secretAccessKey
-  putSecret = async (name, value) => (await aws.secretsManager().send(new CreateSecretCommand({ Name: name, SecretString: value }))).ARN!
-}
-
-const reads = (): number => proxy?.calls.GetSecretValue ?? 0
+const { skip, reads, putSecret } = await secretsEmulator(t)
 
 t.test('every check passes with readable secrets, and reads each secret once', { skip }, async t => {
   const before = reads()
