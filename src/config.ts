@@ -2,6 +2,7 @@
 // with a message that names the variable and what is wrong with it.
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { isLoopbackHttpUrl } from './loopback.ts'
 
 const Seconds = (def: number, min: number, max: number, description: string) =>
   Type.Integer({ default: def, minimum: min, maximum: max, description })
@@ -323,8 +324,6 @@ function fromEnv (env: Env): Config {
   }
 }
 
-const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/|$)/
-
 /**
  * One connector's account, all or nothing: a half-configured connector is a mistake worth failing on, not
  * a silently missing tool. Its token travels in every request, so the URL must be https (or loopback).
@@ -337,7 +336,7 @@ function connectorAccount (name: string, url: string | undefined, user: string |
   }
   if (user === undefined) problems.push(`${userVar}: required with ${urlVar}`)
   if (token === undefined && tokenArn === undefined) problems.push(`${name}_API_TOKEN_ARN: required with ${urlVar} (or ${name}_API_TOKEN locally)`)
-  if (url.startsWith('http://') && !LOOPBACK_HTTP.test(url)) problems.push(`${urlVar}: must be https unless it is a loopback address (the API token is sent with every request)`)
+  if (url.startsWith('http://') && !isLoopbackHttpUrl(url)) problems.push(`${urlVar}: must be https unless it is a loopback address (the API token is sent with every request)`)
   return { baseUrl: url.replace(/\/+$/, ''), user: user ?? '', apiToken: token, apiTokenArn: tokenArn }
 }
 
@@ -397,7 +396,7 @@ function backendsFrom (env: Env, publicUrl: string, scopes: string[], problems: 
   const backends: BackendConfig[] = []
   for (const [name, b] of Object.entries(parsed)) {
     const url = b.url.replace(/\/+$/, '')
-    if (url.startsWith('http://') && !LOOPBACK_HTTP.test(url)) problems.push(`GATEHOUSE_BACKENDS: ${name}.url must be https unless it is a loopback address`)
+    if (url.startsWith('http://') && !isLoopbackHttpUrl(url)) problems.push(`GATEHOUSE_BACKENDS: ${name}.url must be https unless it is a loopback address`)
     if (url === `${publicUrl}/mcp` || url.startsWith(`${publicUrl}/mcp/`)) problems.push(`GATEHOUSE_BACKENDS: ${name}.url must not be one of gatehouse's own resources`)
     const unknown = [...(b.scopes ?? []), ...Object.values(b.tools ?? {}).flatMap(rule => rule.scopes ?? [])].filter(s => !scopes.includes(s))
     for (const s of new Set(unknown)) problems.push(`GATEHOUSE_BACKENDS: ${name} names scope "${s}", which is not in SCOPES`)
