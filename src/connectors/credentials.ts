@@ -2,7 +2,7 @@
 // is still empty (Terraform creates it empty) starts and serves everything else, and its tools say what is
 // missing. A failed read is not cached, so storing the secret fixes the next call without a restart.
 import type { ConnectorAccount } from '../config.ts'
-import { resolveSecretArn, type SecretClients } from '../crypto/secrets.ts'
+import { readOnFirstUse, type SecretClients } from '../crypto/secrets.ts'
 
 export function tokenSource (account: ConnectorAccount, clients: SecretClients = {}): () => Promise<string> {
   // The ARN wins, as for every other secret: ARNs are how AWS deployments pass secrets.
@@ -10,10 +10,5 @@ export function tokenSource (account: ConnectorAccount, clients: SecretClients =
     const literal = account.apiToken as string
     return async () => literal
   }
-  const arn = account.apiTokenArn
-  let pending: Promise<string> | undefined
-  return async () => {
-    pending ??= resolveSecretArn(arn, clients).catch((error: unknown) => { pending = undefined; throw error })
-    return await pending
-  }
+  return readOnFirstUse(account.apiTokenArn, clients)
 }

@@ -8,7 +8,7 @@ import type { Clock } from '../ports/clock.ts'
 import type { KeySet } from '../ports/keys.ts'
 import { LocalCipher } from './local-cipher.ts'
 import { LocalKeySet } from './local-keys.ts'
-import { loadOrCreateLocalSecret, resolveSecretArn, type SecretClients } from './secrets.ts'
+import { loadOrCreateLocalSecret, readOnFirstUse, resolveSecretArn, type SecretClients } from './secrets.ts'
 
 // The KMS adapters (and the AWS SDK client behind them) are loaded only when KMS is configured: a cold
 // start pays only for the clients it uses.
@@ -91,26 +91,14 @@ export interface SecretsOnFirstUse {
 }
 
 /**
- * Reads `arn` when first asked: concurrent first uses share one read, a failure is not kept (the next use
- * reads again), a success is.
- */
-export function secretOnFirstUse (arn: string, options: CryptoOptions = {}): () => Promise<string> {
-  let value: Promise<string> | undefined
-  return async () => {
-    value ??= resolveSecretArn(arn, options.secrets).catch((error: unknown) => { value = undefined; throw error })
-    return await value
-  }
-}
-
-/**
  * Like resolveSecrets, but a secret named by an ARN is read on first use (the routes that need it), not at
  * start: a cold start serving /mcp loads no Secrets Manager or SSM client. Literal and local values as there.
  */
 export async function secretsOnFirstUse (config: Config, options: CryptoOptions = {}): Promise<SecretsOnFirstUse> {
   const upstreamArn = config.upstream.clientSecretArn
   return {
-    upstreamClientSecret: upstreamArn === undefined ? config.upstream.clientSecret : secretOnFirstUse(upstreamArn, options),
-    cookieSecret: config.cookieSecretArn === undefined ? await cookieSecretWithoutArn(config) : secretOnFirstUse(config.cookieSecretArn, options)
+    upstreamClientSecret: upstreamArn === undefined ? config.upstream.clientSecret : readOnFirstUse(upstreamArn, options.secrets),
+    cookieSecret: config.cookieSecretArn === undefined ? await cookieSecretWithoutArn(config) : readOnFirstUse(config.cookieSecretArn, options.secrets)
   }
 }
 

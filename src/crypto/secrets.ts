@@ -42,6 +42,18 @@ export async function resolveSecretArn (arn: string, clients: SecretClients = {}
   return value
 }
 
+/**
+ * Reads `arn` when first asked: concurrent first uses share one read, a failure is not kept (the next use
+ * reads again), a success is.
+ */
+export function readOnFirstUse (arn: string, clients: SecretClients = {}): () => Promise<string> {
+  let value: Promise<string> | undefined
+  return async () => {
+    value ??= resolveSecretArn(arn, clients).catch((error: unknown) => { value = undefined; throw error })
+    return await value
+  }
+}
+
 /** A random 32-byte secret (base64url) kept in `<dataDir>/keys/<name>.secret` (0600), created on first use. */
 export async function loadOrCreateLocalSecret (dataDir: string, name: string): Promise<string> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new TypeError(`bad local secret name: ${name}`)
