@@ -14,7 +14,7 @@ const ALGORITHM = 'RSASSA_PKCS1_V1_5_SHA_256'
 /** A client, or how to get one when it is first needed. */
 export type KmsClientSource = KMSClient | (() => Promise<KMSClient>)
 
-const clientOf = async (source: KmsClientSource): Promise<KMSClient> => typeof source === 'function' ? await source() : source
+export const clientOf = async (source: KmsClientSource): Promise<KMSClient> => typeof source === 'function' ? await source() : source
 
 export interface KmsKeySetOptions {
   client: KmsClientSource
