@@ -3,11 +3,11 @@
 // backend's URL for this user, modelled on an RFC 8693 token exchange: `act` names the client acting for
 // the user. Tokens are reused while they have a minute left, so KMS signs once per user, client and backend
 // every few minutes rather than on every call.
-import { randomBytes } from 'node:crypto'
 import type { Caller } from '../mcp/caller.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { KeySet } from '../ports/keys.ts'
 import { signAccessTokenJwt, type AccessTokenClaims } from '../oauth/access-tokens.ts'
+import { randomToken } from '../oauth/secrets.ts'
 
 /** The most a backend token lives (issue 14: at most 300 s). */
 export const BACKEND_TOKEN_TTL = 300
@@ -66,7 +66,7 @@ export class BackendTokens {
       scope: caller.scopes.join(' '),
       groups: [...caller.groups],
       act: { sub: caller.clientId },
-      jti: randomBytes(16).toString('base64url'),
+      jti: randomToken(16),
       iat: now,
       nbf: now,
       exp
