@@ -8,7 +8,7 @@ import { Readable } from 'node:stream'
 import type { BackendConfig } from '../config.ts'
 import type { Caller } from '../mcp/caller.ts'
 import { INVALID_PARAMS, INVALID_REQUEST, INTERNAL_ERROR, TRANSPORT_ERROR } from '../mcp/errors.ts'
-import { McpHttpError, isJsonMediaType } from '../mcp/http.ts'
+import { McpHttpError, isJsonMediaType, isRequestId } from '../mcp/http.ts'
 import type { AuditLog } from '../ports/audit.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { BackendTokens } from './backend-token.ts'
@@ -51,7 +51,6 @@ const header = (headers: GatewayRequest['headers'], name: string): string | unde
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
 }
-const isRequestId = (value: unknown): value is RequestId => typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
 
 export class Gateway {
   readonly #options: GatewayOptions

@@ -4,7 +4,6 @@ import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type JSONRPCRequest, 
 
 import { INVALID_REQUEST, TRANSPORT_ERROR } from './errors.ts'
 
-export { PARSE_ERROR, INVALID_REQUEST, TRANSPORT_ERROR } from './errors.ts'
 
 /** A batch may hold at most this many messages (2025-03-26 clients only; later revisions have no batches). */
 export const MAX_BATCH = 20
@@ -65,11 +64,11 @@ export function isJsonMediaType (contentType: string | undefined): boolean {
   return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase() === 'application/json'
 }
 
-function isRequestId (value: unknown): value is RequestId {
+export function isRequestId (value: unknown): value is RequestId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
+export const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
 
 /**
  * The SDK's request schema, checked cheaply: params absent or an object, `_meta` an object, a progress token

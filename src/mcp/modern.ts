@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { SUPPORTED_PROTOCOL_VERSIONS as LEGACY_VERSIONS, type RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { HEADER_MISMATCH, INVALID_PARAMS, INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION } from './errors.ts'
-import { McpHttpError } from './http.ts'
+import { McpHttpError, isPlainObject, isRequestId } from './http.ts'
 
 /** Revisions served statelessly, with per-request `_meta`. */
 export const MODERN_VERSIONS: readonly string[] = ['2026-07-28']
@@ -19,8 +19,6 @@ export const META_SUBSCRIPTION_ID = 'io.modelcontextprotocol/subscriptionId'
 /** Methods whose target is mirrored into Mcp-Name, and the params field it comes from. */
 const NAME_SOURCE: Readonly<Record<string, 'name' | 'uri'>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value)
-const isRequestId = (value: unknown): value is RequestId => typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))
 
 /** A header's single value (Node joins repeated custom headers with ", "; a repeated one is taken as sent). */
 export function headerValue (headers: IncomingHttpHeaders, name: string): string | undefined {
