@@ -8,7 +8,6 @@ import type { UpstreamTokens } from '../ports/upstream.ts'
 import { sha256 } from './secrets.ts'
 import type { IntrospectionResponse } from '../schemas/oauth.ts'
 
-export type { IntrospectionResponse }
 
 function tryAccessToken (token: string, ctx: AuthorizationServerContext): AccessTokenClaims | undefined {
   try { return ctx.accessTokens.verify(token, protectedResources(ctx)) } catch { return undefined }

@@ -101,4 +101,3 @@ function gatewayRequest (request: FastifyRequest, reply: FastifyReply): GatewayR
   return { caller, headers: request.headers, onClientGone }
 }
 
-export type { BackendConfig }

@@ -6,7 +6,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import bearerPlugin from '../plugins/bearer.ts'
 import { originChecker } from '../plugins/origins.ts'
 import { AccessDeniedError, MissingTokenError } from '../oauth/errors.ts'
-import { McpHttpError, TRANSPORT_ERROR } from '../mcp/http.ts'
+import { McpHttpError } from '../mcp/http.ts'
+import { TRANSPORT_ERROR } from '../mcp/errors.ts'
 import { startMcp } from '../mcp/start.ts'
 import type { McpExtension } from '../mcp/extension.ts'
 
