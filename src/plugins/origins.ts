@@ -1,7 +1,8 @@
 // Browser origins: which endpoints answer cross-origin at all (CORS), and which origins may call them.
 // The same origin rule is the Origin check the MCP transport spec requires on /mcp against DNS rebinding
 // (requests without Origin come from non-browser clients and are allowed there).
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { AccessDeniedError } from '../oauth/errors.ts'
 import { isLoopbackHost } from '../loopback.ts'
 
 /**
@@ -38,6 +39,18 @@ export const CORS_OPTIONS = {
   exposedHeaders: ['www-authenticate', 'mcp-session-id', 'mcp-protocol-version'],
   credentials: false,
   maxAge: 600
+}
+
+/**
+ * The MCP transports' Origin check (DNS rebinding) as an onRequest hook for /mcp and /mcp/<name>: a browser's
+ * Origin must be allowed (403 otherwise); requests without Origin come from other clients and pass.
+ */
+export function originGuard (isAllowed: (origin: string) => boolean) {
+  return function checkOrigin (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const origin = request.headers.origin
+    if (origin !== undefined && !isAllowed(origin)) { done(new AccessDeniedError('this Origin is not allowed')); return }
+    done()
+  }
 }
 
 type CorsOptionsCallback = (error: Error | null, options: typeof CORS_OPTIONS & { origin: boolean }) => void

@@ -5,7 +5,7 @@
 // has no route (404). Event streams pass through as they arrive when gatehouse runs as a server; behind API
 // Gateway on Lambda the response is buffered and sent whole.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { originChecker } from '../plugins/origins.ts'
+import { originChecker, originGuard } from '../plugins/origins.ts'
 import { AccessDeniedError, InsufficientScopeError, InvalidTokenError, MissingTokenError } from '../oauth/errors.ts'
 import { bearerToken } from '../mcp/bearer.ts'
 import type { Caller } from '../mcp/caller.ts'
@@ -30,12 +30,7 @@ export default async function gatewayRoutes (app: FastifyInstance): Promise<void
   app.addHook('onClose', started.close)
   app.decorateRequest('gatewayCaller', null)
 
-  const isAllowedOrigin = originChecker(config.publicUrl, config.allowedOrigins)
-  function checkOrigin (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    const origin = request.headers.origin
-    if (origin !== undefined && !isAllowedOrigin(origin)) { done(new AccessDeniedError('this Origin is not allowed')); return }
-    done()
-  }
+  const checkOrigin = originGuard(originChecker(config.publicUrl, config.allowedOrigins))
 
   function send (reply: FastifyReply, answer: GatewayReply): FastifyReply {
     reply.code(answer.status).header('cache-control', 'no-store').headers(answer.headers)

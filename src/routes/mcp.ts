@@ -2,10 +2,10 @@
 // the bearer token (401/503) in its hooks, lets Fastify bound and parse the body (413, -32700), hands the
 // caller, headers and body to the MCP endpoint (src/mcp/endpoint.ts: both protocol eras) and sends what it
 // answers. GET and DELETE answer 405: no server-initiated streams, no sessions to end.
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import bearerPlugin from '../plugins/bearer.ts'
-import { originChecker } from '../plugins/origins.ts'
-import { AccessDeniedError, MissingTokenError } from '../oauth/errors.ts'
+import { originChecker, originGuard } from '../plugins/origins.ts'
+import { MissingTokenError } from '../oauth/errors.ts'
 import { McpHttpError } from '../mcp/http.ts'
 import { TRANSPORT_ERROR } from '../mcp/errors.ts'
 import { startMcp } from '../mcp/start.ts'
@@ -33,13 +33,8 @@ export default async function mcpRoutes (app: FastifyInstance, opts: McpRoutesOp
     bearerChallenge: { resourceMetadata: `${config.publicUrl}/.well-known/oauth-protected-resource/mcp`, scope: config.defaultScopes.join(' ') }
   } as const
 
-  const isAllowedOrigin = originChecker(config.publicUrl, config.allowedOrigins)
-  function checkOrigin (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-    // DNS rebinding defence (MCP transports, "Security Warning"): browsers always send Origin; other clients may not.
-    const origin = request.headers.origin
-    if (origin !== undefined && !isAllowedOrigin(origin)) { done(new AccessDeniedError('this Origin is not allowed')); return }
-    done()
-  }
+  // DNS rebinding defence (MCP transports, "Security Warning"): browsers always send Origin; other clients may not.
+  const checkOrigin = originGuard(originChecker(config.publicUrl, config.allowedOrigins))
 
   app.post('/mcp', {
     bodyLimit: BODY_LIMIT,
