@@ -13,8 +13,8 @@ import { listConnectedApps, revokeConnectedApp } from '../oauth/connected-apps.t
 import { AccessDeniedError } from '../oauth/errors.ts'
 import { accountPage } from '../pages/account.ts'
 import { PAGE_HEADERS } from '../pages/index.ts'
-import { perAddressLimit } from '../plugins/rate-limits.ts'
 import { cookieNames } from './oauth/browser-cookies.ts'
+import { html, redirect } from './browser.ts'
 
 const RevokeBody = Type.Object({
   grant_id: Type.String({ minLength: 1, maxLength: 100 }),
@@ -22,12 +22,6 @@ const RevokeBody = Type.Object({
 })
 
 const AccountQuery = Type.Object({ revoked: Type.Optional(Type.String({ maxLength: 5 })) })
-
-const html = (perMinute: number) => ({ config: { errorFormat: 'html', ...perAddressLimit(perMinute) } as const })
-
-function redirect (reply: FastifyReply, location: string): FastifyReply {
-  return reply.code(303).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(location, 303)
-}
 
 function writeCookie (reply: FastifyReply, name: string, value: object, maxAge: number, secure: boolean): void {
   reply.setCookie(name, Buffer.from(JSON.stringify(value)).toString('base64url'), { path: '/', httpOnly: true, secure, sameSite: 'lax', signed: true, maxAge })

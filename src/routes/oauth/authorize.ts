@@ -1,16 +1,16 @@
 // GET /authorize, POST /authorize/consent, GET /callback: the browser-facing part of the flow.
-import type { FastifyPluginAsync, FastifyReply } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import browserCookies from '../../plugins/cookies.ts'
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { completeAuthorization, decideConsent, startAuthorization } from '../../oauth/authorize.ts'
 import { browserId, cookieNames, existingBrowserId, hasRememberedConsent, rememberConsent } from './browser-cookies.ts'
 import { consentPage, PAGE_HEADERS } from '../../pages/index.ts'
-import { perAddressLimit } from '../../plugins/rate-limits.ts'
 import { logRefusal } from '../../plugins/errors.ts'
 import { InvalidRequestError } from '../../oauth/errors.ts'
 import { isAccountLoginState } from '../../oauth/account-login.ts'
 import { finishAccountSignIn } from '../account.ts'
 import { isLoopbackHost } from '../../loopback.ts'
+import { html, redirect } from '../browser.ts'
 
 const Param = Type.String({ maxLength: 4096 })
 
@@ -42,13 +42,6 @@ const CallbackQuery = Type.Object({
   error_description: Type.Optional(Param),
   iss: Type.Optional(Param)
 }, { additionalProperties: true })
-
-/** Browser routes: errors as HTML pages; each writes or consumes a store item, so each is limited per address. */
-const html = (perMinute: number) => ({ config: { errorFormat: 'html', ...perAddressLimit(perMinute) } as const })
-
-function redirect (reply: FastifyReply, location: string): FastifyReply {
-  return reply.code(303).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(location, 303)
-}
 
 const authorizeRoutes: FastifyPluginAsync = async (fastify) => {
   // Only these routes read or set cookies: registered here, the cookie hooks do not run on /mcp (hot path).
