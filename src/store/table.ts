@@ -2,7 +2,7 @@
 // table is Terraform's (infra/modules/storage) and this is never called.
 import { USER_INDEX } from './keys.ts'
 import {
-  CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, UpdateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient
+  CreateTableCommand, DescribeTableCommand, DescribeTimeToLiveCommand, UpdateTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient, type TableDescription
 } from '@aws-sdk/client-dynamodb'
 
 export const TTL_ATTRIBUTE = 'expiresAt'
@@ -29,8 +29,9 @@ export interface EnsureTableResult {
 
 export async function ensureTable (client: DynamoDBClient, table: string, options: EnsureTableOptions = {}): Promise<EnsureTableResult> {
   let created = false
-  let status = await tableStatus(client, table)
-  if (status === undefined) {
+  const existing = await describeTable(client, table)
+  let status = existing === undefined ? undefined : existing.TableStatus ?? 'UNKNOWN'
+  if (existing === undefined) {
     try {
       await client.send(new CreateTableCommand({
         TableName: table,
@@ -46,7 +47,7 @@ export async function ensureTable (client: DynamoDBClient, table: string, option
     }
     status = await tableStatus(client, table)
   } else {
-    await addUserIndex(client, table)
+    await addUserIndex(client, table, existing)
   }
   const deadline = Date.now() + (options.waitMs ?? 30_000)
   while (status !== 'ACTIVE') {
@@ -61,9 +62,8 @@ export async function ensureTable (client: DynamoDBClient, table: string, option
  * A table made before the user index existed gets it where the emulator can add one (DynamoDB Local,
  * LocalStack). dynalite cannot: listing a user's grants then fails until its data dir is removed.
  */
-async function addUserIndex (client: DynamoDBClient, table: string): Promise<void> {
-  const out = await client.send(new DescribeTableCommand({ TableName: table }))
-  if ((out.Table?.GlobalSecondaryIndexes ?? []).some(index => index.IndexName === USER_INDEX.name)) return
+async function addUserIndex (client: DynamoDBClient, table: string, described: TableDescription): Promise<void> {
+  if ((described.GlobalSecondaryIndexes ?? []).some(index => index.IndexName === USER_INDEX.name)) return
   await client.send(new UpdateTableCommand({
     TableName: table,
     AttributeDefinitions: [...USER_INDEX_DEFINITIONS],
@@ -72,9 +72,15 @@ async function addUserIndex (client: DynamoDBClient, table: string): Promise<voi
 }
 
 async function tableStatus (client: DynamoDBClient, table: string): Promise<string | undefined> {
+  const described = await describeTable(client, table)
+  return described === undefined ? undefined : described.TableStatus ?? 'UNKNOWN'
+}
+
+/** The table's description (status and indexes); undefined when it does not exist. */
+async function describeTable (client: DynamoDBClient, table: string): Promise<TableDescription | undefined> {
   try {
     const out = await client.send(new DescribeTableCommand({ TableName: table }))
-    return out.Table?.TableStatus ?? 'UNKNOWN'
+    return out.Table ?? {}
   } catch (err) {
     if (err instanceof Error && err.name === 'ResourceNotFoundException') return undefined
     throw err
