@@ -133,7 +133,7 @@ export class McpEndpoint {
       return {
         status: modernStatus(error.code),
         contentType: 'application/json',
-        body: { jsonrpc: '2.0', id: message.id, error: { code: error.code, message: error.message, ...(error.data === undefined ? {} : { data: error.data }) } }
+        body: { jsonrpc: '2.0', id: message.id, error: errorBody(error) }
       }
     }
   }
@@ -309,6 +309,6 @@ function listen (id: RequestId): McpAnswer {
     status: 200,
     contentType: 'text/event-stream',
     headers: { 'x-accel-buffering': 'no' },
-    body: `event: message\ndata: ${JSON.stringify(acknowledged)}\n\nevent: message\ndata: ${JSON.stringify(closed)}\n\n`
+    body: [acknowledged, closed].map(sseEvent).join('')
   }
 }
