@@ -363,7 +363,7 @@ function connectorsFrom (env: Env, problems: string[]): ConnectorsConfig {
 export const BACKEND_NAME = /^[a-z][a-z0-9-]{0,30}$/
 const SCOPE_LIST = Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,100}$' }), { maxItems: 20 })
 const GROUP_LIST = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 100 })
-const BACKENDS_SCHEMA = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]{0,30}$' }), Type.Object({
+const BACKENDS_SCHEMA = Type.Record(Type.String({ pattern: BACKEND_NAME.source }), Type.Object({
   url: Type.String({ pattern: '^https?://[^\\s?#]+$', maxLength: 2048 }),
   title: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   scopes: Type.Optional(SCOPE_LIST),
@@ -389,7 +389,7 @@ function backendsFrom (env: Env, publicUrl: string, scopes: string[], problems: 
   try { parsed = JSON.parse(env.GATEHOUSE_BACKENDS) } catch { parsed = undefined }
   if (parsed === undefined || !Value.Check(BACKENDS_SCHEMA, parsed) || Object.keys(parsed).some(name => !BACKEND_NAME.test(name))) {
     const first = parsed === undefined ? undefined : [...Value.Errors(BACKENDS_SCHEMA, parsed)][0]
-    problems.push(`GATEHOUSE_BACKENDS: must be a JSON object {"<name matching ^[a-z][a-z0-9-]{0,30}$>": {"url": …, …}}${first === undefined ? '' : ` (${first.instancePath || '/'} ${first.message})`}`)
+    problems.push(`GATEHOUSE_BACKENDS: must be a JSON object {"<name matching ${BACKEND_NAME.source}>": {"url": …, …}}${first === undefined ? '' : ` (${first.instancePath || '/'} ${first.message})`}`)
     return []
   }
   if (env.GATEHOUSE_MODE === 'resource-server' && Object.keys(parsed).length > 0) problems.push('GATEHOUSE_BACKENDS: only in authorization-server mode (the gateway signs its backend tokens)')
