@@ -55,7 +55,8 @@ export interface UpstreamHttpOptions {
 const DEFAULT_MAX_BODY = 2 * 1024 * 1024
 const MAX_MESSAGE = 500
 
-const abortableSleep = async (ms: number, signal: AbortSignal): Promise<void> => await new Promise((resolve, reject) => {
+/** A wait that ends early, rejecting with the signal's reason, when the request is aborted. */
+export const abortableSleep = async (ms: number, signal: AbortSignal): Promise<void> => await new Promise((resolve, reject) => {
   if (signal.aborted) { reject(signal.reason); return }
   const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
   const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }

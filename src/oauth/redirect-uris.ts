@@ -1,7 +1,7 @@
 // Redirect URI rules (DESIGN decision 5, RFC 9700 §4.1, RFC 8252 §7): https anywhere; http only on
 // loopback hosts; private-use schemes only from an allow-list; never fragments, wildcards or
 // script-capable schemes. Matching is exact, except loopback URIs, which match on any port (RFC 8252 §7.3).
-import { isLoopbackHost, isLoopbackHttpUrl } from '../loopback.ts'
+import { isLoopbackHost } from '../loopback.ts'
 
 const FORBIDDEN_SCHEMES = new Set(['javascript:', 'data:', 'file:', 'vbscript:', 'blob:', 'about:', 'filesystem:'])
 const MAX_LENGTH = 2000
@@ -26,10 +26,6 @@ export function redirectUriProblem (uri: string, privateSchemes: readonly string
   const scheme = url.protocol.slice(0, -1)
   if (privateSchemes.includes(scheme)) return undefined
   return `redirect URI scheme ${scheme}: is not allowed (allowed private-use schemes: ${privateSchemes.join(', ') || 'none'})`
-}
-
-export function isLoopbackRedirect (uri: string): boolean {
-  return isLoopbackHttpUrl(uri)
 }
 
 /** A loopback redirect URI as written, with its port (canonical digits, no leading zero) taken out. */

@@ -8,7 +8,7 @@ import type { Caller } from '../../mcp/caller.ts'
 import type { Tool } from '../../mcp/tools/types.ts'
 import type { ConnectorAccess } from '../access.ts'
 import { connectorTool, denied, requester, type PackEnvironment } from '../connector-tool.ts'
-import { ConnectorError, type Deadline, type UpstreamHttp, type UpstreamResponse } from '../upstream-http.ts'
+import { ConnectorError, abortableSleep, type Deadline, type UpstreamHttp, type UpstreamResponse } from '../upstream-http.ts'
 
 export const REQUESTED_BY_PARAMETER = 'GATEHOUSE_REQUESTED_BY'
 
@@ -80,10 +80,7 @@ function statusOf (color: string | undefined): string {
 const nodeTree = (depth: number): string => depth === 0 ? 'name,fullName,color,_class' : `name,fullName,color,_class,jobs[${nodeTree(depth - 1)}]`
 
 export function jenkinsTools (env: PackEnvironment, http: UpstreamHttp, access: ConnectorAccess, sleep: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined): Tool[] {
-  const wait = sleep ?? (async (ms: number, signal: AbortSignal) => await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason) }, { once: true })
-  }))
+  const wait = sleep ?? abortableSleep
 
   const listJobs = connectorTool(env, {
     name: 'jenkins_list_jobs',
