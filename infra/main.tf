@@ -27,6 +27,7 @@ module "keys" {
   name                    = var.name
   signing_key_generations = var.signing_key_generations
   user_role_arn           = module.function.iam_role_arn
+  operator_role_arns      = var.operator_role_arns
 }
 
 module "cognito" {

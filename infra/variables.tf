@@ -317,6 +317,12 @@ variable "signing_key_generations" {
   default     = ["1"]
 }
 
+variable "operator_role_arns" {
+  description = "IAM roles of operators allowed to open grants' sealed upstream tokens (KMS Decrypt under the encryption key, grant contexts only), so `gatehouse admin revoke-grant` / `revoke-user` run by them also end the user's upstream session. Empty: only the function can."
+  type        = list(string)
+  default     = []
+}
+
 variable "cookie_secret_version" {
   description = "Generation of the consent-cookie secret; increase it to replace the secret."
   type        = number

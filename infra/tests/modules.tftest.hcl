@@ -148,6 +148,46 @@ run "keys_are_rsa_sign_verify_and_symmetric_scoped_to_the_role" {
     condition     = !contains(jsondecode(aws_kms_key.this["1"].policy).Statement[0].Action, "kms:Sign") && !contains(jsondecode(aws_kms_key.encryption.policy).Statement[0].Action, "kms:Decrypt")
     error_message = "key administrators cannot use the keys"
   }
+  assert {
+    condition     = length(jsondecode(aws_kms_key.encryption.policy).Statement) == 2
+    error_message = "without operator roles only the function can decrypt"
+  }
+}
+
+run "keys_let_operators_open_only_grant_upstream_tokens" {
+  command = plan
+  module {
+    source = "./modules/keys"
+  }
+  variables {
+    name               = "gatehouse"
+    operator_role_arns = ["arn:aws:iam::123456789012:role/gatehouse-operator"]
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_kms_key.encryption.policy).Statement) == 3 && jsondecode(aws_kms_key.encryption.policy).Statement[2].Principal.AWS == ["arn:aws:iam::123456789012:role/gatehouse-operator"]
+    error_message = "operator roles get their own statement on the encryption key"
+  }
+  assert {
+    condition     = jsondecode(aws_kms_key.encryption.policy).Statement[2].Action == ["kms:Decrypt"] && jsondecode(aws_kms_key.encryption.policy).Statement[2].Condition.StringLike["kms:EncryptionContext:gatehouse:context"] == "grant:*"
+    error_message = "operators may only decrypt, and only values sealed for a grant"
+  }
+  assert {
+    condition     = length(jsondecode(aws_kms_key.this["1"].policy).Statement) == 2
+    error_message = "operators get nothing on the signing key"
+  }
+}
+
+run "keys_reject_operator_principals_that_are_not_roles" {
+  command = plan
+  module {
+    source = "./modules/keys"
+  }
+  variables {
+    name               = "gatehouse"
+    operator_role_arns = ["arn:aws:iam::123456789012:user/alice"]
+  }
+  expect_failures = [var.operator_role_arns]
 }
 
 run "keys_rotation_keeps_the_previous_signing_key" {

@@ -36,7 +36,7 @@ locals {
   }
   encryption_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       local.admin_statement,
       {
         Sid       = "EnvelopeEncryptUpstreamTokens"
@@ -45,7 +45,19 @@ locals {
         Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource  = "*"
       },
-    ]
+      ], length(var.operator_role_arns) == 0 ? [] : [
+      # `gatehouse admin revoke-grant` / `revoke-user` end the user's upstream (IdP) session, which needs the
+      # grant's sealed upstream tokens. Decrypt only, and only of grant contexts (src/oauth/authorize.ts seals
+      # them under "grant:<id>"): operators can neither seal values nor open the gateway's sealed session ids.
+      {
+        Sid       = "OperatorsOpenGrantUpstreamTokens"
+        Effect    = "Allow"
+        Principal = { AWS = var.operator_role_arns }
+        Action    = ["kms:Decrypt"]
+        Resource  = "*"
+        Condition = { StringLike = { "kms:EncryptionContext:gatehouse:context" = "grant:*" } }
+      },
+    ])
   }
 }
 

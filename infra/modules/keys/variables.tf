@@ -34,6 +34,17 @@ variable "user_role_arn" {
   }
 }
 
+variable "operator_role_arns" {
+  description = "IAM roles of operators who run `gatehouse admin revoke-grant` / `revoke-user` against the deployed table. They may Decrypt under the encryption key, only values sealed for a grant (its upstream tokens), so a revocation also ends the user's upstream session. Empty: only the function can, and an operator's revocation still revokes the grant but reports the upstream session `failed`."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.operator_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/", arn))])
+    error_message = "operator_role_arns must be IAM role ARNs."
+  }
+}
+
 variable "key_administrator_arns" {
   description = "IAM principals that administer the keys (policy, rotation, deletion; never sign or decrypt). Empty means the account root, which delegates to IAM policies."
   type        = list(string)
