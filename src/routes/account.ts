@@ -13,7 +13,7 @@ import { listConnectedApps, revokeConnectedApp } from '../oauth/connected-apps.t
 import { AccessDeniedError } from '../oauth/errors.ts'
 import { accountPage } from '../pages/account.ts'
 import { PAGE_HEADERS } from '../pages/index.ts'
-import { cookieNames } from './oauth/browser-cookies.ts'
+import { cookieNames, readSignedJson, writeSignedJson } from './oauth/browser-cookies.ts'
 import { html, redirect } from './browser.ts'
 
 const RevokeBody = Type.Object({
@@ -24,18 +24,12 @@ const RevokeBody = Type.Object({
 const AccountQuery = Type.Object({ revoked: Type.Optional(Type.String({ maxLength: 5 })) })
 
 function writeCookie (reply: FastifyReply, name: string, value: object, maxAge: number, secure: boolean): void {
-  reply.setCookie(name, Buffer.from(JSON.stringify(value)).toString('base64url'), { path: '/', httpOnly: true, secure, sameSite: 'lax', signed: true, maxAge })
+  writeSignedJson(reply, name, value, { maxAge, secure })
 }
 
 function readCookie<T extends { expiresAt: number }> (request: FastifyRequest, name: string, now: number): T | undefined {
-  const raw = request.cookies[name]
-  if (raw === undefined) return undefined
-  const unsigned = request.unsignCookie(raw)
-  if (!unsigned.valid || unsigned.value === null) return undefined
-  try {
-    const value = JSON.parse(Buffer.from(unsigned.value, 'base64url').toString('utf8')) as T
-    return typeof value?.expiresAt === 'number' && value.expiresAt > now ? value : undefined
-  } catch { return undefined }
+  const value = readSignedJson(request, name) as T | undefined
+  return typeof value?.expiresAt === 'number' && value.expiresAt > now ? value : undefined
 }
 
 /** /callback, for a page sign-in: the session starts and the browser goes back to the page. */

@@ -30,19 +30,29 @@ export function existingBrowserId (request: FastifyRequest, names: CookieNames):
   return value !== undefined && BROWSER_ID.test(value) ? value : undefined
 }
 
+/** A signed, HttpOnly, SameSite=Lax cookie holding JSON (base64url, so any value is a valid cookie value). */
+export function writeSignedJson (reply: FastifyReply, name: string, value: unknown, options: { maxAge: number, secure: boolean }): void {
+  reply.setCookie(name, Buffer.from(JSON.stringify(value)).toString('base64url'), { path: '/', httpOnly: true, secure: options.secure, sameSite: 'lax', signed: true, maxAge: options.maxAge })
+}
+
+/** What writeSignedJson stored, or undefined when the cookie is absent, its signature is wrong or it is not JSON. */
+export function readSignedJson (request: FastifyRequest, name: string): unknown {
+  const raw = request.cookies[name]
+  if (raw === undefined) return undefined
+  const unsigned = request.unsignCookie(raw)
+  if (!unsigned.valid || unsigned.value === null) return undefined
+  try {
+    return JSON.parse(Buffer.from(unsigned.value, 'base64url').toString('utf8')) as unknown
+  } catch { return undefined }
+}
+
 interface RememberedConsent { c: string, s: string, e: number }
 const MAX_REMEMBERED = 20
 
 function readConsents (request: FastifyRequest, names: CookieNames, now: number): RememberedConsent[] {
-  const raw = request.cookies[names.consent]
-  if (raw === undefined) return []
-  const unsigned = request.unsignCookie(raw)
-  if (!unsigned.valid || unsigned.value === null) return []
-  try {
-    const parsed = JSON.parse(Buffer.from(unsigned.value, 'base64url').toString('utf8')) as unknown
-    if (!Array.isArray(parsed)) return []
-    return parsed.filter((x): x is RememberedConsent => typeof x?.c === 'string' && typeof x?.s === 'string' && typeof x?.e === 'number' && x.e > now)
-  } catch { return [] }
+  const parsed = readSignedJson(request, names.consent)
+  if (!Array.isArray(parsed)) return []
+  return parsed.filter((x): x is RememberedConsent => typeof x?.c === 'string' && typeof x?.s === 'string' && typeof x?.e === 'number' && x.e > now)
 }
 
 /** Did this browser already approve this client for (at least) these scopes? */
@@ -56,5 +66,5 @@ export function rememberConsent (request: FastifyRequest, reply: FastifyReply, n
   const key = sha256(clientId)
   const kept = readConsents(request, names, now).filter(x => x.c !== key).slice(-(MAX_REMEMBERED - 1))
   kept.push({ c: key, s: scope.join(' '), e: now + ttl })
-  reply.setCookie(names.consent, Buffer.from(JSON.stringify(kept)).toString('base64url'), { path: '/', httpOnly: true, secure: names.secure, sameSite: 'lax', signed: true, maxAge: ttl })
+  writeSignedJson(reply, names.consent, kept, { maxAge: ttl, secure: names.secure })
 }
