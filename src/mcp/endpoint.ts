@@ -16,7 +16,7 @@ import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, RpcE
 import type { McpExchange, McpExtension } from './extension.ts'
 import { McpHttpError, assertAcceptsJson, isJsonMediaType, parseBody, protocolVersion, requestIdOf } from './http.ts'
 import {
-  META_SERVER_INFO, META_SUBSCRIPTION_ID, SUPPORTED_VERSIONS, headerValue, isModernRequest, parseModernRequest, type ModernRequest
+  META_SERVER_INFO, META_SUBSCRIPTION_ID, SUPPORTED_VERSIONS, checkParamHeaders, headerValue, isModernRequest, parseModernRequest, type ModernRequest
 } from './modern.ts'
 import { SERVER_INFO, authInfoFor, type GatehouseMcpServer } from './server.ts'
 
@@ -124,6 +124,7 @@ export class McpEndpoint {
   async #modern (request: McpRequest): Promise<McpAnswer> {
     const message = parseModernRequest(request.headers, request.body)
     if (message === undefined) return { status: 202 }
+    if (message.method === 'tools/call' && typeof message.params.name === 'string') checkParamHeaders(request.headers, message, this.#server.paramHeaders(message.params.name))
     this.#requireScope(request.caller, message)
     try {
       if (this.#server.extensionServes(message.method, message.params)) return await this.#modernExtension(message, request)

@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { SUPPORTED_PROTOCOL_VERSIONS as LEGACY_VERSIONS, type RequestId } from '@modelcontextprotocol/sdk/types.js'
 import { HEADER_MISMATCH, INVALID_PARAMS, INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION } from './errors.ts'
 import { McpHttpError, isPlainObject, isRequestId } from './http.ts'
+import { paramHeaderMismatch, type ParamHeader } from './param-headers.ts'
 
 /** Revisions served statelessly, with per-request `_meta`. */
 export const MODERN_VERSIONS: readonly string[] = ['2026-07-28']
@@ -122,4 +123,12 @@ export function parseModernRequest (headers: IncomingHttpHeaders, body: unknown)
     throw new McpHttpError(400, INVALID_PARAMS, `Invalid params: _meta must carry ${META_PROTOCOL_VERSION} and ${META_CLIENT_CAPABILITIES}`, id)
   }
   return { id, method, params, version: requested }
+}
+
+/** A tools/call's Mcp-Param-* headers against its arguments (custom headers, SEP-2243): -32020 when they disagree. */
+export function checkParamHeaders (headers: IncomingHttpHeaders, message: ModernRequest, annotated: readonly ParamHeader[]): void {
+  if (annotated.length === 0) return
+  const args = message.params.arguments
+  const why = paramHeaderMismatch(annotated, name => headerValue(headers, name), isPlainObject(args) ? args : {}, decodeHeaderValue)
+  if (why !== undefined) throw mismatch(message.id, why)
 }

@@ -18,6 +18,7 @@ import { hasScope, inAnyGroup, isAllowed, type Caller } from './caller.ts'
 import { toolError, type Tool, type ToolDeps } from './tools/types.ts'
 import { RequestScopedTransport } from './transport.ts'
 import type { McpExtension } from './extension.ts'
+import { paramHeadersOf, type ParamHeader } from './param-headers.ts'
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, RpcError, TOOL_FORBIDDEN } from './errors.ts'
 
 export { TOOL_FORBIDDEN } from './errors.ts'
@@ -70,6 +71,8 @@ export class GatehouseMcpServer {
   readonly server: Server
   readonly transport = new RequestScopedTransport()
   readonly #tools = new Map<string, RegisteredTool>()
+  /** Each tool's `x-mcp-header` parameters (only tools that have some), read and checked at start. */
+  readonly #paramHeaders = new Map<string, readonly ParamHeader[]>()
   readonly #options: McpServerOptions
 
   constructor (options: McpServerOptions) {
@@ -92,6 +95,10 @@ export class GatehouseMcpServer {
         check: value => validator().Check(value),
         errors: value => [...validator().Errors(value)].slice(0, 5).map(e => `${e.instancePath === '' ? 'arguments' : e.instancePath} ${e.message}`)
       })
+    }
+    for (const { name, inputSchema } of this.#listAllTools()) {
+      const annotated = paramHeadersOf(name, inputSchema)
+      if (annotated.length > 0) this.#paramHeaders.set(name, annotated)
     }
     const capabilities = this.capabilities
     this.server = new Server(SERVER_INFO, {
@@ -129,11 +136,21 @@ export class GatehouseMcpServer {
 
   /** The tools this caller's scopes and groups allow, in registration order (the same order on every request). */
   listTools (caller: Caller): ToolDescription[] {
+    return this.#listAllTools(registered => isAllowed(caller, registered.tool))
+  }
+
+  /** gatehouse's tools that pass `allowed` (every one by default), then the extension's. */
+  #listAllTools (allowed: (registered: RegisteredTool) => boolean = () => true): ToolDescription[] {
     const tools: ToolDescription[] = []
-    for (const registered of this.#tools.values()) if (isAllowed(caller, registered.tool)) tools.push(registered.description)
+    for (const registered of this.#tools.values()) if (allowed(registered)) tools.push(registered.description)
     const extension = this.#options.extension
     if (extension !== undefined) for (const tool of extension.tools) if (!this.#tools.has(tool.name)) tools.push(tool)
     return tools
+  }
+
+  /** The parameters a tools/call of this tool must mirror into Mcp-Param-* headers (2026-07-28). */
+  paramHeaders (name: string): readonly ParamHeader[] {
+    return this.#paramHeaders.get(name) ?? []
   }
 
   async connect (): Promise<void> { await this.server.connect(this.transport) }

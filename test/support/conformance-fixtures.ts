@@ -76,7 +76,13 @@ const TOOLS: readonly ToolDescription[] = [
   tool('test_input_required_result_multiple_inputs', 'MRTR: returns InputRequiredResult with multiple input requests'),
   tool('test_input_required_result_multi_round', 'MRTR: multi-round InputRequiredResult workflow'),
   tool('test_input_required_result_tampered_state', 'MRTR: HMAC-signed requestState integrity test'),
-  tool('test_input_required_result_capabilities', 'MRTR: respects client capabilities in inputRequests')
+  tool('test_input_required_result_capabilities', 'MRTR: respects client capabilities in inputRequests'),
+  // 2026-07-28 custom headers (SEP-2243, http-custom-header-server-validation): `region` is mirrored into Mcp-Param-Region.
+  tool('test_custom_header', 'Custom headers: the region parameter travels as Mcp-Param-Region too', {
+    type: 'object',
+    properties: { region: { type: 'string', description: 'Where the query runs', 'x-mcp-header': 'Region' }, query: { type: 'string' } },
+    required: ['region']
+  })
 ]
 
 const RESOURCES = [
@@ -282,6 +288,8 @@ async function callTool (exchange: McpExchange): Promise<Result> {
   switch (name) {
     case 'test_simple_text':
       return { content: [text('This is a simple text response for testing.')] }
+    case 'test_custom_header':
+      return { content: [text(`region: ${String(args.region)}`)] }
     case 'test_image_content':
       return { content: [{ type: 'image', data: IMAGE, mimeType: 'image/png' }] }
     case 'test_audio_content':
