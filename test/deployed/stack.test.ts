@@ -35,6 +35,8 @@ import { freePort } from '../support/net.ts'
 import { findMirror, findTerraform, offlineTerraformEnv } from '../support/terraform.ts'
 
 const run = promisify(execFile)
+/** Named in operator_role_arns; the emulator stores key policies without checking their principals exist. */
+const OPERATOR_ROLE = 'arn:aws:iam::123456789012:role/gatehouse-operator'
 
 /**
  * What `terraform plan` still wants to change right after apply, because the emulator does not store
@@ -137,7 +139,7 @@ if (missing !== undefined) {
       filter: src => !/(^|\/)(\.terraform|\.terraform\.lock\.hcl|terraform\.tfstate[^/]*|terraform\.tfvars)$/.test(src)
     })
     await writeFile(join(copy, 'emulator_override.tf'), emulatorOverride(emulator.endpoint))
-    await writeFile(join(copy, 'emulator.auto.tfvars'), `name                = "${name}"\nlambda_package_path = "${built.zipPath}"\n# destroy must be able to delete the table and the user pool\ndeletion_protection = false\n`)
+    await writeFile(join(copy, 'emulator.auto.tfvars'), `name                = "${name}"\nlambda_package_path = "${built.zipPath}"\n# destroy must be able to delete the table and the user pool\ndeletion_protection = false\n# an operator role that may open grants' upstream tokens (and nothing else), as docs/deploy.md describes\noperator_role_arns  = ["${OPERATOR_ROLE}"]\n`)
   })
 
   let ready = false
@@ -214,6 +216,9 @@ if (missing !== undefined) {
       const admin = policy.Statement.find(s => s.Sid === 'KeyAdministration')
       t.match(principals(admin), [/^arn:aws:iam::\d{12}:root$/], `${which} key: administration by the account`)
       t.same(actions(admin).filter(a => /^kms:(Sign|Decrypt|Encrypt|GenerateDataKey)/.test(a)), [], `${which} key: administrators cannot use the key`)
+      const forOperator = policy.Statement.filter(s => principals(s).includes(OPERATOR_ROLE))
+      if (which === 'signing') t.same(forOperator, [], 'signing key: nothing for the operator role')
+      else t.match(forOperator, [{ Sid: 'OperatorsOpenGrantUpstreamTokens', Action: ['kms:Decrypt'], Condition: { StringLike: { 'kms:EncryptionContext:gatehouse:context': 'grant:*' } } }], 'encryption key: the operator role may only decrypt values sealed for a grant')
     }
   })
 
