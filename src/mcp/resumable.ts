@@ -37,9 +37,12 @@ export interface ResumableStreamsOptions {
   log: Logger
 }
 
-/** Who may resume a stream: the caller (issuer, subject, client, grant) and, if it had one, its session. */
+/**
+ * Who may resume a stream: the user through the client that opened it (issuer, subject, client: as sessions,
+ * so that a step-up's new grant can resume too) and, if it had one, in the same session.
+ */
 export function streamOwner (caller: Caller, session: McpSession | undefined): string {
-  return createHash('sha256').update(JSON.stringify(['gatehouse mcp stream', caller.issuer, caller.sub, caller.clientId, caller.grantId ?? null, session?.nonce ?? null])).digest('base64url')
+  return createHash('sha256').update(JSON.stringify(['gatehouse mcp stream', caller.issuer, caller.sub, caller.clientId, session?.nonce ?? null])).digest('base64url')
 }
 
 const sameOwner = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))

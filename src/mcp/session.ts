@@ -1,9 +1,12 @@
 // Legacy-era sessions (Streamable HTTP 2025-03-26 … 2025-11-25, "Session Management") without a session table.
 // The Mcp-Session-Id issued at `initialize` carries what the server must remember of the client — the
 // negotiated protocol version, the client's capability names, the expiry, a random nonce — and a SHA-256 tag
-// over those and the caller it was issued to (issuer, subject, client, grant). Any instance checks it by
-// recomputing the tag for the caller that presents it: another grant's token, an edited field or an expired
-// value do not match, and the request is refused with 404 (the spec's answer to an unknown session).
+// over those and the caller it was issued to (issuer, subject, client). Any instance checks it by recomputing
+// the tag for the caller that presents it: another user's or another client's token, an edited field or an
+// expired value do not match, and the request is refused with 404 (the spec's answer to an unknown session).
+// Not the grant: a step-up (MCP authorization, "Scope challenge handling") re-authorizes in the middle of a
+// session and retries with a new grant's token; the same user through the same client keeps the session. A
+// revoked grant ends nothing here because its token is refused by the bearer check first.
 // No key is involved, on purpose: nothing in a session is secret or grants anything (every request is
 // authorised by its own bearer token), so a client that builds a session id for itself gains no more than
 // calling initialize; and a key would cost a KMS call per instance (or none exists: resource-server mode).
@@ -31,7 +34,7 @@ export interface McpSession {
   nonce: string
 }
 
-const identity = (caller: Caller): string => JSON.stringify([caller.issuer, caller.sub, caller.clientId, caller.grantId ?? null])
+const identity = (caller: Caller): string => JSON.stringify([caller.issuer, caller.sub, caller.clientId])
 
 function tag (caller: Caller, payload: string): Buffer {
   return createHash('sha256').update(`gatehouse mcp session ${FORMAT}\0${identity(caller)}\0${payload}`).digest()

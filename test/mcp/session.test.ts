@@ -18,15 +18,14 @@ t.test('a session id carries the negotiated version and the client\'s capability
   t.equal(checkSession(alice, issueSession(alice, '2025-11-25', many, NOW), NOW)?.capabilities.length, 16, 'at most 16 capability names')
 })
 
-t.test('bound to issuer, subject, client and grant: any other caller gets nothing', async t => {
+t.test('bound to issuer, subject and client: any other caller gets nothing; a new grant of the same (step-up) keeps it', async t => {
   const id = issueSession(alice, '2025-11-25', {}, NOW)
   for (const [what, other] of [
-    ['another grant', { ...alice, grantId: 'grant-2' }],
     ['another subject', { ...alice, sub: 'bob' }],
     ['another client', { ...alice, clientId: 'client-b' }],
-    ['another issuer', { ...alice, issuer: 'https://other.example' }],
-    ['no grant (a trusted issuer\'s token)', { ...alice, grantId: undefined }]
+    ['another issuer', { ...alice, issuer: 'https://other.example' }]
   ] as const) t.equal(checkSession(other, id, NOW), undefined, what)
+  t.ok(checkSession({ ...alice, grantId: 'grant-2', scopes: ['mcp:read', 'mcp:write'] }, id, NOW), 'the same user and client after a step-up (a new grant)')
   const external: Caller = { ...alice, grantId: undefined }
   t.ok(checkSession(external, issueSession(external, '2025-06-18', {}, NOW), NOW), 'a caller without a grant has sessions too')
 })

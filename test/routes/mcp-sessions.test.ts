@@ -31,6 +31,7 @@ t.test('legacy-era sessions and resumable streams on /mcp', async t => {
   const built = await buildMcpApp(t, { mcpExtension: conformanceFixtures() })
   const alice = (await built.mint({ sub: 'alice', groups: ['admins'], scope: ['mcp:read', 'mcp:write'] })).token
   const aliceOtherGrant = (await built.mint({ sub: 'alice', groups: ['admins'], scope: ['mcp:read', 'mcp:write'] })).token
+  const aliceOtherClient = (await built.mint({ sub: 'alice', groups: ['admins'], scope: ['mcp:read', 'mcp:write'], clientId: 'another-client' })).token
   const bob = (await built.mint({ sub: 'bob', groups: [], scope: ['mcp:read', 'mcp:write'] })).token
   const initialize = async (token: string): Promise<string> => {
     const res = await post(built.app, token, rpc('initialize', INIT), { 'mcp-protocol-version': V })
@@ -64,14 +65,14 @@ t.test('legacy-era sessions and resumable streams on /mcp', async t => {
     t.notOk(junk.headers['mcp-session-id'])
   })
 
-  t.test('a session id of another grant or user, tampered with, or made up → 404 -32001 with the request id', async t => {
+  t.test('a session id of another user or client, tampered with, or made up → 404 -32001 with the request id', async t => {
     const session = await initialize(alice)
     const [format, payload, tag] = session.split('.') as [string, string, string]
     const edited = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>
     const forged = `${format}.${Buffer.from(JSON.stringify({ ...edited, version: '2025-03-26' })).toString('base64url')}.${tag}`
     const flipped = `${format}.${payload}.${tag.slice(0, -2)}${tag.endsWith('AA') ? 'AB' : 'AA'}`
     const cases: Array<[string, string, string]> = [
-      ['the same user through another grant', aliceOtherGrant, session],
+      ['the same user through another client', aliceOtherClient, session],
       ['another user', bob, session],
       ['a field edited', alice, forged],
       ['the tag changed', alice, flipped],
@@ -83,7 +84,8 @@ t.test('legacy-era sessions and resumable streams on /mcp', async t => {
       t.equal(res.statusCode, 404, what)
       t.same(res.json(), { jsonrpc: '2.0', id: `s-${what}`, error: { code: -32001, message: 'Session not found' } }, what)
     }
-    t.equal((await legacy(alice, rpc('tools/list'), session)).statusCode, 200, 'the session still works for its own grant')
+    t.equal((await legacy(alice, rpc('tools/list'), session)).statusCode, 200, 'the session still works for its own caller')
+    t.equal((await legacy(aliceOtherGrant, rpc('tools/list'), session)).statusCode, 200, 'and for the same user and client through a new grant (a step-up re-authorizes mid-session)')
   })
 
   t.test('DELETE with a session id is 405: sessions end by expiring, there is nothing stored to end', async t => {
@@ -118,7 +120,7 @@ t.test('legacy-era sessions and resumable streams on /mcp', async t => {
     const refusals: Array<[string, LightMyRequestResponse]> = [
       ['another user, in a session of his own', await resume(bob, sent[1]?.id as string, await initialize(bob))],
       ['another user, without a session', await resume(bob, sent[1]?.id as string)],
-      ['the same user through another grant', await resume(aliceOtherGrant, sent[1]?.id as string)],
+      ['the same user through another client', await resume(aliceOtherClient, sent[1]?.id as string)],
       ['the same user in another session', await resume(alice, sent[1]?.id as string, await initialize(alice))],
       ['the same user without the session', await resume(alice, sent[1]?.id as string)],
       ['an unknown stream', await resume(alice, '00000000-0000-4000-8000-000000000000_1', session)],
@@ -129,6 +131,8 @@ t.test('legacy-era sessions and resumable streams on /mcp', async t => {
       t.same(answer.json(), { jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Stream not found' } }, what)
       t.notMatch(answer.body, /progress|call-1/, `${what}: nothing of the stream`)
     }
+    const afterStepUp = await resume(aliceOtherGrant, sent[1]?.id as string, session)
+    t.equal(events(afterStepUp.body).filter(e => e.data !== undefined).length, 3, 'the same user and client through a new grant, in the same session, resumes')
   })
 
   t.test('a stream the handler closes mid-call: the result is delivered on the resuming GET only', async t => {
@@ -150,4 +154,23 @@ t.test('legacy-era sessions and resumable streams on /mcp', async t => {
     t.equal(sent.length, 4, 'three progress notifications and the result')
     t.ok(sent.every(e => e.id === undefined && e.data !== ''))
   })
+})
+
+t.test('a resume may reach another instance: it replays from the shared store and waits there for the rest', async t => {
+  const first = await buildMcpApp(t, { mcpExtension: conformanceFixtures() })
+  // A second app on the same table and keys: another Lambda instance or process.
+  const second = await buildMcpApp(t, { mcpExtension: conformanceFixtures(), store: first.store, services: { keys: first.keys, cipher: first.cipher } })
+  const { token } = await first.mint({ sub: 'carol', groups: [], scope: ['mcp:read', 'mcp:write'] })
+  const init = await post(first.app, token, rpc('initialize', INIT), { 'mcp-protocol-version': V })
+  const session = init.headers['mcp-session-id'] as string
+  const started = Date.now()
+  const res = await post(first.app, token, rpc('tools/call', { name: 'test_reconnection', arguments: {} }, 'far'), { 'mcp-protocol-version': V, 'mcp-session-id': session })
+  const priming = events(res.body)[0]?.id as string
+  // The handler is still running on the first instance: the second has only the priming event so far.
+  const replay = await second.app.inject({ method: 'GET', url: '/mcp', headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', 'mcp-protocol-version': V, 'mcp-session-id': session, 'last-event-id': priming } })
+  t.equal(replay.statusCode, 200, 'the session and the stream are honoured by an instance that issued neither')
+  const replayed = events(replay.body).filter(e => e.data !== undefined)
+  t.equal(replayed.length, 1)
+  t.match(JSON.parse(replayed[0]?.data ?? '{}'), { id: 'far', result: { content: [{ type: 'text' }] } })
+  t.ok(Date.now() - started < 5000, 'delivered by polling the store, well within the wait bound')
 })
