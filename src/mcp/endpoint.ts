@@ -250,14 +250,14 @@ export class McpEndpoint {
     }
     const answered = (body: Record<string, unknown>): void => {
       const response = { jsonrpc: '2.0', id: message.id, ...body }
-      controller.abort()
       if (resumable === undefined) {
         write(response)
         stream.end()
-        return
+      } else {
+        resumable.send(response, true)
+        resumable.close()
       }
-      resumable.send(response, true)
-      resumable.close()
+      controller.abort()
     }
     extension.handle(message.method, exchange).then(result => { answered({ result }) }, (error: unknown) => { answered({ error: errorBody(error) }) })
     return { status: 200, contentType: 'text/event-stream', headers: { 'x-accel-buffering': 'no' }, body: stream }
