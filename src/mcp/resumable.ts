@@ -79,9 +79,6 @@ export class ResumableStream {
     this.#tail = this.#tail.then(() => { if (!this.#out.writableEnded) this.#out.end() })
   }
 
-  /** Resolves once everything sent so far is stored and written. */
-  async drained (): Promise<void> { await this.#tail }
-
   #append (message: string, final: boolean): void {
     const seq = this.#seq++
     this.#tail = this.#tail.then(async () => {
