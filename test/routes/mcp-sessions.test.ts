@@ -7,7 +7,7 @@ import t from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { buildMcpApp, post, rpc } from '../mcp/helpers.ts'
 import { conformanceFixtures } from '../support/conformance-fixtures.ts'
-import { STREAM_RETRY_MS } from '../../src/mcp/resumable.ts'
+import { STREAM_EVENT_TTL_SECONDS, STREAM_RETRY_MS } from '../../src/mcp/resumable.ts'
 
 interface SseEvent { id?: string, event?: string, data?: string, retry?: string }
 
@@ -106,6 +106,11 @@ t.test('legacy-era sessions and resumable streams on /mcp', async t => {
     t.ok(sent.every(e => typeof e.id === 'string' && e.id !== ''), 'every event has an id')
     t.equal(new Set(sent.map(e => e.id)).size, 5, 'ids are unique')
     t.match(JSON.parse(sent[4]?.data ?? '{}'), { id: 'call-1', result: { content: [{ text: 'p' }] } })
+    const stored = await built.store.store.listStreamEvents((sent[0]?.id ?? '').replace(/_0$/, ''))
+    t.same(stored.map(e => `${e.streamId}_${e.seq}`), sent.map(e => e.id), 'every event is stored under its id')
+    const now = Math.floor(Date.now() / 1000)
+    t.ok(stored.every(e => e.expiresAt >= now + STREAM_EVENT_TTL_SECONDS - 5 && e.expiresAt <= now + STREAM_EVENT_TTL_SECONDS), `each expires ${STREAM_EVENT_TTL_SECONDS} s after it was written (DynamoDB TTL)`)
+    t.same(stored.map(e => e.final), [false, false, false, false, true], 'the answer is marked final')
 
     // GET + Last-Event-ID: exactly what came after that event, under the same ids.
     const replay = await resume(alice, sent[1]?.id as string, session)
