@@ -13,11 +13,12 @@ import type { Store } from './ports/store.ts'
 import type { UpstreamIdp } from './ports/upstream.ts'
 import type { ClientMetadataDocumentFetcher } from './ports/client-metadata.ts'
 import type { DatasetStore } from './ports/dataset.ts'
+import type { StreamEventStore } from './ports/stream-events.ts'
 import { CookieSecret } from './plugins/cookies.ts'
 
 /** The adapters, as built from the configuration or injected by tests. */
 export interface Services {
-  store: Store & DatasetStore
+  store: Store & DatasetStore & StreamEventStore
   clock: Clock
   keys: KeySet
   cipher: Cipher
@@ -38,6 +39,8 @@ export interface Gatehouse {
   ctx: AuthorizationServerContext
   /** The sample tools' dataset (the same table as the store). */
   dataset: DatasetStore
+  /** The events of resumable /mcp response streams (the same table as the store). */
+  streamEvents: StreamEventStore
   /** HMAC key of the browser routes' signed cookies; by ARN, read on the first browser request (src/plugins/cookies.ts). */
   cookieSecret: CookieSecret
   /** Reads the secrets that are otherwise read on first use (src/smoke-check.ts); the cookie secret is `cookieSecret.ready()`. */
@@ -162,5 +165,5 @@ export async function composeGatehouse (config: Config, given: Partial<Services>
     ttl: config.ttl,
     metadataDocuments: services.metadataDocuments
   }
-  return { config, ctx, dataset: services.store, cookieSecret: new CookieSecret(services.cookieSecret), readSecrets: async () => { await services.readSecrets?.() }, close: async () => { await services.close?.() } }
+  return { config, ctx, dataset: services.store, streamEvents: services.store, cookieSecret: new CookieSecret(services.cookieSecret), readSecrets: async () => { await services.readSecrets?.() }, close: async () => { await services.close?.() } }
 }

@@ -4,21 +4,29 @@
 //   - modern (2026-07-28, per-request `_meta`): served here without the SDK, each request by a direct call.
 // Refusals are thrown (McpHttpError: JSON-RPC with status; InsufficientScopeError: the 403 step-up) and
 // rendered by the app's one error handler. Order of checks: content type (415), Accept (406), era, then
-// per era the JSON-RPC shape, the version and headers, the tool's scope (403), the method.
+// per era the JSON-RPC shape, the version and headers, the tool's scope (403), the method; in the legacy era
+// the session (404) before the version.
+// The legacy era issues a session id at initialize and checks it on every request that carries one
+// (src/mcp/session.ts: no session table); a request without one is served as before. Its event-stream
+// answers are resumable (src/mcp/resumable.ts) with GET + Last-Event-ID (`resume`). The 2026-07-28 era
+// has no sessions and ignores the header.
 import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { PassThrough } from 'node:stream'
 import type { CallToolResult, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js'
 import type { AuditLog } from '../ports/audit.ts'
+import type { Clock } from '../ports/clock.ts'
 import { InsufficientScopeError } from '../oauth/errors.ts'
 import type { Caller } from './caller.ts'
-import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, RpcError, TRANSPORT_ERROR } from './errors.ts'
+import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, RpcError, SESSION_NOT_FOUND, TRANSPORT_ERROR } from './errors.ts'
 import type { McpExchange, McpExtension } from './extension.ts'
-import { McpHttpError, assertAcceptsJson, isJsonMediaType, parseBody, protocolVersion, requestIdOf } from './http.ts'
+import { McpHttpError, assertAcceptsJson, isJsonMediaType, isPlainObject, parseBody, protocolVersion, requestIdOf } from './http.ts'
 import {
   META_SERVER_INFO, META_SUBSCRIPTION_ID, SUPPORTED_VERSIONS, checkParamHeaders, headerValue, isModernRequest, parseModernRequest, type ModernRequest
 } from './modern.ts'
 import { SERVER_INFO, authInfoFor, type GatehouseMcpServer } from './server.ts'
+import { checkSession, issueSession, type McpSession } from './session.ts'
+import { streamOwner, type ResumableStream, type ResumableStreams } from './resumable.ts'
 
 /** caching.mdx: how long a client may reuse server/discover and tools/list (per caller: "private"). */
 export const LIST_TTL_MS = 300_000
@@ -41,6 +49,9 @@ export interface McpAnswer {
 export interface McpEndpointOptions {
   server: GatehouseMcpServer
   audit: AuditLog
+  clock: Clock
+  /** Where event-stream answers are kept for a resume; without it they are not resumable (no priming event). */
+  streams?: ResumableStreams
   /** The scopes this resource knows; a step-up challenge keeps the caller's known scopes and adds the missing one. */
   scopes: readonly string[]
 }
@@ -76,6 +87,8 @@ export class McpEndpoint {
   readonly #server: GatehouseMcpServer
   readonly #audit: AuditLog
   readonly #scopes: readonly string[]
+  readonly #clock: Clock
+  readonly #streams: ResumableStreams | undefined
   /** Legacy-era requests sent to clients on a response stream, by their (unguessable) id. Extensions only. */
   readonly #clientRequests = new Map<string, PendingClientRequest>()
 
@@ -83,6 +96,8 @@ export class McpEndpoint {
     this.#server = options.server
     this.#audit = options.audit
     this.#scopes = options.scopes
+    this.#clock = options.clock
+    this.#streams = options.streams
   }
 
   async handle (request: McpRequest): Promise<McpAnswer> {
@@ -93,12 +108,45 @@ export class McpEndpoint {
     const transportCode = modern ? INVALID_REQUEST : TRANSPORT_ERROR
     if (!isJsonMediaType(headers['content-type'])) throw new McpHttpError(415, transportCode, 'Unsupported Media Type: Content-Type must be application/json', id)
     assertAcceptsJson(headers.accept, id, transportCode)
-    return modern ? await this.#modern(request) : await this.#legacy(request, protocolVersion(version, id))
+    if (modern) return await this.#modern(request)
+    const initialize = isPlainObject(body) && body.method === 'initialize'
+    // initialize starts a session: one it carries (it should carry none) is not looked at.
+    const session = initialize ? undefined : this.#session(request, id)
+    // No MCP-Protocol-Version: the version negotiated for the session, else 2025-03-26 (transports, "Protocol Version Header").
+    return await this.#legacy(request, protocolVersion(version ?? session?.version, id), session)
+  }
+
+  /**
+   * GET with Last-Event-ID (legacy era): the rest of a resumable stream this caller opened in this session.
+   * Any other stream — unknown, expired, another user's or another session's — is 404 and tells nothing more.
+   * Without Last-Event-ID there is no stream to open (gatehouse never notifies outside a request): 405.
+   */
+  async resume (request: Omit<McpRequest, 'body'>): Promise<McpAnswer> {
+    const lastEventId = headerValue(request.headers, 'last-event-id')
+    if (lastEventId === undefined || this.#streams === undefined) throw new McpHttpError(405, TRANSPORT_ERROR, 'Method Not Allowed: no server-initiated stream; GET resumes a stream with Last-Event-ID')
+    const session = this.#session(request, null)
+    const body = await this.#streams.resume(streamOwner(request.caller, session), lastEventId)
+    if (body === undefined) {
+      this.#audit.event('mcp.stream_refused', { sub: request.caller.sub, client_id: request.caller.clientId })
+      throw new McpHttpError(404, SESSION_NOT_FOUND, 'Stream not found')
+    }
+    return { status: 200, contentType: 'text/event-stream', headers: { 'x-accel-buffering': 'no' }, body }
+  }
+
+  /** The session a legacy request carries, checked; a session id not issued to this caller, or expired, is 404. */
+  #session (request: Pick<McpRequest, 'caller' | 'headers'>, id: RequestId | null): McpSession | undefined {
+    const presented = headerValue(request.headers, 'mcp-session-id')
+    if (presented === undefined) return undefined
+    const session = checkSession(request.caller, presented, this.#clock.now())
+    if (session !== undefined) return session
+    this.#audit.event('mcp.session_refused', { sub: request.caller.sub, client_id: request.caller.clientId })
+    // Transports, "Session Management": a session the server does not know is 404; the client initializes again.
+    throw new McpHttpError(404, SESSION_NOT_FOUND, 'Session not found', id)
   }
 
   // ── legacy era: the SDK v1 server, ids renumbered per exchange (DESIGN decision 9) ─────────────────
 
-  async #legacy (request: McpRequest, version: string): Promise<McpAnswer> {
+  async #legacy (request: McpRequest, version: string, session: McpSession | undefined): Promise<McpAnswer> {
     const { batch, requests, responses } = parseBody(request.body, version)
     for (const message of requests) this.#requireScope(request.caller, message)
     // A response reaches only a request this endpoint sent to the same caller; other responses and every
@@ -108,7 +156,7 @@ export class McpEndpoint {
     if (requests.length === 0) return { status: 202 }
     if (!batch) {
       const message = requests[0]!
-      if (this.#server.extensionServes(message.method, message.params)) return this.#legacyExtension(request.caller, message)
+      if (this.#server.extensionServes(message.method, message.params)) return this.#legacyExtension(request.caller, message, session?.version ?? version, session)
       // The SDK answers malformed tools/call params with -32603 and a validator dump; this is -32602.
       const invalid = invalidToolCall(requests[0]!)
       if (invalid !== undefined) return { status: 200, contentType: 'application/json', body: invalid }
@@ -116,7 +164,11 @@ export class McpEndpoint {
     const transport = this.#server.transport
     const extra = { authInfo: authInfoFor(request.caller) }
     const answer = batch ? await transport.exchange(requests, extra) : await transport.exchangeOne(requests[0]!, extra)
-    return { status: 200, contentType: 'application/json', body: answer }
+    const started = !batch && requests[0]!.method === 'initialize' && 'result' in answer
+    if (!started) return { status: 200, contentType: 'application/json', body: answer }
+    const negotiated = String((answer.result as { protocolVersion?: unknown }).protocolVersion)
+    const sessionId = issueSession(request.caller, negotiated, requests[0]!.params?.capabilities, this.#clock.now())
+    return { status: 200, contentType: 'application/json', headers: { 'mcp-session-id': sessionId }, body: answer }
   }
 
   // ── modern era (2026-07-28): stateless, no SDK in between ─────────────────────────────────────────
@@ -172,26 +224,40 @@ export class McpEndpoint {
 
   /**
    * Legacy era: always a text/event-stream answer, written as the handler goes, so that its notifications
-   * and its requests to the client reach the client while it runs; the response ends the stream.
+   * and its requests to the client reach the client while it runs; the response ends the stream. With an
+   * event store and a client of 2025-11-25 or later (older ones cannot take the priming event's empty data)
+   * the stream is resumable: the client going away, or the handler closing the stream, does not end the
+   * request, and the rest is fetched with GET + Last-Event-ID. Otherwise the client going away ends it.
    */
-  #legacyExtension (caller: Caller, message: JSONRPCRequest): McpAnswer {
+  #legacyExtension (caller: Caller, message: JSONRPCRequest, version: string, session: McpSession | undefined): McpAnswer {
     const extension = this.#server.extension as McpExtension
     const stream = new PassThrough()
     const controller = new AbortController()
-    // The client going away ends the exchange; so does the handler finishing.
-    stream.once('close', () => controller.abort())
-    const write = (value: unknown): void => { if (!stream.writableEnded) stream.write(sseEvent(value)) }
+    const resumable: ResumableStream | undefined = this.#streams !== undefined && version >= '2025-11-25'
+      ? this.#streams.open(stream, streamOwner(caller, session))
+      : undefined
+    if (resumable === undefined) stream.once('close', () => controller.abort())
+    const write = resumable !== undefined
+      ? (value: unknown): void => { resumable.send(value) }
+      : (value: unknown): void => { if (!stream.writableEnded) stream.write(sseEvent(value)) }
     const exchange: McpExchange = {
       era: 'legacy',
       caller,
       params: message.params ?? {},
       signal: controller.signal,
       notify: (method, params) => { write({ jsonrpc: '2.0', method, params }) },
-      request: async (method, params) => await this.#requestClient(caller, write, method, params, controller.signal)
+      request: async (method, params) => await this.#requestClient(caller, write, method, params, controller.signal),
+      ...(resumable === undefined ? {} : { closeSSEStream: () => { resumable.close() } })
     }
     const answered = (body: Record<string, unknown>): void => {
-      write({ jsonrpc: '2.0', id: message.id, ...body })
-      stream.end()
+      const response = { jsonrpc: '2.0', id: message.id, ...body }
+      if (resumable === undefined) {
+        write(response)
+        stream.end()
+      } else {
+        resumable.send(response, true)
+        resumable.close()
+      }
       controller.abort()
     }
     extension.handle(message.method, exchange).then(result => { answered({ result }) }, (error: unknown) => { answered({ error: errorBody(error) }) })

@@ -6,9 +6,11 @@ import type { Cipher } from '../ports/cipher.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { DatasetStore } from '../ports/dataset.ts'
 import type { GrantStore } from '../ports/store.ts'
+import type { StreamEventStore } from '../ports/stream-events.ts'
 import { connectorTools } from '../connectors/index.ts'
 import { seedDatasetIfEmpty } from './dataset.ts'
 import { McpEndpoint } from './endpoint.ts'
+import { ResumableStreams } from './resumable.ts'
 import { GatehouseMcpServer } from './server.ts'
 import { TOOLS, type Tool } from './tools/index.ts'
 import type { McpExtension } from './extension.ts'
@@ -24,6 +26,8 @@ interface Logger {
 export interface StartMcpOptions {
   config: Config
   dataset: DatasetStore
+  /** Where event-stream answers are kept so that a client can resume them (GET + Last-Event-ID). */
+  streamEvents: StreamEventStore
   grants: Pick<GrantStore, 'findGrant'>
   cipher: Cipher
   clock: Clock
@@ -71,5 +75,7 @@ export async function startMcp (options: StartMcpOptions): Promise<StartedMcp> {
     ...(options.extension === undefined ? {} : { extension: options.extension })
   })
   await server.connect()
-  return { endpoint: new McpEndpoint({ server, audit: options.audit, scopes: config.scopes }), close: async () => { await server.close() } }
+  const streams = new ResumableStreams({ store: options.streamEvents, clock: options.clock, log })
+  const endpoint = new McpEndpoint({ server, audit: options.audit, clock: options.clock, streams, scopes: config.scopes })
+  return { endpoint, close: async () => { await server.close() } }
 }

@@ -21,6 +21,8 @@ export type AuditEventName =
   | 'account.signed_in'
   | 'token.introspected'
   | 'tool.denied'
+  | 'mcp.session_refused'
+  | 'mcp.stream_refused'
   | 'connector.call'
   | 'gateway.call'
   | 'gateway.tool_denied'

@@ -1,7 +1,8 @@
-// POST /mcp: the MCP resource server (streamable HTTP, stateless). The route checks the Origin (403) and
-// the bearer token (401/503) in its hooks, lets Fastify bound and parse the body (413, -32700), hands the
-// caller, headers and body to the MCP endpoint (src/mcp/endpoint.ts: both protocol eras) and sends what it
-// answers. GET and DELETE answer 405: no server-initiated streams, no sessions to end.
+// POST /mcp: the MCP resource server (streamable HTTP, no server-side session state). The route checks the
+// Origin (403) and the bearer token (401/503) in its hooks, lets Fastify bound and parse the body (413, -32700),
+// hands the caller, headers and body to the MCP endpoint (src/mcp/endpoint.ts: both protocol eras) and sends
+// what it answers. GET with Last-Event-ID resumes an event stream (same checks); any other GET, and DELETE,
+// answer 405: no server-initiated streams, and sessions end by expiring, not at the client's request.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import bearerPlugin from '../plugins/bearer.ts'
 import { originChecker, originGuard } from '../plugins/origins.ts'
@@ -9,6 +10,7 @@ import { MissingTokenError } from '../oauth/errors.ts'
 import { McpHttpError } from '../mcp/http.ts'
 import { TRANSPORT_ERROR } from '../mcp/errors.ts'
 import { startMcp } from '../mcp/start.ts'
+import type { McpAnswer } from '../mcp/endpoint.ts'
 import type { McpExtension } from '../mcp/extension.ts'
 
 const BODY_LIMIT = 1024 * 1024
@@ -19,10 +21,10 @@ export interface McpRoutesOptions {
 }
 
 export default async function mcpRoutes (app: FastifyInstance, opts: McpRoutesOptions = {}): Promise<void> {
-  const { config, ctx, dataset } = app.gatehouse
+  const { config, ctx, dataset, streamEvents } = app.gatehouse
   await app.register(bearerPlugin)
 
-  const mcp = await startMcp({ config, dataset, grants: ctx.store, cipher: ctx.cipher, clock: ctx.clock, audit: ctx.audit, log: app.log, ...(opts.extension === undefined ? {} : { extension: opts.extension }) })
+  const mcp = await startMcp({ config, dataset, streamEvents, grants: ctx.store, cipher: ctx.cipher, clock: ctx.clock, audit: ctx.audit, log: app.log, ...(opts.extension === undefined ? {} : { extension: opts.extension }) })
   app.addHook('onClose', mcp.close)
 
   // Errors answer in JSON-RPC where the transport refuses, in OAuth JSON otherwise; 401 and
@@ -43,17 +45,29 @@ export default async function mcpRoutes (app: FastifyInstance, opts: McpRoutesOp
   }, async (request, reply) => {
     const caller = request.mcpCaller
     if (caller === null) throw new MissingTokenError()
-    const answer = await mcp.endpoint.handle({ caller, headers: request.headers, body: request.body })
-    reply.code(answer.status).header('cache-control', 'no-store')
-    if (answer.headers !== undefined) reply.headers(answer.headers)
-    if (answer.contentType !== undefined) reply.type(answer.contentType)
-    return reply.send(answer.body)
+    return send(reply, await mcp.endpoint.handle({ caller, headers: request.headers, body: request.body }))
   })
 
-  // Stateless: no SSE stream to open (GET) and no session to end (DELETE). MCP transports: 405 is the answer.
+  // MCP transports: 405 is the answer to a GET for a server-initiated stream (gatehouse has nothing to send
+  // outside a request) and to a DELETE (a session cannot be ended early: nothing is stored to end; it expires).
   const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
     reply.code(405).header('allow', 'POST').header('cache-control', 'no-store').type('application/json')
-      .send(new McpHttpError(405, TRANSPORT_ERROR, 'Method Not Allowed: this server is stateless; use POST').toJSON())
-  app.get('/mcp', { config: errors }, notAllowed)
+      .send(new McpHttpError(405, TRANSPORT_ERROR, 'Method Not Allowed: no server-initiated stream and no session to end; use POST (GET only resumes a stream, with Last-Event-ID)').toJSON())
+  // Only a resume needs the caller; every other GET is refused before the bearer check, as before.
+  const resumesOnly = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.headers['last-event-id'] === undefined) return await notAllowed(request, reply)
+  }
+  app.get('/mcp', { config: errors, onRequest: [checkOrigin, resumesOnly, app.mcpBearerGuard] }, async (request, reply) => {
+    const caller = request.mcpCaller
+    if (caller === null) throw new MissingTokenError()
+    return send(reply, await mcp.endpoint.resume({ caller, headers: request.headers }))
+  })
   app.delete('/mcp', { config: errors }, notAllowed)
+}
+
+function send (reply: FastifyReply, answer: McpAnswer): FastifyReply {
+  reply.code(answer.status).header('cache-control', 'no-store')
+  if (answer.headers !== undefined) reply.headers(answer.headers)
+  if (answer.contentType !== undefined) reply.type(answer.contentType)
+  return reply.send(answer.body)
 }

@@ -1,4 +1,4 @@
-// The DynamoDB adapter: the only implementation of the Store and DatasetStore ports, one object over
+// The DynamoDB adapter: the only implementation of the Store, DatasetStore and StreamEventStore ports, one object over
 // the record models in ./models/ (one per port), which share the generic table access in ./dynamo-table.ts.
 // Every single-use transition is one conditional write (no read-modify-write, no transactions), and
 // every read treats an item whose `expiresAt` has passed as absent, because DynamoDB's TTL deletes lazily.
@@ -6,6 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DatasetRecord, DatasetStore } from '../ports/dataset.ts'
 import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from '../ports/records.ts'
 import type { AdminStore, ConsumeResult, Store } from '../ports/store.ts'
+import type { StreamEventRecord, StreamEventStore } from '../ports/stream-events.ts'
 import { createDynamoClient, type DynamoClientOptions } from './dynamo-client.ts'
 import { DynamoTable, type DynamoTableOptions } from './dynamo-table.ts'
 import { DynamoClientStore } from './models/clients.ts'
@@ -14,12 +15,13 @@ import { DynamoConsentStore } from './models/consents.ts'
 import { DynamoDatasetStore } from './models/dataset.ts'
 import { DynamoGrantStore } from './models/grants.ts'
 import { DynamoRefreshTokenStore } from './models/refresh-tokens.ts'
+import { DynamoStreamEventStore } from './models/stream-events.ts'
 import { DynamoTransactionStore } from './models/transactions.ts'
 
 export { createDynamoClient, isLoopbackEndpoint, type DynamoClientOptions } from './dynamo-client.ts'
 export type DynamoStoreOptions = DynamoTableOptions
 
-export class DynamoStore implements Store, DatasetStore, AdminStore {
+export class DynamoStore implements Store, DatasetStore, StreamEventStore, AdminStore {
   readonly #table: DynamoTable
   readonly #clients: DynamoClientStore
   readonly #transactions: DynamoTransactionStore
@@ -28,6 +30,7 @@ export class DynamoStore implements Store, DatasetStore, AdminStore {
   readonly #refreshTokens: DynamoRefreshTokenStore
   readonly #consents: DynamoConsentStore
   readonly #dataset: DynamoDatasetStore
+  readonly #streamEvents: DynamoStreamEventStore
 
   constructor (options: DynamoStoreOptions) {
     const table = this.#table = new DynamoTable(options)
@@ -38,6 +41,7 @@ export class DynamoStore implements Store, DatasetStore, AdminStore {
     this.#refreshTokens = new DynamoRefreshTokenStore(table)
     this.#consents = new DynamoConsentStore(table)
     this.#dataset = new DynamoDatasetStore(table)
+    this.#streamEvents = new DynamoStreamEventStore(table)
   }
 
   static createClient (options: DynamoClientOptions): DynamoDBClient {
@@ -79,6 +83,9 @@ export class DynamoStore implements Store, DatasetStore, AdminStore {
 
   putDatasetRecord (record: DatasetRecord): Promise<void> { return this.#dataset.putDatasetRecord(record) }
   listDatasetRecords (): Promise<DatasetRecord[]> { return this.#dataset.listDatasetRecords() }
+
+  saveStreamEvent (event: StreamEventRecord): Promise<void> { return this.#streamEvents.saveStreamEvent(event) }
+  listStreamEvents (streamId: string): Promise<StreamEventRecord[]> { return this.#streamEvents.listStreamEvents(streamId) }
 
   /** Cheap reachability check for /healthz. */
   ping (): Promise<void> { return this.#table.ping() }

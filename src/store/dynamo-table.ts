@@ -122,7 +122,10 @@ export class DynamoTable {
     return decode(result.Attributes) as T
   }
 
-  /** Every item of a partition whose sort key starts with `prefix`, all pages, strongly consistent. */
+  /**
+   * Every item of a partition whose sort key starts with `prefix`, in sort-key order, all pages, strongly
+   * consistent. Records with an expiry (`withExpiry`) are read as every read does: expired ones as absent.
+   */
   async queryPrefix<T> (operation: string, pk: string, prefix: string, options: { withExpiry: boolean }): Promise<T[]> {
     const items = await this.#allPages(operation, start => new QueryCommand({
       TableName: this.#table,
@@ -131,7 +134,8 @@ export class DynamoTable {
       ConsistentRead: true,
       ...start
     }))
-    return items.map(item => decode(item, options.withExpiry) as T)
+    const records = items.map(item => decode(item, options.withExpiry))
+    return (options.withExpiry ? records.filter(record => !this.#isExpired(record)) : records) as T[]
   }
 
   /**

@@ -15,7 +15,8 @@ export const KIND = {
   grant: 'grant',
   refreshToken: 'refresh_token',
   consent: 'consent',
-  datasetRecord: 'dataset_record'
+  datasetRecord: 'dataset_record',
+  streamEvent: 'stream_event'
 } as const
 
 export type Kind = typeof KIND[keyof typeof KIND]
@@ -55,3 +56,12 @@ export const userGrantIndexKey = (sub: string, grantId: string): { gsi1pk: strin
 export const datasetPartition = (): string => `DATASET#${DATASET_NAME}`
 export const datasetRowKey = (id: string): ItemKey =>
   ({ pk: datasetPartition(), sk: `${DATASET_ROW_PREFIX}${part('dataset record id', id)}` })
+
+/** A resumable MCP response stream: one partition per stream, one item per event, in `seq` order. */
+export const STREAM_EVENT_PREFIX = 'EVENT#'
+export const streamPartition = (streamId: string): string => `STREAM#${part('stream id', streamId)}`
+export const streamEventKey = (streamId: string, seq: number): ItemKey => {
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq > 999_999) throw new TypeError('stream event seq must be an integer 0…999999')
+  // Zero-padded so that the sort key orders events as their seq does.
+  return { pk: streamPartition(streamId), sk: `${STREAM_EVENT_PREFIX}${String(seq).padStart(6, '0')}` }
+}

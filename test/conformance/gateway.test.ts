@@ -67,6 +67,8 @@ t.test('MCP conformance server scenarios through the gateway match gatehouse\'s 
   const unexpected = Object.fromEntries([...results].filter(([s, checks]) => !baseline.has(s) && failing(checks).length > 0).map(([s, checks]) => [s, failing(checks)]))
   t.same(unexpected, {}, 'every scenario outside the baseline passes through the gateway')
   t.ok(['server-initialize', 'ping', 'tools-list', 'tools-call-with-progress', 'tools-call-sampling'].every(s => results.has(s) && failing(results.get(s)!).length === 0), 'initialize, ping, tools, progress and sampling pass through it')
+  const polling = (results.get('server-sse-polling') ?? []).filter(c => c.status === 'SUCCESS').map(c => c.id)
+  t.ok(polling.includes('server-sse-disconnect-resume'), 'a stream closed mid-call resumes through the gateway (session sealed to the grant, GET + Last-Event-ID forwarded)')
   t.notOk(proxy.requests.some(r => r.status === 401), 'no request was refused at gatehouse or at the backend')
   if (run.code !== 0) t.comment(run.stdout.slice(-3000))
 })

@@ -44,7 +44,7 @@ t.test('the Lambda bundle holds none of the conformance fixtures', async t => {
   const shipped = (await readFile(appPath, 'utf8')) + (await readFile(bundlePath, 'utf8'))
   t.ok(shipped.includes('query_data') && shipped.includes('io.modelcontextprotocol/serverInfo'), 'the bundle is the app: its tools and the 2026 wire are in it')
   // Names only the fixture module has: its marker, reference tools, resources and prompts, its requestState key.
-  for (const fixture of [FIXTURE_MARKER, 'conformance-fixtures', 'test_simple_text', 'test_sampling', 'test_input_required_result', 'test_missing_capability', 'test://static-text', 'test_simple_prompt', 'json_schema_2020_12_tool', 'requestState integrity']) {
+  for (const fixture of [FIXTURE_MARKER, 'conformance-fixtures', 'test_simple_text', 'test_sampling', 'test_input_required_result', 'test_missing_capability', 'test://static-text', 'test_simple_prompt', 'json_schema_2020_12_tool', 'test_reconnection', 'requestState integrity']) {
     t.notOk(shipped.includes(fixture), `no ${fixture}`)
   }
 })

@@ -23,7 +23,7 @@ t.test('MCP lifecycle over streamable HTTP: initialize, tools/list, tools/call w
   const client = await connect(t, built.url, token)
   t.equal(client.getServerVersion()?.name, 'gatehouse')
   t.equal((client.transport as StreamableHTTPClientTransport).protocolVersion, LATEST_PROTOCOL_VERSION, 'negotiated the latest version')
-  t.equal((client.transport as StreamableHTTPClientTransport).sessionId, undefined, 'stateless: no session id')
+  t.match((client.transport as StreamableHTTPClientTransport).sessionId, /^gh1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/, 'a session id from initialize, which the client sends from now on')
   const { tools } = await client.listTools()
   t.same(tools.map(x => x.name).sort(), ['add_record', 'query_data', 'whoami'])
   const me = await client.callTool({ name: 'whoami', arguments: {} })
@@ -33,6 +33,8 @@ t.test('MCP lifecycle over streamable HTTP: initialize, tools/list, tools/call w
   const rows = await client.callTool({ name: 'query_data', arguments: { text: 'sdk client' } })
   t.same((rows.structuredContent as { rows: Array<{ id: string }> }).rows.map(r => r.id), ['e2e-1'])
   t.same(await client.ping(), {})
+  // Sessions cannot be ended early (nothing is stored to end): DELETE is 405, which the client accepts.
+  await (client.transport as StreamableHTTPClientTransport).terminateSession()
 })
 
 t.test('the official client sees a groups denial as an McpError with the forbidden code', async t => {

@@ -148,25 +148,30 @@ t.test('MCP Transports: MCP-Protocol-Version — unsupported is 400, absent fall
   t.equal((await post(built.app, token, rpc('tools/list'), { 'mcp-protocol-version': '2025-11-25' })).statusCode, 200)
 })
 
-t.test('MCP Transports: initialize negotiates a supported version and issues no session id (stateless)', async t => {
+t.test('MCP Transports: initialize negotiates a supported version and issues a session id (test/routes/mcp-sessions.test.ts)', async t => {
   const built = await buildMcpApp(t)
   const { token } = await built.mint()
   const res = await post(built.app, token, rpc('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } }))
   t.equal(res.statusCode, 200)
   t.equal(res.json().result.protocolVersion, '2025-11-25')
   t.same(res.json().result.capabilities, { tools: { listChanged: false } })
-  t.notOk(res.headers['mcp-session-id'])
+  t.match(res.headers['mcp-session-id'], /^gh1\./)
   const old = await post(built.app, token, rpc('initialize', { protocolVersion: '2099-01-01', capabilities: {}, clientInfo: { name: 't', version: '1' } }))
   t.equal(old.json().result.protocolVersion, '2025-11-25', 'unknown version → the latest the server supports')
 })
 
-t.test('MCP Transports: GET and DELETE /mcp answer 405 with Allow: POST', async t => {
-  const { app } = await buildMcpApp(t)
-  for (const method of ['GET', 'DELETE'] as const) {
-    const res = await app.inject({ method, url: '/mcp', headers: { accept: 'text/event-stream' } })
-    t.equal(res.statusCode, 405, method)
-    t.equal(res.headers.allow, 'POST')
+t.test('MCP Transports: GET without Last-Event-ID and DELETE /mcp answer 405 with Allow: POST, with or without a token', async t => {
+  const built = await buildMcpApp(t)
+  const { token } = await built.mint()
+  for (const authorization of [undefined, `Bearer ${token}`]) {
+    for (const method of ['GET', 'DELETE'] as const) {
+      const res = await built.app.inject({ method, url: '/mcp', headers: { accept: 'text/event-stream', ...(authorization === undefined ? {} : { authorization }) } })
+      t.equal(res.statusCode, 405, method)
+      t.equal(res.headers.allow, 'POST')
+    }
   }
+  const resume = await built.app.inject({ method: 'GET', url: '/mcp', headers: { accept: 'text/event-stream', 'last-event-id': 'x' } })
+  t.equal(resume.statusCode, 401, 'a resume (GET + Last-Event-ID) needs the bearer token')
 })
 
 t.test('JSON-RPC 2.0 §5.1: malformed bodies get JSON-RPC errors (-32700, -32600), never 500', async t => {

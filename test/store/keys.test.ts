@@ -1,7 +1,7 @@
 // The key schema is a contract (docs/storage-schema.md): changing a pattern orphans every stored item.
 import t from 'tap'
 import {
-  clientKey, codeKey, consentKey, datasetPartition, datasetRowKey, grantKey, refreshTokenKey, transactionKey
+  clientKey, codeKey, consentKey, datasetPartition, datasetRowKey, grantKey, refreshTokenKey, streamEventKey, transactionKey
 } from '../../src/store/keys.ts'
 
 t.test('every item kind has the documented pk/sk pattern', async t => {
@@ -13,6 +13,7 @@ t.test('every item kind has the documented pk/sk pattern', async t => {
   t.strictSame(consentKey('user-1', 'client-1'), { pk: 'CONSENT#user-1', sk: 'CLIENT#client-1' })
   t.equal(datasetPartition(), 'DATASET#sample')
   t.strictSame(datasetRowKey('r1'), { pk: 'DATASET#sample', sk: 'ROW#r1' })
+  t.strictSame(streamEventKey('s1', 12), { pk: 'STREAM#s1', sk: 'EVENT#000012' })
 })
 
 t.test('an empty id is refused rather than addressing a shared item', async t => {
@@ -21,4 +22,6 @@ t.test('an empty id is refused rather than addressing a shared item', async t =>
   t.throws(() => consentKey('user-1', ''), TypeError)
   t.throws(() => consentKey('', 'client-1'), TypeError)
   t.throws(() => datasetRowKey(''), TypeError)
+  t.throws(() => streamEventKey('', 0), TypeError)
+  for (const seq of [-1, 1.5, 1_000_000, Number.NaN]) t.throws(() => streamEventKey('s1', seq), TypeError, `seq ${seq}`)
 })

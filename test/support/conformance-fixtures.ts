@@ -5,7 +5,8 @@
 // checks that the Lambda bundle holds none of it. Behaviour follows the suite's own reference server
 // (modelcontextprotocol/conformance, examples/servers/typescript/everything-server.ts) for both eras:
 //   - legacy (2025-11-25 and before): progress and log notifications and sampling/elicitation requests to the
-//     client on the tools/call response stream (the endpoint's legacy extension path);
+//     client on the tools/call response stream (the endpoint's legacy extension path), and test_reconnection,
+//     which closes that stream mid-call (closeSSEStream) so the client must resume it with GET + Last-Event-ID;
 //   - 2026-07-28: multi-round-trip requests (SEP-2322): a tool or prompt that needs input returns
 //     `resultType: "input_required"` with `inputRequests` and an HMAC-signed `requestState`, and the client calls
 //     again with `inputResponses`; no requests to the client, notifications only as the revision allows.
@@ -64,6 +65,7 @@ const TOOLS: readonly ToolDescription[] = [
   tool('test_elicitation', 'Tests server-initiated elicitation (user input request)', { type: 'object', properties: { message: { type: 'string', description: 'The message to show the user' } }, required: ['message'] }),
   tool('test_elicitation_sep1034_defaults', 'Tests elicitation with default values per SEP-1034'),
   tool('test_elicitation_sep1330_enums', 'Tests elicitation with enum schema improvements per SEP-1330'),
+  tool('test_reconnection', 'Tests SSE stream disconnection and client reconnection (SEP-1699)'),
   tool('json_schema_2020_12_tool', 'Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)', JSON_SCHEMA_2020_12),
   // 2026-07-28 diagnostics (server-stateless) and multi-round-trip tools (input-required-result-*).
   tool('test_missing_capability', 'Test tool requiring sampling'),
@@ -336,6 +338,13 @@ async function callTool (exchange: McpExchange): Promise<Result> {
       return await elicitation(exchange, 'Please review and update the form fields with defaults', SEP1034_SCHEMA, 'Elicitation completed')
     case 'test_elicitation_sep1330_enums':
       return await elicitation(exchange, 'Please select options from the enum fields', SEP1330_SCHEMA, 'Elicitation completed')
+    case 'test_reconnection':
+      // As the suite's reference server: the response stream is closed mid-call, so the client gets the result
+      // only by resuming (GET + Last-Event-ID). Without a resumable stream the result simply follows.
+      await sleep(50)
+      exchange.closeSSEStream?.()
+      await sleep(100)
+      return { content: [text('Reconnection test completed successfully. If you received this, the client properly reconnected after stream closure.')] }
     case 'json_schema_2020_12_tool':
       return { content: [text(`JSON Schema 2020-12 tool called with: ${JSON.stringify(args)}`)] }
     default: { // test_missing_capability: MissingRequiredClientCapabilityError unless the client declared sampling
