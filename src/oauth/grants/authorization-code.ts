@@ -48,7 +48,7 @@ async function revokeForReuse (code: AuthorizationCodeRecord, clientId: string, 
  * Why a redemption was refused, from the code as it is after the refused write, checked in the order the
  * spec gives the errors; a code already consumed revokes what it produced.
  */
-async function refusal (code: AuthorizationCodeRecord | undefined, params: TokenParams, requestedResource: string | undefined, client: ClientRecord, ctx: AuthorizationServerContext): Promise<OAuthError> {
+async function refusal (code: AuthorizationCodeRecord | undefined, params: TokenParams, requestedResource: string | undefined, client: ClientRecord, ctx: AuthorizationServerContext, last?: OAuthError): Promise<OAuthError> {
   if (code === undefined) return new InvalidGrantError('authorization code is invalid or expired')
   if (code.clientId !== client.clientId) return new InvalidGrantError('authorization code was issued to another client')
   if (code.consumedAt !== undefined) {
@@ -66,6 +66,7 @@ async function refusal (code: AuthorizationCodeRecord | undefined, params: Token
   } catch (error) {
     return error as OAuthError
   }
+  if (last !== undefined) return last
   if (requestedResource !== undefined && requestedResource !== code.resource) return new InvalidGrantError('resource does not match the authorization request')
   // Everything matched the code as it now is: it expired at the instant of the write.
   return new InvalidGrantError('authorization code is invalid or expired', 'expired during redemption')
@@ -81,7 +82,13 @@ export const authorizationCodeGrant: GrantHandler = {
     const now = ctx.clock.now()
     const codeHash = sha256(params.code)
     // RFC 8707 §2.2: without `resource` the token is for what the authorization request named (the code's).
-    const requestedResource = params.resource === undefined || params.resource === '' ? undefined : resolveResource(params.resource, protectedResources(ctx), '')
+    let requestedResource: string | undefined
+    try {
+      requestedResource = params.resource === undefined || params.resource === '' ? undefined : resolveResource(params.resource, protectedResources(ctx), '')
+    } catch (error) {
+      // invalid_target, but only once the code itself has passed its checks (as a consumed code still revokes).
+      throw await refusal(await ctx.store.findCode(codeHash), params, undefined, client, ctx, error as OAuthError)
+    }
     const consumed = await ctx.store.consumeCode(codeHash, { clientId: client.clientId, codeChallenge: s256(params.code_verifier), redirectUri: params.redirect_uri, resource: requestedResource }, now)
     if (!consumed.won) throw await refusal(consumed.record, params, requestedResource, client, ctx)
     const code = consumed.record
