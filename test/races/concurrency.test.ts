@@ -41,7 +41,7 @@ t.test(`${N} concurrent redemptions of one code: exactly one success, and the gr
     const losers = answers.filter(r => r.status !== 200)
     const statuses = [...new Set(answers.map(r => `${r.status} ${r.body?.error ?? ''}`))]
     t.equal(winners.length, 1, `round ${round}: exactly one redemption succeeds (${statuses.join(', ')})`)
-    t.ok(losers.every(r => r.status === 400 && r.body.error === 'invalid_grant'), `round ${round}: every other one is invalid_grant`)
+    t.ok(losers.every(r => r.status === 400 && r.body.error === 'invalid_grant'), `round ${round}: every other one is invalid_grant (${statuses.join(', ')})`)
     const won = winners[0]?.body as { access_token: string, refresh_token: string } | undefined
     if (won === undefined) continue
     // The losers presented a consumed code: reuse detection revoked what the winner got.
