@@ -115,7 +115,7 @@ variable "allowed_origins" {
 }
 
 variable "client_unused_days" {
-  description = "Days a dynamically registered client lives after its registration or its last grant, whichever is later (CLIENT_UNUSED_DAYS); DynamoDB's TTL then removes it, and `gatehouse admin prune` at once. 0 = never expire."
+  description = "Days a dynamically registered client lives after its registration or its last grant, whichever is later, plus up to a tenth (CLIENT_UNUSED_DAYS); DynamoDB's TTL then removes it, and `gatehouse admin prune` at once. 0 = never expire."
   type        = number
   default     = 90
 

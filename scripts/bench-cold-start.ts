@@ -25,7 +25,7 @@
 //   The targets are ratios to it: lambda (POST /mcp tools/call) ≤ 0.75×, authorize and token ≤ 1.0×.
 // - authorize: the lambda configuration's first GET /authorize (a registered public client, PKCE; the consent page).
 // - token: the lambda configuration's first POST /token, an authorization_code exchange (a fresh code per sample:
-//   KMS Sign, the code's single-use write, the grant and the refresh token).
+//   the code's single-use write that returns it, KMS Sign, the grant with its refresh token).
 // BENCH_BASELINE_BUNDLE=<dir>/dist/lambda/index.cjs (another build, e.g. a worktree of the previous commit)
 // adds its lambda, authorize and token configurations as base-lambda, base-authorize, base-token, interleaved
 // with this build's: an A/B of two builds within one run. Several builds: label=path,label=path (modes

@@ -157,16 +157,15 @@ async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string
   const grantId = randomUUID()
   await store.saveGrant({ grantId, clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource, createdAt: now, expiresAt: now + 86400 })
   if (options.refresh === true) {
-    // A public client and one grant per connection, each with its first refresh token.
-    const { randomToken, sha256 } = await import('../src/oauth/secrets.ts')
+    // A public client and one grant per connection, each with its first refresh token (held on the grant).
+    const { newRefreshToken } = await import('../src/oauth/refresh-tokens.ts')
     await store.saveClient({ clientId: 'bench-client', tokenEndpointAuthMethod: 'none', redirectUris: ['http://127.0.0.1/cb'], grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], clientName: 'bench', createdAt: now, expiresAt: 0 })
     const refreshTokens: string[] = []
     for (let i = 0; i < 64; i++) {
-      const connectionGrant = randomUUID()
-      await store.saveGrant({ grantId: connectionGrant, clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource: config.resourceUrl, createdAt: now, expiresAt: now + 86400 })
-      const refreshToken = randomToken()
-      await store.saveRefreshToken({ tokenHash: sha256(refreshToken), grantId: connectionGrant, clientId: 'bench-client', scope: ['mcp:read', 'mcp:write'], createdAt: now, expiresAt: now + 86400 })
-      refreshTokens.push(refreshToken)
+      const connectionGrant = { grantId: randomUUID(), clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource: config.resourceUrl, createdAt: now, expiresAt: now + 86400 }
+      const first = newRefreshToken(connectionGrant, connectionGrant.scope, now, 86400)
+      await store.saveGrant({ ...connectionGrant, refreshToken: first.record, retiredRefreshTokens: [] })
+      refreshTokens.push(first.token)
     }
     const body = new URLSearchParams({ grant_type: 'refresh_token', client_id: 'bench-client', refresh_token: REFRESH_TOKEN_SLOT }).toString()
     return { port, path: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, expect: '"refresh_token"', refreshTokens }

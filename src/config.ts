@@ -43,7 +43,7 @@ export const EnvSchema = Type.Object({
   GRANT_MAX_TTL: Seconds(7776000, 3600, 31536000, 'absolute cap on a grant and its refresh tokens, seconds (default 90 days)'),
   CONSENT_TTL: Seconds(2592000, 0, 31536000, 'remembered consent lifetime, seconds (0 = never remember)'),
   GRANT_CACHE_TTL: Seconds(30, 0, 300, 'how long /mcp caches a grant check, seconds (0 = check every request)'),
-  CLIENT_UNUSED_DAYS: Type.Integer({ default: 90, minimum: 0, maximum: 3650, description: 'a dynamically registered client expires this many days after its registration or its last grant, whichever is later, and never while one of its grants lives; DynamoDB\'s TTL removes it and `gatehouse admin prune` at once (0 = never expire)' }),
+  CLIENT_UNUSED_DAYS: Type.Integer({ default: 90, minimum: 0, maximum: 3650, description: 'a dynamically registered client expires this many days (plus up to a tenth, so its expiry is not rewritten at every grant) after its registration or its last grant, whichever is later, and never while one of its grants lives; DynamoDB\'s TTL removes it and `gatehouse admin prune` at once (0 = never expire)' }),
   CLOCK_SKEW: Seconds(30, 0, 300, 'tolerated clock skew, seconds: a token is still accepted up to this long past its exp (a 3600 s token for 3630 s by default), and this long before its nbf/iat'),
 
   SCOPES: CommaList('scopes gatehouse issues', 'mcp:read,mcp:write'),

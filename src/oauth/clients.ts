@@ -128,8 +128,8 @@ export async function registerClient (input: ClientMetadata, options: ClientRule
   const metadata = checkedClientMetadata(input, options)
   const now = options.clock.now()
   const ttl = options.unusedClientTtl ?? 0
-  // An unused registration expires (the item's TTL); each grant pushes that out (extendClientLife).
-  const client: ClientRecord = { ...metadata, clientId: randomToken(18), createdAt: now, expiresAt: ttl > 0 ? now + ttl : 0 }
+  // An unused registration expires (the item's TTL); a grant pushes that out when due (extendClientLife).
+  const client: ClientRecord = { ...metadata, clientId: randomToken(18), createdAt: now, expiresAt: ttl > 0 ? clientExpiresAt(now, ttl, 0) : 0 }
   let secret: string | undefined
   if (client.tokenEndpointAuthMethod !== 'none') {
     secret = randomToken(32)
@@ -139,15 +139,27 @@ export async function registerClient (input: ClientMetadata, options: ClientRule
   return { client, response: clientResponse(client, secret) }
 }
 
+/** The share of CLIENT_UNUSED_DAYS a client's expiry is set beyond what it needs, so it is written only that often. */
+const CLIENT_EXPIRY_HEADROOM = 0.1
+
+/** A registered client's expiry: the unused lifetime from `now`, at least `atLeast`, plus the headroom. */
+export function clientExpiresAt (now: number, unusedClientTtl: number, atLeast: number): number {
+  return Math.max(now + unusedClientTtl, atLeast) + Math.ceil(unusedClientTtl * CLIENT_EXPIRY_HEADROOM)
+}
+
 /**
  * A new grant keeps its registered client: until the grant itself ends (its refresh tokens need the
- * client) and for the unused-client lifetime after today. Clients that never expire (0: provisioned by
- * an operator, or metadata documents, which are not stored) are left alone.
+ * client) and for the unused-client lifetime after today. The write is due only when the client (as just
+ * read to authenticate it) would expire sooner than that; it then gets the headroom too, so a busy client
+ * is written about once per tenth of its lifetime, not at every grant. Clients that never expire (0:
+ * provisioned by an operator, or metadata documents, which are not stored) are left alone.
  */
 export async function extendClientLife (client: ClientRecord, grantExpiresAt: number, options: Pick<ClientRulesOptions, 'clients' | 'clock' | 'unusedClientTtl'>): Promise<void> {
   const ttl = options.unusedClientTtl ?? 0
   if (ttl <= 0 || client.expiresAt === 0) return
-  await options.clients.extendClient(client.clientId, Math.max(options.clock.now() + ttl, grantExpiresAt))
+  const now = options.clock.now()
+  if (client.expiresAt >= Math.max(now + ttl, grantExpiresAt)) return
+  await options.clients.extendClient(client.clientId, clientExpiresAt(now, ttl, grantExpiresAt))
 }
 
 /** Finds a client by id: the registry, or for an https URL the Client ID Metadata Document it names. */

@@ -5,7 +5,9 @@ import { InvalidRequestError, OAuthError } from './errors.ts'
 import { isGrantActive } from './grants/issue.ts'
 import type { AccessTokenClaims } from './access-tokens.ts'
 import type { UpstreamTokens } from '../ports/upstream.ts'
+import { refreshTokenGrantId, refreshTokenStanding } from './refresh-tokens.ts'
 import { sha256 } from './secrets.ts'
+import type { GrantRecord } from '../ports/records.ts'
 import type { IntrospectionResponse } from '../schemas/oauth.ts'
 
 
@@ -40,6 +42,13 @@ async function describeToken (token: string, now: number, ctx: AuthorizationServ
     return { active: true, scope: claims.scope, client_id: claims.client_id, sub: claims.sub, aud: claims.aud, iss: claims.iss, exp: claims.exp, iat: claims.iat, token_type: 'Bearer', groups: claims.groups }
   }
   if (token.length > 200) return { active: false }
+  const grantId = refreshTokenGrantId(token)
+  if (grantId !== undefined) {
+    const grant = await ctx.store.findGrant(grantId)
+    if (!isGrantActive(grant, now) || grant.refreshToken === undefined || refreshTokenStanding(grant, sha256(token), now) !== 'current') return { active: false }
+    const current = grant.refreshToken
+    return { active: true, scope: current.scope.join(' '), client_id: grant.clientId, sub: grant.identity.sub, aud: grant.resource, iss: ctx.issuer, exp: current.expiresAt, iat: current.createdAt, token_type: 'refresh_token' }
+  }
   const refresh = await ctx.store.findRefreshToken(sha256(token))
   if (refresh === undefined || refresh.usedAt !== undefined) return { active: false }
   const grant = await ctx.store.findGrant(refresh.grantId)
@@ -57,15 +66,26 @@ export async function revoke (params: Record<string, string | undefined>, creden
   if (token === undefined || token === '') throw new InvalidRequestError('token is required')
   if (token.length > 8192) return
   let grantId: string | undefined
+  let grant: GrantRecord | undefined
   const claims = tryAccessToken(token, ctx)
   if (claims !== undefined) {
     if (claims.client_id === client.clientId) grantId = claims.gid
   } else if (token.length <= 200) {
-    const refresh = await ctx.store.findRefreshToken(sha256(token))
-    if (refresh !== undefined && refresh.clientId === client.clientId) grantId = refresh.grantId
+    const named = refreshTokenGrantId(token)
+    if (named !== undefined) {
+      // A rotated-out token of the grant revokes it too (as a used legacy token does); a made-up one does nothing.
+      const found = await ctx.store.findGrant(named)
+      if (found !== undefined && found.clientId === client.clientId && refreshTokenStanding(found, sha256(token), ctx.clock.now()) !== 'unknown') {
+        grantId = named
+        grant = found
+      }
+    } else {
+      const refresh = await ctx.store.findRefreshToken(sha256(token))
+      if (refresh !== undefined && refresh.clientId === client.clientId) grantId = refresh.grantId
+    }
   }
   if (grantId === undefined) return
-  const grant = await ctx.store.findGrant(grantId)
+  grant ??= await ctx.store.findGrant(grantId)
   await ctx.store.revokeGrant(grantId, ctx.clock.now())
   ctx.audit.event('grant.revoked', { clientId: client.clientId, grantId, sub: grant?.identity.sub, reason: 'client_revocation' })
   if (grant?.upstreamSealed !== undefined && grant.revokedAt === undefined) {

@@ -86,8 +86,32 @@ export interface GrantRecord {
   revokedAt?: number
   /** When a refresh last issued tokens from it (creation counts as use). */
   lastUsedAt?: number
+  /** The grant's one live refresh token (rotation replaces it); absent on a grant whose token is still a legacy item. */
+  refreshToken?: GrantRefreshToken
+  /** Recently rotated-out refresh tokens, newest first: presenting one again is reuse (RFC 9700 §4.14.2). */
+  retiredRefreshTokens?: RetiredRefreshToken[]
 }
 
+/** A refresh token held on its grant: `<grantId>.<secret>`, stored only as the SHA-256 of the whole token. */
+export interface GrantRefreshToken {
+  tokenHash: string
+  /** May be narrower than the grant's (a refresh may ask for less). */
+  scope: string[]
+  createdAt: number
+  /** Sliding (REFRESH_TOKEN_TTL), never past the grant's own expiresAt. */
+  expiresAt: number
+}
+
+export interface RetiredRefreshToken {
+  tokenHash: string
+  /** When the token would have expired; after that it is forgotten. */
+  expiresAt: number
+}
+
+/**
+ * Legacy: a refresh token stored as its own item (`RT#<hash>`), as issued before refresh tokens moved onto
+ * their grant. Still honoured until it expires; its first use moves the grant onto the new form.
+ */
 export interface RefreshTokenRecord {
   tokenHash: string
   grantId: string

@@ -1,6 +1,6 @@
 // The store ports: one narrow interface per record, implemented by the DynamoDB adapter (src/store).
 // All times are epoch seconds.
-import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from './records.ts'
+import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, GrantRefreshToken, RefreshTokenRecord, RetiredRefreshToken } from './records.ts'
 
 /** Outcome of a single-use transition: exactly one caller gets `won: true`. */
 export type ConsumeResult<T> = { won: true, record: T } | { won: false, record?: T }
@@ -27,8 +27,32 @@ export interface CodeStore {
   /** Create-only: fails with StoreConflictError when it exists. */
   saveCode (code: AuthorizationCodeRecord): Promise<void>
   findCode (codeHash: string): Promise<AuthorizationCodeRecord | undefined>
-  /** Single use: marks it consumed by `grantId`; a loser gets the record (with the winner's grantId) if it still exists. */
-  consumeCode (codeHash: string, grantId: string, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>>
+  /**
+   * Single use, and only by a request that matches the code (`expected`): the winner gets the record (with
+   * its grantId); a loser, or a request that does not match, gets the record as it is, if it still exists,
+   * and the code stays as it was.
+   */
+  consumeCode (codeHash: string, expected: CodeRedemption, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>>
+  /** Undoes this redemption (`consumedAt` as stamped) when nothing was issued from it, e.g. signing failed. */
+  releaseCode (codeHash: string, consumedAt: number): Promise<void>
+}
+
+/** What a redemption must match on the code; a mismatch leaves the code unconsumed. */
+export interface CodeRedemption {
+  clientId: string
+  /** S256 of the presented code_verifier. */
+  codeChallenge: string
+  /** The presented redirect_uri; undefined: none was sent, so the authorization request must have omitted it too. */
+  redirectUri: string | undefined
+  /** The resource the token request named; undefined: none, the code's own. */
+  resource: string | undefined
+}
+
+/** One refresh-token rotation on a grant: the next token, the retired list to keep, new upstream tokens if refreshed. */
+export interface RefreshRotation {
+  next: GrantRefreshToken
+  retired: RetiredRefreshToken[]
+  upstream?: { sealed: string, expiresAt: number | undefined } | undefined
 }
 
 export interface GrantStore {
@@ -36,10 +60,12 @@ export interface GrantStore {
   saveGrant (grant: GrantRecord): Promise<void>
   findGrant (grantId: string): Promise<GrantRecord | undefined>
   revokeGrant (grantId: string, now: number): Promise<void>
-  /** Replaces the sealed upstream tokens, unless the grant was revoked meanwhile. */
-  updateGrantUpstream (grantId: string, upstreamSealed: string, upstreamExpiresAt: number | undefined): Promise<boolean>
-  /** Records when the grant last issued tokens (shown on the connected-apps page). */
-  touchGrant (grantId: string, now: number): Promise<void>
+  /**
+   * Rotates the grant's refresh token in one conditional write, which also stamps `lastUsedAt`: only while the
+   * grant is live and unrevoked and its current token is `presentedHash` (undefined: it has none yet, its token
+   * was a legacy item). Exactly one of concurrent rotations wins; a loser gets the grant as it now is.
+   */
+  rotateRefreshToken (grantId: string, presentedHash: string | undefined, rotation: RefreshRotation, now: number): Promise<ConsumeResult<GrantRecord>>
   /** The user's live grants, revoked ones included; eventually consistent (an index), so never for a security decision. */
   listGrantsByUser (sub: string): Promise<GrantRecord[]>
 }
@@ -54,8 +80,9 @@ export interface AdminStore {
   pruneExpiredClients (): Promise<string[]>
 }
 
+/** Legacy refresh-token items (`RefreshTokenRecord`): read and used up, no longer written by the rules. */
 export interface RefreshTokenStore {
-  /** Create-only: fails with StoreConflictError when it exists. */
+  /** Create-only: fails with StoreConflictError when it exists. Writes the legacy shape (tests, migrations). */
   saveRefreshToken (token: RefreshTokenRecord): Promise<void>
   findRefreshToken (tokenHash: string): Promise<RefreshTokenRecord | undefined>
   /** Single use: exactly one caller wins; a loser learns the token was used before (reuse). */

@@ -5,7 +5,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DatasetRecord, DatasetStore } from '../ports/dataset.ts'
 import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from '../ports/records.ts'
-import type { AdminStore, ConsumeResult, Store } from '../ports/store.ts'
+import type { AdminStore, CodeRedemption, ConsumeResult, RefreshRotation, Store } from '../ports/store.ts'
 import type { StreamEventRecord, StreamEventStore } from '../ports/stream-events.ts'
 import { createDynamoClient, type DynamoClientOptions } from './dynamo-client.ts'
 import { DynamoTable, type DynamoTableOptions } from './dynamo-table.ts'
@@ -64,13 +64,13 @@ export class DynamoStore implements Store, DatasetStore, StreamEventStore, Admin
 
   saveCode (code: AuthorizationCodeRecord): Promise<void> { return this.#codes.saveCode(code) }
   findCode (codeHash: string): Promise<AuthorizationCodeRecord | undefined> { return this.#codes.findCode(codeHash) }
-  consumeCode (codeHash: string, grantId: string, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>> { return this.#codes.consumeCode(codeHash, grantId, now) }
+  consumeCode (codeHash: string, expected: CodeRedemption, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>> { return this.#codes.consumeCode(codeHash, expected, now) }
+  releaseCode (codeHash: string, consumedAt: number): Promise<void> { return this.#codes.releaseCode(codeHash, consumedAt) }
 
   saveGrant (grant: GrantRecord): Promise<void> { return this.#grants.saveGrant(grant) }
   findGrant (grantId: string): Promise<GrantRecord | undefined> { return this.#grants.findGrant(grantId) }
   revokeGrant (grantId: string, now: number): Promise<void> { return this.#grants.revokeGrant(grantId, now) }
-  updateGrantUpstream (grantId: string, upstreamSealed: string, upstreamExpiresAt: number | undefined): Promise<boolean> { return this.#grants.updateGrantUpstream(grantId, upstreamSealed, upstreamExpiresAt) }
-  touchGrant (grantId: string, now: number): Promise<void> { return this.#grants.touchGrant(grantId, now) }
+  rotateRefreshToken (grantId: string, presentedHash: string | undefined, rotation: RefreshRotation, now: number): Promise<ConsumeResult<GrantRecord>> { return this.#grants.rotateRefreshToken(grantId, presentedHash, rotation, now) }
   listGrantsByUser (sub: string): Promise<GrantRecord[]> { return this.#grants.listGrantsByUser(sub) }
   listGrantsByClient (clientId: string): Promise<GrantRecord[]> { return this.#grants.listGrantsByClient(clientId) }
 

@@ -35,6 +35,8 @@ export interface UpdateOptions {
   update: string
   condition: string
   values: Record<string, AttributeValue>
+  /** `#name` placeholders, for attribute names DynamoDB reserves. */
+  names?: Record<string, string>
 }
 
 export class DynamoTable {
@@ -93,6 +95,7 @@ export class DynamoTable {
       UpdateExpression: options.update,
       ConditionExpression: options.condition,
       ExpressionAttributeValues: options.values,
+      ...(options.names === undefined ? {} : { ExpressionAttributeNames: options.names }),
       ReturnValues: 'ALL_NEW'
     }), { abortSignal: signal }))
     return result === CONDITION_FAILED ? CONDITION_FAILED : decode(result.Attributes ?? {})

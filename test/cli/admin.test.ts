@@ -59,13 +59,17 @@ async function grantFor (clientId: string, sub: string, upstreamRefresh?: string
 t.test('a registered client expires CLIENT_UNUSED_DAYS after registration unless a grant keeps it; prune removes it at once', async t => {
   const { client: unused } = await registerClient({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none', client_name: 'unused' }, rules)
   const { client: used } = await registerClient({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none', client_name: 'used' }, rules)
-  t.equal(unused.expiresAt, T0 + 30 * DAY, 'expires 30 days after registration')
+  t.equal(unused.expiresAt, T0 + 33 * DAY, 'expires 30 days after registration, plus a tenth of headroom')
   // A grant keeps its client at least as long as the grant lives (its refresh tokens need the client).
   await extendClientLife(used, T0 + 90 * DAY, rules)
-  t.equal((await store.findClient(used.clientId))?.expiresAt, T0 + 90 * DAY)
-  // Never shortened.
-  await extendClientLife({ ...used, expiresAt: T0 + 90 * DAY }, T0 + 10 * DAY, rules)
-  t.equal((await store.findClient(used.clientId))?.expiresAt, T0 + 90 * DAY)
+  t.equal((await store.findClient(used.clientId))?.expiresAt, T0 + 93 * DAY, 'the grant\'s end, plus the headroom')
+  // Never shortened, and not written when not due.
+  await extendClientLife({ ...used, expiresAt: T0 + 93 * DAY }, T0 + 10 * DAY, rules)
+  await extendClientLife({ ...used, expiresAt: T0 + 93 * DAY }, T0 + 93 * DAY, rules)
+  t.equal((await store.findClient(used.clientId))?.expiresAt, T0 + 93 * DAY)
+  // The store itself never shortens one either.
+  await store.extendClient(used.clientId, T0 + 10 * DAY)
+  t.equal((await store.findClient(used.clientId))?.expiresAt, T0 + 93 * DAY)
   // A provisioned client (expiresAt 0) never starts to expire; a zero lifetime changes nothing.
   await store.saveClient({ ...used, clientId: 'provisioned', expiresAt: 0 })
   await extendClientLife({ ...used, clientId: 'provisioned', expiresAt: 0 }, T0 + 90 * DAY, rules)
@@ -74,7 +78,7 @@ t.test('a registered client expires CLIENT_UNUSED_DAYS after registration unless
   const { client: forever } = await registerClient({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }, { ...rules, unusedClientTtl: 0 })
   t.equal(forever.expiresAt, 0, 'CLIENT_UNUSED_DAYS=0: never')
 
-  clock.advance(31 * DAY)
+  clock.advance(34 * DAY)
   t.equal(await store.findClient(unused.clientId), undefined, 'expired: invisible before any pruning')
   const listed = await admin('clients')
   t.notOk(listed.some(l => l.includes(unused.clientId)), 'not listed')

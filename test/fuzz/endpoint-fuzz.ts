@@ -19,7 +19,7 @@ import { rawRequest, type RawOutcome, type RawRequest } from './raw-http.ts'
 // ── the store, watched ─────────────────────────────────────────────────────────
 
 const CREATES = ['saveClient', 'saveTransaction', 'saveCode', 'saveGrant', 'saveRefreshToken', 'saveConsent', 'putDatasetRecord'] as const
-const MUTATES = ['markTransactionApproved', 'consumeTransaction', 'consumeCode', 'markRefreshTokenUsed', 'revokeGrant', 'updateGrantUpstream'] as const
+const MUTATES = ['markTransactionApproved', 'consumeTransaction', 'consumeCode', 'releaseCode', 'markRefreshTokenUsed', 'revokeGrant', 'rotateRefreshToken'] as const
 
 /** Wraps the real store and records every write that took effect. */
 function watchStore (store: Services['store']): { store: Services['store'], effects: string[], pending: () => number } {
@@ -38,8 +38,7 @@ function watchStore (store: Services['store']): { store: Services['store'], effe
         try { result = await bound(...args) } finally { pending-- }
         if (!watched) return result
         const effective = name === 'consumeTransaction' ? result !== undefined
-          : (name === 'markTransactionApproved' || name === 'consumeCode' || name === 'markRefreshTokenUsed') ? (result as { won: boolean }).won
-          : name === 'updateGrantUpstream' ? result === true
+          : (name === 'markTransactionApproved' || name === 'consumeCode' || name === 'markRefreshTokenUsed' || name === 'rotateRefreshToken') ? (result as { won: boolean }).won
           : true
         if (effective) effects.push(name)
         return result

@@ -49,7 +49,6 @@ export async function mintGrant (app: FastifyInstance, clientId: string, options
     expiresAt: now + ctx.ttl.grantMax
   }
   if (options.upstream !== undefined) grant.upstreamSealed = await ctx.cipher.seal(JSON.stringify(options.upstream), `grant:${grantId}`)
-  await ctx.store.saveGrant(grant)
   const tokens = await issueTokens(grant, client, grant.scope, ctx)
   return { grant, accessToken: tokens.access_token, refreshToken: tokens.refresh_token }
 }

@@ -2,7 +2,7 @@
 // and refuse single-use transitions on them. Expired means expiresAt <= now.
 import t from 'tap'
 import { createFakeClock, startTestStore } from '../support/store.ts'
-import { T0, code, consent, fullClient, grant, refreshToken, transaction } from './fixtures.ts'
+import { T0, code, consent, fullClient, grant, grantRefreshToken, redemption, refreshToken, rotation, transaction } from './fixtures.ts'
 
 const clock = createFakeClock(T0)
 const { store } = await startTestStore(t, { clock })
@@ -58,7 +58,7 @@ t.test('an expired transaction cannot be approved or consumed', async t => {
 t.test('an expired code cannot be consumed', async t => {
   const cd = code({ expiresAt: T0 + 60 })
   await store.saveCode(cd)
-  const result = await store.consumeCode(cd.codeHash, 'grant-late', T0 + 60)
+  const result = await store.consumeCode(cd.codeHash, redemption(cd), T0 + 60)
   t.equal(result.won, false)
   clock.set(T0 + 60)
   t.equal(await store.findCode(cd.codeHash), undefined)
@@ -71,9 +71,10 @@ t.test('an expired refresh token cannot be used', async t => {
   t.strictSame(await store.markRefreshTokenUsed(rt.tokenHash, T0 + 10), { won: false })
 })
 
-t.test('an expired grant cannot take new upstream tokens', async t => {
-  const g = grant({ expiresAt: T0 + 10 })
+t.test('an expired grant cannot rotate its refresh token (nor take new upstream tokens with it)', async t => {
+  const current = grantRefreshToken()
+  const g = grant({ expiresAt: T0 + 10, refreshToken: current, retiredRefreshTokens: [] })
   await store.saveGrant(g)
   clock.set(T0 + 10)
-  t.equal(await store.updateGrantUpstream(g.grantId, 'new-sealed', undefined), false)
+  t.strictSame(await store.rotateRefreshToken(g.grantId, current.tokenHash, rotation(current, { upstream: { sealed: 'new-sealed', expiresAt: undefined } }), T0 + 10), { won: false })
 })

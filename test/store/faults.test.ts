@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { StoreUnavailableError } from '../../src/ports/store.ts'
 import { DynamoStore, createDynamoClient } from '../../src/store/dynamo-store.ts'
 import { toStoreError } from '../../src/store/errors.ts'
-import { T0, code, fullClient, grant } from './fixtures.ts'
+import { T0, code, fullClient, grant, redemption, rotation } from './fixtures.ts'
 import { createFakeClock } from '../support/store.ts'
 
 const TIMEOUT_MS = 300
@@ -45,10 +45,10 @@ async function timed (fn: () => Promise<unknown>): Promise<{ error: unknown, ms:
 const operations = (store: DynamoStore): Array<[string, () => Promise<unknown>]> => [
   ['findGrant', () => store.findGrant('g')],
   ['saveClient', () => store.saveClient(fullClient())],
-  ['consumeCode', () => store.consumeCode('h', 'g', T0)],
+  ['consumeCode', () => store.consumeCode('h', redemption(code()), T0)],
   ['saveCode', () => store.saveCode(code())],
   ['revokeGrant', () => store.revokeGrant('g', T0)],
-  ['updateGrantUpstream', () => store.updateGrantUpstream(grant().grantId, 's', undefined)],
+  ['rotateRefreshToken', () => store.rotateRefreshToken(grant().grantId, 'h', rotation(undefined), T0)],
   ['listDatasetRecords', () => store.listDatasetRecords()],
   ['ping', () => store.ping()]
 ]

@@ -1,7 +1,8 @@
 // Records with every optional field set ("full") and with none ("minimal"), so round-trips prove both.
 import { randomUUID } from 'node:crypto'
 import type { DatasetRecord } from '../../src/ports/dataset.ts'
-import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from '../../src/ports/records.ts'
+import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, GrantRefreshToken, RefreshTokenRecord } from '../../src/ports/records.ts'
+import type { CodeRedemption, RefreshRotation } from '../../src/ports/store.ts'
 
 export const T0 = 1_750_000_000
 
@@ -70,10 +71,26 @@ export function code (overrides: Partial<AuthorizationCodeRecord> = {}): Authori
     identity,
     upstreamSealed: 'sealed-upstream',
     upstreamExpiresAt: T0 + 3600,
+    grantId: id('grant'),
     createdAt: T0,
     expiresAt: T0 + 60,
     ...overrides
   }
+}
+
+/** A token request that matches `cd` (naming its resource), with `overrides` to make it not. */
+export function redemption (cd: AuthorizationCodeRecord, overrides: Partial<CodeRedemption> = {}): CodeRedemption {
+  return { clientId: cd.clientId, codeChallenge: cd.codeChallenge, redirectUri: cd.redirectUri, resource: cd.resource, ...overrides }
+}
+
+/** A grant's refresh token as the grant stores it. */
+export function grantRefreshToken (overrides: Partial<GrantRefreshToken> = {}): GrantRefreshToken {
+  return { tokenHash: id('rt'), scope: ['mcp:read'], createdAt: T0, expiresAt: T0 + 14 * 86400, ...overrides }
+}
+
+/** Rotating to a fresh token, retiring `from` (if any). */
+export function rotation (from: GrantRefreshToken | undefined, overrides: Partial<RefreshRotation> = {}): RefreshRotation {
+  return { next: grantRefreshToken({ createdAt: T0 + 1 }), retired: from === undefined ? [] : [{ tokenHash: from.tokenHash, expiresAt: from.expiresAt }], ...overrides }
 }
 
 export function grant (overrides: Partial<GrantRecord> = {}): GrantRecord {

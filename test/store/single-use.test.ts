@@ -4,7 +4,7 @@
 import t from 'tap'
 import { DynamoStore, createDynamoClient } from '../../src/store/dynamo-store.ts'
 import { createFakeClock, startTestStore } from '../support/store.ts'
-import { T0, code, refreshToken, transaction } from './fixtures.ts'
+import { T0, code, grant, grantRefreshToken, redemption, refreshToken, rotation, transaction } from './fixtures.ts'
 
 const CALLERS = 50
 const clock = createFakeClock(T0)
@@ -44,33 +44,83 @@ t.test('markTransactionApproved: 50 concurrent callers, exactly one records its 
   t.ok(losers.every(r => JSON.stringify(r.record) === JSON.stringify(stored)), 'losers see the approved transaction')
 })
 
-t.test('consumeCode (RFC 6749 §4.1.2): 50 concurrent redemptions, one winner, losers see the winner\'s grantId', async t => {
+t.test('consumeCode (RFC 6749 §4.1.2): 50 concurrent redemptions, one winner, losers see the code consumed and its grantId', async t => {
   const cd = code()
   await store.saveCode(cd)
-  const results = await callers((s, i) => s.consumeCode(cd.codeHash, `grant-${i}`, T0 + 1))
+  const results = await callers(s => s.consumeCode(cd.codeHash, redemption(cd), T0 + 1))
   const winners = results.filter(r => r.won)
   t.equal(winners.length, 1)
-  const winnerGrant = winners[0]?.record?.grantId
-  t.match(winnerGrant, /^grant-\d+$/)
-  t.strictSame(winners[0]?.record, { ...cd, consumedAt: T0 + 1, grantId: winnerGrant })
+  t.strictSame(winners[0]?.record, { ...cd, consumedAt: T0 + 1 }, 'the winner gets the code from the write itself')
   const losers = results.filter(r => !r.won)
   t.equal(losers.length, CALLERS - 1)
-  t.ok(losers.every(r => r.record?.grantId === winnerGrant), 'every loser learns which grant to revoke')
-  t.equal((await store.findCode(cd.codeHash))?.grantId, winnerGrant)
+  t.ok(losers.every(r => r.record?.consumedAt === T0 + 1 && r.record.grantId === cd.grantId), 'every loser learns which grant to revoke')
 })
 
-t.test('consumeCode: a later replay loses and still sees the first grant', async t => {
+t.test('consumeCode: a later replay loses and still sees the first redemption', async t => {
   const cd = code()
   await store.saveCode(cd)
-  t.equal((await store.consumeCode(cd.codeHash, 'grant-first', T0 + 1)).won, true)
-  const replay = await store.consumeCode(cd.codeHash, 'grant-second', T0 + 2)
+  t.equal((await store.consumeCode(cd.codeHash, redemption(cd), T0 + 1)).won, true)
+  const replay = await store.consumeCode(cd.codeHash, redemption(cd), T0 + 2)
   t.equal(replay.won, false)
-  t.equal(replay.record?.grantId, 'grant-first')
+  t.equal(replay.record?.grantId, cd.grantId)
   t.equal(replay.record?.consumedAt, T0 + 1)
 })
 
+t.test('consumeCode: a request that does not match the code (client, PKCE, redirect_uri, resource) leaves it unconsumed', async t => {
+  const cd = code()
+  await store.saveCode(cd)
+  for (const [what, overrides] of [
+    ['client', { clientId: 'another-client' }],
+    ['PKCE', { codeChallenge: 'x'.repeat(43) }],
+    ['redirect_uri', { redirectUri: 'https://evil.example/cb' }],
+    ['omitted redirect_uri where the request carried one', { redirectUri: undefined }],
+    ['resource', { resource: 'https://gatehouse.example/mcp/other' }]
+  ] as const) {
+    const refused = await store.consumeCode(cd.codeHash, redemption(cd, overrides), T0 + 1)
+    t.equal(refused.won, false, `${what}: refused`)
+    t.strictSame(refused.record, cd, `${what}: the code is returned as it was, unconsumed`)
+  }
+  t.equal((await store.consumeCode(cd.codeHash, redemption(cd, { resource: undefined }), T0 + 2)).won, true, 'the matching request (resource left to the code) still redeems it')
+})
+
+t.test('consumeCode: a code whose request omitted redirect_uri is redeemed without one', async t => {
+  const cd = code({ redirectUriOmitted: true })
+  await store.saveCode(cd)
+  t.equal((await store.consumeCode(cd.codeHash, redemption(cd, { redirectUri: undefined }), T0 + 1)).won, true)
+})
+
 t.test('consumeCode: an unknown code loses with no record', async t => {
-  t.strictSame(await store.consumeCode('no-such-code', 'grant-x', T0), { won: false })
+  t.strictSame(await store.consumeCode('no-such-code', redemption(code()), T0), { won: false })
+})
+
+t.test('releaseCode undoes only the redemption that stamped consumedAt', async t => {
+  const cd = code()
+  await store.saveCode(cd)
+  t.equal((await store.consumeCode(cd.codeHash, redemption(cd), T0 + 1)).won, true)
+  await store.releaseCode(cd.codeHash, T0 + 2)
+  t.equal((await store.findCode(cd.codeHash))?.consumedAt, T0 + 1, 'another stamp: left consumed')
+  await store.releaseCode(cd.codeHash, T0 + 1)
+  t.strictSame(await store.findCode(cd.codeHash), cd, 'released: as before the redemption')
+  t.equal((await store.consumeCode(cd.codeHash, redemption(cd), T0 + 3)).won, true, 'and redeemable once more')
+  await store.releaseCode('no-such-code', T0 + 1)
+  t.equal(await store.findCode('no-such-code'), undefined, 'releasing an unknown code creates nothing')
+})
+
+t.test('rotateRefreshToken (RFC 9700 §4.14.2): 50 concurrent rotations of one token, one winner, losers see the new token', async t => {
+  const current = grantRefreshToken()
+  const g = grant({ refreshToken: current, retiredRefreshTokens: [] })
+  await store.saveGrant(g)
+  const results = await callers(s => s.rotateRefreshToken(g.grantId, current.tokenHash, rotation(current), T0 + 1))
+  const winners = results.filter(r => r.won)
+  t.equal(winners.length, 1)
+  const stored = await store.findGrant(g.grantId)
+  t.strictSame(winners[0]?.record, stored)
+  t.not(stored?.refreshToken?.tokenHash, current.tokenHash, 'the token was rotated')
+  t.strictSame(stored?.retiredRefreshTokens, [{ tokenHash: current.tokenHash, expiresAt: current.expiresAt }], 'and the old one retired, once')
+  t.equal(stored?.lastUsedAt, T0 + 1, 'the same write stamps the last use')
+  const losers = results.filter(r => !r.won)
+  t.equal(losers.length, CALLERS - 1)
+  t.ok(losers.every(r => r.record?.refreshToken?.tokenHash === stored?.refreshToken?.tokenHash), 'every loser sees the token it lost to')
 })
 
 t.test('markRefreshTokenUsed (RFC 9700 §4.14.2 rotation): 50 concurrent uses, one winner, losers see it used', async t => {

@@ -232,7 +232,7 @@ variable "extra_environment" {
 }
 
 variable "client_unused_days" {
-  description = "Days a dynamically registered client lives after its registration or its last grant, whichever is later (CLIENT_UNUSED_DAYS); DynamoDB's TTL then removes it. 0 = never expire."
+  description = "Days a dynamically registered client lives after its registration or its last grant, whichever is later, plus up to a tenth (CLIENT_UNUSED_DAYS); DynamoDB's TTL then removes it. 0 = never expire."
   type        = number
   default     = 90
 

@@ -1,15 +1,16 @@
-// RFC 6749 §4.1.3 with OAuth 2.1 PKCE. Everything is validated before the code is consumed
-// (DESIGN decision 3); a code presented after it was consumed revokes the grant it produced. A new grant
-// keeps its client registered (CLIENT_UNUSED_DAYS).
+// RFC 6749 §4.1.3 with OAuth 2.1 PKCE. The code is checked and consumed by one conditional write: client,
+// redirect_uri, PKCE and resource are part of its condition, so a request that does not match leaves the code
+// alone (DESIGN decision 3) and a match consumes it without a read first. A code presented after it was
+// consumed revokes the grant it produced. A new grant keeps its client registered (CLIENT_UNUSED_DAYS).
 import { protectedResources, type AuthorizationServerContext } from '../context.ts'
-import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
-import { verifyCodeVerifier } from '../pkce.ts'
+import { InvalidGrantError, InvalidRequestError, type OAuthError } from '../errors.ts'
+import { s256, verifyCodeVerifier } from '../pkce.ts'
 import { extendClientLife } from '../clients.ts'
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord } from '../../ports/records.ts'
 import { StoreConflictError } from '../../ports/store.ts'
 import { resolveResource } from '../resource.ts'
 import { sha256 } from '../secrets.ts'
-import { commitTokens, prepareTokens } from './issue.ts'
+import { grantWithTokens, prepareTokens, type PreparedTokens } from './issue.ts'
 import type { GrantHandler, TokenParams } from './types.ts'
 
 function grantFromCode (code: AuthorizationCodeRecord, grantId: string, now: number, ctx: AuthorizationServerContext): GrantRecord {
@@ -27,7 +28,8 @@ function grantFromCode (code: AuthorizationCodeRecord, grantId: string, now: num
   return grant
 }
 
-async function revokeForReuse (code: AuthorizationCodeRecord, grantId: string | undefined, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
+async function revokeForReuse (code: AuthorizationCodeRecord, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
+  const grantId = code.grantId
   if (grantId === undefined) return
   const now = ctx.clock.now()
   // The first redemption may not have saved its grant yet (revoking a missing grant does nothing): create it
@@ -42,6 +44,34 @@ async function revokeForReuse (code: AuthorizationCodeRecord, grantId: string | 
   ctx.audit.event('grant.revoked', { clientId, grantId, reason: 'code_reuse' })
 }
 
+/**
+ * Why a redemption was refused, from the code as it is after the refused write, checked in the order the
+ * spec gives the errors; a code already consumed revokes what it produced.
+ */
+async function refusal (code: AuthorizationCodeRecord | undefined, params: TokenParams, requestedResource: string | undefined, client: ClientRecord, ctx: AuthorizationServerContext, last?: OAuthError): Promise<OAuthError> {
+  if (code === undefined) return new InvalidGrantError('authorization code is invalid or expired')
+  if (code.clientId !== client.clientId) return new InvalidGrantError('authorization code was issued to another client')
+  if (code.consumedAt !== undefined) {
+    await revokeForReuse(code, client.clientId, ctx)
+    return new InvalidGrantError('authorization code was already used', 'reuse')
+  }
+  // OAuth 2.1 §4.1.3: redirect_uri is required here exactly when the authorization request carried it.
+  if (params.redirect_uri === undefined) {
+    if (code.redirectUriOmitted !== true) return new InvalidRequestError('redirect_uri is required')
+  } else if (code.redirectUri !== params.redirect_uri) {
+    return new InvalidGrantError('redirect_uri does not match the authorization request')
+  }
+  try {
+    verifyCodeVerifier(params.code_verifier, code.codeChallenge)
+  } catch (error) {
+    return error as OAuthError
+  }
+  if (last !== undefined) return last
+  if (requestedResource !== undefined && requestedResource !== code.resource) return new InvalidGrantError('resource does not match the authorization request')
+  // Everything matched the code as it now is: it expired at the instant of the write.
+  return new InvalidGrantError('authorization code is invalid or expired', 'expired during redemption')
+}
+
 export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',
   parameters: ['code', 'redirect_uri', 'code_verifier', 'resource'],
@@ -51,44 +81,37 @@ export const authorizationCodeGrant: GrantHandler = {
     if (params.code.length > 200) throw new InvalidGrantError()
     const now = ctx.clock.now()
     const codeHash = sha256(params.code)
-    const code = await ctx.store.findCode(codeHash)
-    if (code === undefined) throw new InvalidGrantError('authorization code is invalid or expired')
-    if (code.clientId !== client.clientId) throw new InvalidGrantError('authorization code was issued to another client')
-    if (code.consumedAt !== undefined) {
-      await revokeForReuse(code, code.grantId, client.clientId, ctx)
-      throw new InvalidGrantError('authorization code was already used', 'reuse')
+    // RFC 8707 §2.2: without `resource` the token is for what the authorization request named (the code's).
+    let requestedResource: string | undefined
+    try {
+      requestedResource = params.resource === undefined || params.resource === '' ? undefined : resolveResource(params.resource, protectedResources(ctx), '')
+    } catch (error) {
+      // invalid_target, but only once the code itself has passed its checks (as a consumed code still revokes).
+      throw await refusal(await ctx.store.findCode(codeHash), params, undefined, client, ctx, error as OAuthError)
     }
-    // OAuth 2.1 §4.1.3: redirect_uri is required here exactly when the authorization request carried it.
-    if (params.redirect_uri === undefined) {
-      if (code.redirectUriOmitted !== true) throw new InvalidRequestError('redirect_uri is required')
-    } else if (code.redirectUri !== params.redirect_uri) {
-      throw new InvalidGrantError('redirect_uri does not match the authorization request')
-    }
-    verifyCodeVerifier(params.code_verifier, code.codeChallenge)
-    // RFC 8707 §2.2: without `resource` the token is for what the authorization request named.
-    const resource = resolveResource(params.resource, protectedResources(ctx), code.resource)
-    if (resource !== code.resource) throw new InvalidGrantError('resource does not match the authorization request')
-
-    const grantId = code.grantId as string
-    const grant = grantFromCode(code, grantId, now, ctx)
-    // Sign before consuming: a KMS failure must not burn the code.
-    const prepared = await prepareTokens(grant, client, grant.scope, ctx)
-    const consumed = await ctx.store.consumeCode(codeHash, grantId, now)
-    if (!consumed.won) {
-      await revokeForReuse(code, consumed.record?.grantId ?? grantId, client.clientId, ctx)
-      throw new InvalidGrantError('authorization code was already used', 'lost redemption race')
+    const consumed = await ctx.store.consumeCode(codeHash, { clientId: client.clientId, codeChallenge: s256(params.code_verifier), redirectUri: params.redirect_uri, resource: requestedResource }, now)
+    if (!consumed.won) throw await refusal(consumed.record, params, requestedResource, client, ctx)
+    const code = consumed.record
+    const grant = grantFromCode(code, code.grantId as string, now, ctx)
+    let prepared: PreparedTokens
+    try {
+      prepared = await prepareTokens(grant, client, grant.scope, ctx)
+    } catch (error) {
+      // Nothing was issued: give the code back so the client's retry redeems it (a KMS failure must not burn
+      // it). Should that write fail too, the code stays spent and the retry is answered invalid_grant.
+      await ctx.store.releaseCode(codeHash, now).catch(() => undefined)
+      throw error
     }
     try {
-      await ctx.store.saveGrant(grant)
+      await ctx.store.saveGrant(grantWithTokens(grant, prepared))
     } catch (error) {
       // A concurrent reuse of this code got there first and left the grant revoked.
       if (error instanceof StoreConflictError) throw new InvalidGrantError('authorization code was already used', 'revoked by a concurrent redemption')
       throw error
     }
-    const response = await commitTokens(prepared, ctx)
     // After the code is spent a failure must not answer 503 (the retry would look like reuse); the next grant extends again.
     await extendClientLife(client, grant.expiresAt, { clients: ctx.store, clock: ctx.clock, unusedClientTtl: ctx.ttl.clientUnused }).catch(() => undefined)
-    ctx.audit.event('grant.issued', { clientId: client.clientId, sub: grant.identity.sub, grantId, scope: response.scope })
-    return response
+    ctx.audit.event('grant.issued', { clientId: client.clientId, sub: grant.identity.sub, grantId: grant.grantId, scope: prepared.response.scope })
+    return prepared.response
   }
 }

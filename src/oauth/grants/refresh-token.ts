@@ -1,14 +1,17 @@
 // RFC 6749 §6 with OAuth 2.1 / RFC 9700 §4.14 rotation: every refresh token is single use; presenting one
 // that was already exchanged revokes the whole grant (DESIGN decision 4). Upstream tokens are refreshed
-// when near expiry; a revoked upstream session ends the grant.
+// when near expiry; a revoked upstream session ends the grant. A refresh reads the grant, signs, and then
+// rotates with one conditional write on the grant (src/oauth/refresh-tokens.ts has the token's form).
 import { protectedResources, type AuthorizationServerContext } from '../context.ts'
 import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
 import type { ClientRecord, GrantRecord } from '../../ports/records.ts'
+import type { RefreshRotation } from '../../ports/store.ts'
 import { UpstreamGrantRevokedError, type UpstreamTokens } from '../../ports/upstream.ts'
+import { refreshTokenGrantId, refreshTokenStanding, retireCurrentToken } from '../refresh-tokens.ts'
 import { resolveResource } from '../resource.ts'
 import { narrowScope } from '../scopes.ts'
 import { sha256 } from '../secrets.ts'
-import { commitTokens, isGrantActive, prepareTokens } from './issue.ts'
+import { isGrantActive, prepareTokens } from './issue.ts'
 import type { GrantHandler, TokenParams } from './types.ts'
 
 /** Refresh the upstream tokens when they expire within this many seconds. */
@@ -19,12 +22,18 @@ async function revokeFamily (grantId: string, clientId: string, reason: string, 
   ctx.audit.event('grant.revoked', { clientId, grantId, reason })
 }
 
-async function refreshUpstream (grant: GrantRecord, ctx: AuthorizationServerContext): Promise<void> {
+async function reuseDetected (grantId: string, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
+  await revokeFamily(grantId, clientId, 'refresh_reuse', ctx)
+  ctx.audit.event('refresh.reuse_detected', { clientId, grantId })
+}
+
+/** The grant's new sealed upstream tokens when they were due for a refresh; stored by the rotation's write. */
+async function refreshUpstream (grant: GrantRecord, ctx: AuthorizationServerContext): Promise<RefreshRotation['upstream']> {
   const now = ctx.clock.now()
-  if (grant.upstreamSealed === undefined || grant.upstreamExpiresAt === undefined || grant.upstreamExpiresAt - UPSTREAM_REFRESH_MARGIN > now) return
+  if (grant.upstreamSealed === undefined || grant.upstreamExpiresAt === undefined || grant.upstreamExpiresAt - UPSTREAM_REFRESH_MARGIN > now) return undefined
   const context = `grant:${grant.grantId}`
   const tokens = JSON.parse(await ctx.cipher.open(grant.upstreamSealed, context)) as UpstreamTokens
-  if (tokens.refreshToken === undefined) return
+  if (tokens.refreshToken === undefined) return undefined
   let fresh: UpstreamTokens
   try {
     fresh = await ctx.upstream.refresh(tokens.refreshToken)
@@ -34,47 +43,80 @@ async function refreshUpstream (grant: GrantRecord, ctx: AuthorizationServerCont
       throw new InvalidGrantError('the sign-in session has ended; sign in again', 'upstream refresh token revoked')
     }
     // Upstream unavailable: the gatehouse grant stays valid; the upstream refresh is retried next time.
-    return
+    return undefined
   }
   const merged: UpstreamTokens = { ...fresh, refreshToken: fresh.refreshToken ?? tokens.refreshToken }
-  await ctx.store.updateGrantUpstream(grant.grantId, await ctx.cipher.seal(JSON.stringify(merged), context), merged.expiresAt)
+  return { sealed: await ctx.cipher.seal(JSON.stringify(merged), context), expiresAt: merged.expiresAt }
+}
+
+/**
+ * Issues new tokens from an active grant and rotates its refresh token: `presentedHash` is the grant's current
+ * token (undefined: a legacy token, already marked used, whose grant holds none yet).
+ */
+async function rotate (grant: GrantRecord, presentedHash: string | undefined, tokenScope: string[], params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
+  const now = ctx.clock.now()
+  const scope = narrowScope(params.scope, tokenScope)
+  // A refreshed token keeps its grant's audience; naming another resource is refused, never a re-scoping.
+  if (resolveResource(params.resource, protectedResources(ctx), grant.resource) !== grant.resource) throw new InvalidGrantError('resource does not match the grant')
+  // Sign before the single-use write: a KMS failure must not burn the refresh token.
+  const prepared = await prepareTokens(grant, client, scope, ctx)
+  if (prepared.refreshToken === undefined) throw new InvalidGrantError('this client may not use refresh tokens')
+  const upstream = await refreshUpstream(grant, ctx)
+  const rotation: RefreshRotation = { next: prepared.refreshToken, retired: retireCurrentToken(grant, now), upstream }
+  const rotated = await ctx.store.rotateRefreshToken(grant.grantId, presentedHash, rotation, now)
+  if (!rotated.won) {
+    const still = rotated.record
+    // Still this token on the grant: the grant was revoked or ended meanwhile. Otherwise another request rotated it first.
+    if (still === undefined || still.refreshToken?.tokenHash === presentedHash) throw new InvalidGrantError('the grant was revoked or has expired', 'ended during rotation')
+    await reuseDetected(grant.grantId, client.clientId, ctx)
+    throw new InvalidGrantError('refresh token was already used', 'lost rotation race')
+  }
+  ctx.audit.event('token.refreshed', { clientId: client.clientId, sub: grant.identity.sub, grantId: grant.grantId })
+  return prepared.response
+}
+
+/** A refresh token issued before tokens moved onto their grant: used up as before, then the grant gets a new-form token. */
+async function refreshLegacy (refreshToken: string, params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
+  const tokenHash = sha256(refreshToken)
+  const token = await ctx.store.findRefreshToken(tokenHash)
+  if (token === undefined) throw new InvalidGrantError('refresh token is invalid or expired')
+  if (token.clientId !== client.clientId) throw new InvalidGrantError('refresh token was issued to another client')
+  if (token.usedAt !== undefined) {
+    await reuseDetected(token.grantId, client.clientId, ctx)
+    throw new InvalidGrantError('refresh token was already used', 'reuse')
+  }
+  const now = ctx.clock.now()
+  const grant = await ctx.store.findGrant(token.grantId)
+  if (!isGrantActive(grant, now)) throw new InvalidGrantError('the grant was revoked or has expired')
+  const used = await ctx.store.markRefreshTokenUsed(tokenHash, now)
+  if (!used.won) {
+    await reuseDetected(token.grantId, client.clientId, ctx)
+    throw new InvalidGrantError('refresh token was already used', 'lost rotation race')
+  }
+  return await rotate(grant, undefined, token.scope, params, client, ctx)
 }
 
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
   parameters: ['refresh_token', 'scope', 'resource'],
   async handle (params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
-    if (params.refresh_token === undefined || params.refresh_token === '') throw new InvalidRequestError('refresh_token is required')
-    if (params.refresh_token.length > 200) throw new InvalidGrantError()
-    const tokenHash = sha256(params.refresh_token)
-    const token = await ctx.store.findRefreshToken(tokenHash)
-    if (token === undefined) throw new InvalidGrantError('refresh token is invalid or expired')
-    if (token.clientId !== client.clientId) throw new InvalidGrantError('refresh token was issued to another client')
-    if (token.usedAt !== undefined) {
-      await revokeFamily(token.grantId, client.clientId, 'refresh_reuse', ctx)
-      ctx.audit.event('refresh.reuse_detected', { clientId: client.clientId, grantId: token.grantId })
+    const presented = params.refresh_token
+    if (presented === undefined || presented === '') throw new InvalidRequestError('refresh_token is required')
+    if (presented.length > 200) throw new InvalidGrantError()
+    const grantId = refreshTokenGrantId(presented)
+    if (grantId === undefined) return await refreshLegacy(presented, params, client, ctx)
+    const tokenHash = sha256(presented)
+    const now = ctx.clock.now()
+    const grant = await ctx.store.findGrant(grantId)
+    // Only a token the grant really issued counts: a made-up one naming this grant id must not end it.
+    const standing = grant === undefined ? 'unknown' : refreshTokenStanding(grant, tokenHash, now)
+    if (grant === undefined || standing === 'unknown') throw new InvalidGrantError('refresh token is invalid or expired')
+    if (grant.clientId !== client.clientId) throw new InvalidGrantError('refresh token was issued to another client')
+    if (standing === 'retired') {
+      await reuseDetected(grant.grantId, client.clientId, ctx)
       throw new InvalidGrantError('refresh token was already used', 'reuse')
     }
-    const now = ctx.clock.now()
-    const grant = await ctx.store.findGrant(token.grantId)
-    if (!isGrantActive(grant, now)) throw new InvalidGrantError('the grant was revoked or has expired')
-    const scope = narrowScope(params.scope, token.scope)
-    // A refreshed token keeps its grant's audience; naming another resource is refused, never a re-scoping.
-    if (resolveResource(params.resource, protectedResources(ctx), grant.resource) !== grant.resource) throw new InvalidGrantError('resource does not match the grant')
-
-    // Sign before the single-use transition: a KMS failure must not burn the refresh token.
-    const prepared = await prepareTokens(grant, client, scope, ctx)
-    const used = await ctx.store.markRefreshTokenUsed(tokenHash, now)
-    if (!used.won) {
-      await revokeFamily(token.grantId, client.clientId, 'refresh_reuse', ctx)
-      ctx.audit.event('refresh.reuse_detected', { clientId: client.clientId, grantId: token.grantId })
-      throw new InvalidGrantError('refresh token was already used', 'lost rotation race')
-    }
-    await refreshUpstream(grant, ctx)
-    const response = await commitTokens(prepared, ctx)
-    // "Last used" is for people; failing the request here, after the rotation, would make the retry look like reuse.
-    await ctx.store.touchGrant(grant.grantId, now).catch(() => undefined)
-    ctx.audit.event('token.refreshed', { clientId: client.clientId, sub: grant.identity.sub, grantId: grant.grantId })
-    return response
+    if (!isGrantActive(grant, now) || grant.refreshToken === undefined) throw new InvalidGrantError('the grant was revoked or has expired')
+    return await rotate(grant, tokenHash, grant.refreshToken.scope, params, client, ctx)
   }
 }

@@ -1,6 +1,7 @@
 // Authorization codes, keyed by their hash; redeemed once.
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import type { AuthorizationCodeRecord } from '../../ports/records.ts'
-import type { CodeStore, ConsumeResult } from '../../ports/store.ts'
+import type { CodeRedemption, CodeStore, ConsumeResult } from '../../ports/store.ts'
 import { EXISTS_AND_LIVE, num, type DynamoTable } from '../dynamo-table.ts'
 import { KIND, codeKey } from '../keys.ts'
 
@@ -16,12 +17,41 @@ export class DynamoCodeStore implements CodeStore {
     return await this.#table.find<AuthorizationCodeRecord>(codeKey(codeHash))
   }
 
-  /** The loser reads the winner's grantId, so the caller can revoke what the first redemption produced. */
-  async consumeCode (codeHash: string, grantId: string, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>> {
+  /**
+   * One conditional write that checks the request against the code and consumes it, returning the code: no
+   * read first. A loser (or a request that does not match) reads the code back, so the caller can tell why and
+   * revoke the grant a first redemption produced.
+   */
+  async consumeCode (codeHash: string, expected: CodeRedemption, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>> {
+    const values: Record<string, AttributeValue> = { ':now': num(now), ':clientId': { S: expected.clientId }, ':challenge': { S: expected.codeChallenge } }
+    const matches = ['clientId = :clientId', 'codeChallenge = :challenge']
+    if (expected.redirectUri === undefined) {
+      matches.push('redirectUriOmitted = :omitted')
+      values[':omitted'] = { BOOL: true }
+    } else {
+      matches.push('redirectUri = :redirectUri')
+      values[':redirectUri'] = { S: expected.redirectUri }
+    }
+    let names: Record<string, string> | undefined
+    if (expected.resource !== undefined) {
+      matches.push('#resource = :resource')
+      values[':resource'] = { S: expected.resource }
+      names = { '#resource': 'resource' }
+    }
     return await this.#table.transition<AuthorizationCodeRecord>('UpdateItem code', codeKey(codeHash), {
-      update: 'SET consumedAt = :now, grantId = :grantId',
-      condition: `${EXISTS_AND_LIVE} AND attribute_not_exists(consumedAt)`,
-      values: { ':now': num(now), ':grantId': { S: grantId } }
+      update: 'SET consumedAt = :now',
+      condition: `${EXISTS_AND_LIVE} AND attribute_not_exists(consumedAt) AND ${matches.join(' AND ')}`,
+      values,
+      ...(names === undefined ? {} : { names })
+    })
+  }
+
+  /** Only the redemption that stamped `consumedAt` can undo itself; anything else is left as it is. */
+  async releaseCode (codeHash: string, consumedAt: number): Promise<void> {
+    await this.#table.update('UpdateItem code release', codeKey(codeHash), {
+      update: 'REMOVE consumedAt',
+      condition: 'consumedAt = :consumedAt',
+      values: { ':consumedAt': num(consumedAt) }
     })
   }
 }

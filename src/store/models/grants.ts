@@ -1,8 +1,8 @@
 // Grants: what a user approved for a client, with the sealed upstream tokens; revocation is a timestamp.
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import type { GrantRecord } from '../../ports/records.ts'
-import type { GrantStore } from '../../ports/store.ts'
-import { CONDITION_FAILED, EXISTS_AND_LIVE, num, type DynamoTable } from '../dynamo-table.ts'
+import type { ConsumeResult, GrantStore, RefreshRotation } from '../../ports/store.ts'
+import { CONDITION_FAILED, EXISTS_AND_LIVE, attr, num, type DynamoTable } from '../dynamo-table.ts'
 import { KIND, grantKey, userGrantIndexKey, userGrantsPartition } from '../keys.ts'
 
 export class DynamoGrantStore implements GrantStore {
@@ -21,11 +21,30 @@ export class DynamoGrantStore implements GrantStore {
     return await this.#table.scanKind<GrantRecord>('Scan grants by client', KIND.grant, { expired: 'skip', filter: 'clientId = :clientId', values: { ':clientId': { S: clientId } } })
   }
 
-  async touchGrant (grantId: string, now: number): Promise<void> {
-    await this.#table.update('UpdateItem grant used', grantKey(grantId), {
-      update: 'SET lastUsedAt = :now',
-      condition: 'attribute_exists(pk)',
-      values: { ':now': num(now) }
+  /** Rotation, last use and (when refreshed) the upstream tokens in one conditional write: a refresh's only write. */
+  async rotateRefreshToken (grantId: string, presentedHash: string | undefined, rotation: RefreshRotation, now: number): Promise<ConsumeResult<GrantRecord>> {
+    const values: Record<string, AttributeValue> = { ':now': num(now), ':next': attr(rotation.next), ':retired': attr(rotation.retired) }
+    const set = ['refreshToken = :next', 'retiredRefreshTokens = :retired', 'lastUsedAt = :now']
+    let remove = ''
+    if (rotation.upstream !== undefined) {
+      set.push('upstreamSealed = :sealed')
+      values[':sealed'] = { S: rotation.upstream.sealed }
+      if (rotation.upstream.expiresAt === undefined) {
+        remove = ' REMOVE upstreamExpiresAt'
+      } else {
+        set.push('upstreamExpiresAt = :upstreamExpiresAt')
+        values[':upstreamExpiresAt'] = num(rotation.upstream.expiresAt)
+      }
+    }
+    let current = 'attribute_not_exists(refreshToken)'
+    if (presentedHash !== undefined) {
+      current = 'refreshToken.tokenHash = :presented'
+      values[':presented'] = { S: presentedHash }
+    }
+    return await this.#table.transition<GrantRecord>('UpdateItem grant refresh', grantKey(grantId), {
+      update: `SET ${set.join(', ')}${remove}`,
+      condition: `${EXISTS_AND_LIVE} AND attribute_not_exists(revokedAt) AND ${current}`,
+      values
     })
   }
 
@@ -43,22 +62,5 @@ export class DynamoGrantStore implements GrantStore {
       condition: 'attribute_exists(pk)',
       values: { ':now': num(now) }
     })
-  }
-
-  async updateGrantUpstream (grantId: string, upstreamSealed: string, upstreamExpiresAt: number | undefined): Promise<boolean> {
-    const values: Record<string, AttributeValue> = { ':sealed': { S: upstreamSealed }, ...this.#table.live() }
-    let update = 'SET upstreamSealed = :sealed'
-    if (upstreamExpiresAt === undefined) {
-      update += ' REMOVE upstreamExpiresAt'
-    } else {
-      update += ', upstreamExpiresAt = :upstreamExpiresAt'
-      values[':upstreamExpiresAt'] = num(upstreamExpiresAt)
-    }
-    const result = await this.#table.update('UpdateItem grant upstream', grantKey(grantId), {
-      update,
-      condition: `${EXISTS_AND_LIVE} AND attribute_not_exists(revokedAt)`,
-      values
-    })
-    return result !== CONDITION_FAILED
   }
 }

@@ -1,0 +1,46 @@
+// Refresh tokens live on their grant (docs/storage-schema.md): a token is `<grantId>.<secret>`, so a refresh
+// reads one item, the grant, and rotates with one conditional write on it. The grant keeps the hash of its
+// current token and of recently rotated-out ones, so a rotated-out token presented again is recognised as
+// reuse (RFC 9700 §4.14.2) while a made-up token naming a real grant id is merely unknown and ends nothing.
+// Tokens issued before this are a bare secret with an item of their own (legacy, honoured until they expire).
+import type { GrantRecord, GrantRefreshToken, RetiredRefreshToken } from '../ports/records.ts'
+import { randomToken, safeEqual, sha256 } from './secrets.ts'
+
+/** Rotated-out tokens a grant remembers (newest first); an older one presented again is only "invalid". */
+export const RETIRED_REFRESH_TOKENS_KEPT = 16
+
+/** Grant ids are base64url, so the last `.` separates the id from the secret. */
+const SEPARATOR = '.'
+
+/** The grant a refresh token names; undefined for a legacy token (a bare secret). */
+export function refreshTokenGrantId (token: string): string | undefined {
+  const at = token.lastIndexOf(SEPARATOR)
+  if (at <= 0 || at === token.length - 1) return undefined
+  return token.slice(0, at)
+}
+
+/** A new refresh token for `grant`: its sliding expiry never passes the grant's cap. */
+export function newRefreshToken (grant: Pick<GrantRecord, 'grantId' | 'expiresAt'>, scope: string[], now: number, ttlSeconds: number): { token: string, record: GrantRefreshToken } {
+  const token = `${grant.grantId}${SEPARATOR}${randomToken()}`
+  return { token, record: { tokenHash: sha256(token), scope, createdAt: now, expiresAt: Math.min(now + ttlSeconds, grant.expiresAt) } }
+}
+
+/**
+ * `current`: the grant's live token. `retired`: a token the grant issued and rotated out, presented again.
+ * `unknown`: expired, forgotten or never issued (forged) — nothing may be revoked on its account.
+ */
+export type RefreshTokenStanding = 'current' | 'retired' | 'unknown'
+
+export function refreshTokenStanding (grant: GrantRecord, tokenHash: string, now: number): RefreshTokenStanding {
+  const current = grant.refreshToken
+  if (current !== undefined && safeEqual(current.tokenHash, tokenHash)) return current.expiresAt > now ? 'current' : 'unknown'
+  const retired = grant.retiredRefreshTokens ?? []
+  return retired.some(r => r.expiresAt > now && safeEqual(r.tokenHash, tokenHash)) ? 'retired' : 'unknown'
+}
+
+/** The retired list once the current token is rotated out: newest first, expired ones dropped, bounded. */
+export function retireCurrentToken (grant: GrantRecord, now: number): RetiredRefreshToken[] {
+  const retired: RetiredRefreshToken[] = grant.refreshToken === undefined ? [] : [{ tokenHash: grant.refreshToken.tokenHash, expiresAt: grant.refreshToken.expiresAt }]
+  for (const r of grant.retiredRefreshTokens ?? []) if (r.expiresAt > now) retired.push(r)
+  return retired.slice(0, RETIRED_REFRESH_TOKENS_KEPT)
+}
