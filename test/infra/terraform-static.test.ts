@@ -90,9 +90,14 @@ t.test('the keys: RSA_2048 SIGN_VERIFY for signing, symmetric for envelope encry
   t.equal(enc.customer_master_key_spec, 'SYMMETRIC_DEFAULT')
   t.equal(enc.key_usage, 'ENCRYPT_DECRYPT')
   t.equal(enc.enable_key_rotation, true)
-  const users = statements(k.locals).filter(s => s.Sid !== 'KeyAdministration')
+  const users = statements(k.locals).filter(s => s.Sid !== 'KeyAdministration' && s.Sid !== 'OperatorsOpenGrantUpstreamTokens')
   t.ok(users.length >= 2)
   for (const s of users) t.same(s.Principal, { AWS: '${var.user_role_arn}' }, `${String(s.Sid)}: only the function role`)
+  const operators = statements(k.locals).filter(s => s.Sid === 'OperatorsOpenGrantUpstreamTokens')
+  t.equal(operators.length, 1, 'one statement for operator roles (present only when operator_role_arns is set)')
+  t.same(operators[0]?.Principal, { AWS: '${var.operator_role_arns}' }, 'operators: exactly the roles named')
+  t.same(operators[0]?.Action, ['kms:Decrypt'], 'operators: decrypt only')
+  t.same(operators[0]?.Condition, { StringLike: { 'kms:EncryptionContext:gatehouse:context': 'grant:*' } }, 'operators: only values sealed for a grant')
 })
 
 t.test('the function: nodejs22.x bundle on var.architecture, log retention, environment names are exactly config.ts settings, no secret values', async t => {

@@ -34,30 +34,28 @@ locals {
       },
     ]
   }
+  encryption_use_statement = {
+    Sid       = "EnvelopeEncryptUpstreamTokens"
+    Effect    = "Allow"
+    Principal = { AWS = var.user_role_arn }
+    Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+    Resource  = "*"
+  }
+  # Only with operator_role_arns: `gatehouse admin revoke-grant` / `revoke-user` end the user's upstream (IdP)
+  # session, which needs the grant's sealed upstream tokens. Decrypt only, and only of grant contexts
+  # (src/oauth/authorize.ts seals them under "grant:<id>"): operators can neither seal values nor open the
+  # gateway's sealed session ids.
+  operator_statement = {
+    Sid       = "OperatorsOpenGrantUpstreamTokens"
+    Effect    = "Allow"
+    Principal = { AWS = var.operator_role_arns }
+    Action    = ["kms:Decrypt"]
+    Resource  = "*"
+    Condition = { StringLike = { "kms:EncryptionContext:gatehouse:context" = "grant:*" } }
+  }
   encryption_policy = {
-    Version = "2012-10-17"
-    Statement = concat([
-      local.admin_statement,
-      {
-        Sid       = "EnvelopeEncryptUpstreamTokens"
-        Effect    = "Allow"
-        Principal = { AWS = var.user_role_arn }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
-        Resource  = "*"
-      },
-      ], length(var.operator_role_arns) == 0 ? [] : [
-      # `gatehouse admin revoke-grant` / `revoke-user` end the user's upstream (IdP) session, which needs the
-      # grant's sealed upstream tokens. Decrypt only, and only of grant contexts (src/oauth/authorize.ts seals
-      # them under "grant:<id>"): operators can neither seal values nor open the gateway's sealed session ids.
-      {
-        Sid       = "OperatorsOpenGrantUpstreamTokens"
-        Effect    = "Allow"
-        Principal = { AWS = var.operator_role_arns }
-        Action    = ["kms:Decrypt"]
-        Resource  = "*"
-        Condition = { StringLike = { "kms:EncryptionContext:gatehouse:context" = "grant:*" } }
-      },
-    ])
+    Version   = "2012-10-17"
+    Statement = concat([local.admin_statement, local.encryption_use_statement], length(var.operator_role_arns) == 0 ? [] : [local.operator_statement])
   }
 }
 
