@@ -108,7 +108,7 @@ const ECHO_CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', 
 
 /** The MCP reference server as it ships (Express, a transport and server per session, an in-memory event store), its per-request console.log silenced. */
 async function serveEverything (): Promise<Target> {
-  await import('../test/support/loopback-listen.mjs')
+  await import('../test/support/loopback-listen.mjs' as string)
   const port = Number(process.env.BENCH_PORT)
   process.env.PORT = String(port)
   console.log = () => {}
