@@ -248,7 +248,9 @@ let pinning: [string, string] | undefined
 async function startChild (name: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess, target: Target }> {
   const port = await freePort()
   const nodeArgs = name === 'store' ? [] : (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const command = [process.execPath, ...nodeArgs, SELF, '--serve', name]
+  // `<target>@<dir>`: the same target served by another checkout (its scripts/bench.ts), to compare builds in one run.
+  const [kind, dir] = name.split('@') as [string, string | undefined]
+  const command = [process.execPath, ...nodeArgs, dir === undefined ? SELF : join(dir, 'scripts/bench.ts'), '--serve', kind]
   if (pinning !== undefined) command.unshift('taskset', '-c', BACKENDS.has(name) ? pinning[0] : pinning[1])
   const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...env, BENCH_PORT: String(port) },
@@ -484,12 +486,12 @@ async function main (): Promise<void> {
       const sdk = children.get('sdk')
       if (name === 'gateway' && sdk === undefined) throw new Error('BENCH_TARGETS: list sdk before gateway (the gateway forwards to it)')
       const everything = children.get('everything')
-      if (name === 'gateway-everything' && everything === undefined) throw new Error('BENCH_TARGETS: list everything before gateway-everything (the gateway forwards to it)')
+      if (name.startsWith('gateway-everything') && everything === undefined) throw new Error('BENCH_TARGETS: list everything before gateway-everything (the gateway forwards to it)')
       const backend: Record<string, string> = name === 'gateway' ? { BENCH_BACKEND_URL: `http://127.0.0.1:${sdk!.target.port}/mcp` }
-        : name === 'gateway-everything' ? { BENCH_BACKEND_URL: `http://127.0.0.1:${everything!.target.port}/mcp` } : {}
+        : name.startsWith('gateway-everything') ? { BENCH_BACKEND_URL: `http://127.0.0.1:${everything!.target.port}/mcp` } : {}
       children.set(name, await startChild(name, { ...storeEnv, ...backend }))
     }
-    const backendOf = (name: string): number | undefined => (name === 'gateway' ? children.get('sdk') : name === 'gateway-everything' ? children.get('everything') : undefined)?.child.pid
+    const backendOf = (name: string): number | undefined => (name === 'gateway' ? children.get('sdk') : name.startsWith('gateway-everything') ? children.get('everything') : undefined)?.child.pid
     for (const [name, { child, target }] of children) await load(target, connections, warmup, false, child.pid!, backendOf(name))
     for (let round = 0; round < rounds; round++) {
       const measured = new Map<string, Awaited<ReturnType<typeof load>>>()
@@ -551,11 +553,11 @@ async function main (): Promise<void> {
     process.stdout.write(`(f)/(b) = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 85 %); p50 overhead ${(f.p50 - b.p50).toFixed(2)} ms (target ≤ 1 ms)\n`)
   }
   const g = results.get('everything')
-  const h = results.get('gateway-everything')
-  if (g !== undefined && h !== undefined) {
-    const r = ratios('gateway-everything', 'everything')
-    const overheads = perRound.map(m => m.get('gateway-everything')!.p50 - m.get('everything')!.p50)
-    process.stdout.write(`(h)/(g) = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 85 %); p50 overhead ${median(overheads).toFixed(2)} ms median of the rounds (${list(overheads, v => v.toFixed(2))}; target ≤ 1 ms); gateway CPU per call ${Math.round(1e6 * h.serverCpu / h.rps)} µs; ${connections} connections\n`)
+  for (const [name, h] of results) {
+    if (g === undefined || !name.startsWith('gateway-everything')) continue
+    const r = ratios(name, 'everything')
+    const overheads = perRound.map(m => m.get(name)!.p50 - m.get('everything')!.p50)
+    process.stdout.write(`(h)/(g)${name.includes('@') ? ` [${name}]` : ''} = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 85 %); p50 overhead ${median(overheads).toFixed(2)} ms median of the rounds (${list(overheads, v => v.toFixed(2))}; target ≤ 1 ms); gateway CPU per call ${Math.round(1e6 * h.serverCpu / h.rps)} µs; ${connections} connections\n`)
   }
   process.stdout.write(`load average at the end ${loadAverage()}\n`)
   const failed = [...results.values()].some(r => r.errors > 0)
