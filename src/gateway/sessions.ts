@@ -3,7 +3,8 @@
 // backend's name and the grant id as additional data, so a session id presented with another grant's token,
 // or at another backend, does not open and is refused before anything is forwarded. Nothing is stored: any
 // gatehouse instance can check a session id. Sessions this instance sealed or opened are remembered (bounded),
-// so that when their grant is revoked the backend is told to end them.
+// so that when their grant is revoked the backend is told to end them (the sweep); and any instance that sees
+// a revoked grant's token with one of its session ids ends that session before refusing the request.
 import type { Caller } from '../mcp/caller.ts'
 import { KeyServiceError, type Cipher } from '../ports/cipher.ts'
 import type { Clock } from '../ports/clock.ts'
@@ -33,6 +34,8 @@ export class GatewaySessions {
   /** Sessions this instance sealed or opened, by sealed id, oldest first; the oldest is forgotten past the bound. */
   readonly #open = new Map<string, OpenSession>()
   readonly #max: number
+  /** Sealed ids of sessions this instance ended for a refused request, oldest first (bounded like #open). */
+  readonly #ended = new Set<string>()
 
   constructor (options: GatewaySessionsOptions) {
     this.#options = options
@@ -72,6 +75,25 @@ export class GatewaySessions {
     }
     this.#remember(presented, { backend, backendSessionId, caller })
     return backendSessionId
+  }
+
+  /**
+   * A request refused for its grant may name a backend session sealed for that grant. Whichever instance opened
+   * it (the sweep reaches only the sessions an instance has seen), this one ends it on the backend, when the id
+   * opens for this caller's grant and backend and the store says that grant is revoked, expired or gone.
+   * Returns whether it was ended; each sealed id is ended once per instance.
+   */
+  async endIfGrantInactive (backend: string, caller: Caller, presented: string): Promise<boolean> {
+    const grantId = caller.grantId
+    if (grantId === undefined || this.#ended.has(presented)) return false
+    const backendSessionId = await this.resolve(backend, caller, presented)
+    if (backendSessionId === undefined) return false
+    if (isGrantActive(await this.#options.grants.findGrant(grantId), this.#options.clock.now())) return false
+    this.#open.delete(presented)
+    if (this.#ended.size >= this.#max) this.#ended.delete(this.#ended.values().next().value as string)
+    this.#ended.add(presented)
+    await this.#options.end({ backend, backendSessionId, caller })
+    return true
   }
 
   /** The client ended the session itself. */
