@@ -55,6 +55,17 @@ const header = (headers: GatewayRequest['headers'], name: string): string | unde
   return Array.isArray(value) ? value[0] : value
 }
 
+/**
+ * JSON-RPC batches exist only in MCP 2025-03-26 (also the version a client that sends no MCP-Protocol-Version
+ * header is assumed to speak); later revisions removed them. The gateway forwards one message per exchange
+ * (each answer relayed to its own request only), so a batch is refused whole, as the JSON-RPC 2.0 spec answers
+ * a batch it cannot take: one error object, id null, -32600. The message says which of the two cases it is.
+ */
+function batchRefusal (protocolVersion: string | undefined): McpHttpError {
+  if (protocolVersion === undefined || protocolVersion === '2025-03-26') return new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: this gateway does not forward JSON-RPC batches; send each message in its own request')
+  return new McpHttpError(400, INVALID_REQUEST, `Invalid Request: JSON-RPC batches do not exist in protocol version ${protocolVersion.slice(0, 40)}`)
+}
+
 export class Gateway {
   readonly #options: GatewayOptions
   readonly #secrets = new Map<string, Promise<string>>()
@@ -67,7 +78,7 @@ export class Gateway {
   async post (backend: BackendConfig, request: GatewayRequest, body: unknown): Promise<GatewayReply> {
     const { caller } = request
     if (!isJsonMediaType(header(request.headers, 'content-type'))) throw new McpHttpError(415, TRANSPORT_ERROR, 'Unsupported Media Type: Content-Type must be application/json')
-    if (Array.isArray(body)) throw new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: the gateway forwards one JSON-RPC message per request, not batches')
+    if (Array.isArray(body)) throw batchRefusal(header(request.headers, 'mcp-protocol-version'))
     if (body === null || typeof body !== 'object' || (body as { jsonrpc?: unknown }).jsonrpc !== '2.0') throw new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: not a JSON-RPC 2.0 message')
     const message = body as { id?: unknown, method?: unknown, params?: unknown }
     const id = isRequestId(message.id) ? message.id : null
