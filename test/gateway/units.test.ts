@@ -158,6 +158,42 @@ t.test('sessions: bound to grant and backend; a key-service outage is not a refu
   void s2; void s3
 })
 
+t.test('a refused request\'s session: ended only when it opens for the caller\'s grant and the store says that grant is over, once', async t => {
+  const clock = fakeClock()
+  const sealed = new Map<string, { value: string, context: string }>()
+  const cipher = {
+    seal: async (value: string, context: string) => { const id = `s${sealed.size}`; sealed.set(id, { value, context }); return id },
+    open: async (id: string, context: string) => {
+      const entry = sealed.get(id)
+      if (entry === undefined || entry.context !== context) throw new Error('does not open')
+      return entry.value
+    }
+  }
+  const grants = new Map<string, { revokedAt?: number, expiresAt?: number }>([['g1', {}], ['g2', {}]])
+  const options = {
+    cipher,
+    clock,
+    grants: { findGrant: async (id: string) => { const g = grants.get(id); return g === undefined ? undefined : { grantId: id, clientId: 'c1', identity: { sub: 'u1', groups: [] }, scope: [], resource: 'r', createdAt: 0, expiresAt: clock.now() + 100, ...g } } }
+  }
+  const opener = new GatewaySessions({ ...options, end: async () => {} })
+  const s1 = await opener.bind('everything', caller(), 'b1')
+  const s2 = await opener.bind('everything', caller({ grantId: 'g2' }), 'b2')
+  const ended: string[] = []
+  const other = new GatewaySessions({ ...options, end: async session => { ended.push(session.backendSessionId) } })
+  t.equal(await other.endIfGrantInactive('everything', caller(), s1), false, 'a live grant: nothing ended')
+  grants.set('g1', { revokedAt: clock.now() })
+  t.equal(await other.endIfGrantInactive('everything', caller({ grantId: 'g2' }), s1), false, 'another grant\'s session does not open')
+  t.equal(await other.endIfGrantInactive('other', caller(), s1), false, 'nor at another backend')
+  t.equal(await other.endIfGrantInactive('everything', caller({ grantId: undefined }), s1), false, 'nor for a caller without a grant')
+  t.same(ended, [])
+  t.equal(await other.endIfGrantInactive('everything', caller(), s1), true, 'revoked: ended by an instance that never saw it')
+  t.equal(await other.endIfGrantInactive('everything', caller(), s1), false, 'once')
+  grants.set('g2', { expiresAt: clock.now() })
+  t.equal(await other.endIfGrantInactive('everything', caller({ grantId: 'g2' }), s2), true, 'an expired grant too')
+  t.same(ended, ['b1', 'b2'])
+  t.equal(other.size, 0, 'ended sessions are not swept again')
+})
+
 const unavailable = await emulatorUnavailable({ moto: true })
 
 t.test('a static credential by ARN: read once, sent in the configured header, never a JWT; unreadable is 503', { skip: unavailable === undefined ? false : `no AWS emulator (${unavailable})` }, async t => {
