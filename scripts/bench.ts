@@ -17,12 +17,13 @@
 // The load generator is a bounded closed loop: N keep-alive connections (raw HTTP/1.1), each sending its next
 // request when the previous answer is fully read, for a fixed duration after a warm-up.
 // Options (environment): BENCH_CONNECTIONS (default 16), BENCH_DURATION (seconds per target per round,
-// default 5), BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse,gatehouse-2026,refresh"), BENCH_GATEHOUSE_LOG=info
+// default 5), BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse,gatehouse-2026,refresh,everything,gateway-everything"), BENCH_GATEHOUSE_LOG=info
 // to run (c) with request logging on (to /dev/null), BENCH_NODE_ARGS for the servers' node flags
-// (e.g. "--cpu-prof --cpu-prof-dir=.prof" to profile them), BENCH_PIN=1|0 (default 1 when a gateway target runs
-// on a machine with ≥ 2 CPUs and taskset): the backends (b) and (g) run alone on the last CPU, everything else
-// (load generator, gatehouse, store) on the others, so the backend gets its own core in both the direct and
-// the gateway configuration, as a backend on its own machine would.
+// (e.g. "--cpu-prof --cpu-prof-dir=.prof" to profile them), BENCH_PIN=1|0 (default 1
+// on a machine with ≥ 2 CPUs and taskset): in the gateway comparisons ((g)/(h), and (b)/(f) when (f) runs) the
+// backend runs alone on the last CPU, gatehouse and the load generator (during those targets' turns) on the
+// others, so the backend gets its own core in both the direct and the gateway configuration, as a backend on
+// its own machine would. The other targets keep all CPUs.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -242,8 +243,18 @@ async function freePort (): Promise<number> {
 
 /** Backends: alone on their CPU when pinned. */
 const BACKENDS = new Set(['sdk', 'everything'])
-/** When pinned: [the backends' CPU list, everyone else's]. */
-let pinning: [string, string] | undefined
+/** When pinning: [the backends' CPU list, everyone else's, all CPUs]. */
+let pinning: [string, string, string] | undefined
+/** The targets run pinned (their processes, and the load generator during their turns). */
+const pinned = new Set<string>()
+let loaderCpus: string | undefined
+
+/** The load generator's CPUs (all its threads) for the next target's turn. */
+function pinLoader (cpuList: string): void {
+  if (loaderCpus === cpuList) return
+  if (spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { stdio: 'ignore' }).status !== 0) throw new Error('taskset failed')
+  loaderCpus = cpuList
+}
 
 async function startChild (name: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess, target: Target }> {
   const port = await freePort()
@@ -251,7 +262,7 @@ async function startChild (name: string, env: Record<string, string> = {}): Prom
   // `<target>@<dir>`: the same target served by another checkout (its scripts/bench.ts), to compare builds in one run.
   const [kind, dir] = name.split('@') as [string, string | undefined]
   const command = [process.execPath, ...nodeArgs, dir === undefined ? SELF : join(dir, 'scripts/bench.ts'), '--serve', kind]
-  if (pinning !== undefined) command.unshift('taskset', '-c', BACKENDS.has(name) ? pinning[0] : pinning[1])
+  if (pinning !== undefined && pinned.has(name)) command.unshift('taskset', '-c', BACKENDS.has(name) ? pinning[0] : pinning[1])
   const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...env, BENCH_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -458,16 +469,18 @@ async function main (): Promise<void> {
   const duration = Number(process.env.BENCH_DURATION ?? 5)
   const warmup = Number(process.env.BENCH_WARMUP ?? 2)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
-  const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse,gatehouse-2026,refresh').split(',').map(s => s.trim()).filter(Boolean)
+  const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse,gatehouse-2026,refresh,everything,gateway-everything').split(',').map(s => s.trim()).filter(Boolean)
   const cpuCount = cpus().length
-  const pin = process.env.BENCH_PIN ?? (names.some(name => name.startsWith('gateway')) && cpuCount >= 2 && spawnSync('taskset', ['-V']).status === 0 ? '1' : '0')
+  const pin = process.env.BENCH_PIN ?? (cpuCount >= 2 && spawnSync('taskset', ['-V']).status === 0 ? '1' : '0')
   if (pin === '1') {
-    pinning = [String(cpuCount - 1), cpuCount === 2 ? '0' : `0-${cpuCount - 2}`]
-    // The load generator too (all its threads): the backend's CPU is the backend's alone.
-    if (spawnSync('taskset', ['-a', '-p', '-c', pinning[1], String(process.pid)], { stdio: 'ignore' }).status !== 0) throw new Error('taskset failed')
+    pinning = [String(cpuCount - 1), cpuCount === 2 ? '0' : `0-${cpuCount - 2}`, `0-${cpuCount - 1}`]
+    // The gateway comparisons run pinned: (g) and (h) always; (b) and (f) when (f) runs (then (c)/(b) sees a
+    // pinned (b) too). The store and every other target keep all CPUs.
+    for (const name of names) if (name === 'everything' || name.startsWith('gateway-everything')) pinned.add(name)
+    if (names.includes('gateway')) { pinned.add('sdk'); pinned.add('gateway') }
   }
   const loadAverage = (): string => loadavg().map(v => v.toFixed(2)).join(' ')
-  process.stdout.write(`node ${process.version}, ${cpuCount} CPU (${cpus()[0]?.model ?? '?'}), ${connections} connections, ${warmup} s warm-up, then ${rounds} rounds of ${duration} s per target (targets alternate within each round)${pinning === undefined ? '' : `; backends pinned to CPU ${pinning[0]}, load generator, gatehouse and store to CPU ${pinning[1]}`}; load average ${loadAverage()}\n`)
+  process.stdout.write(`node ${process.version}, ${cpuCount} CPU (${cpus()[0]?.model ?? '?'}), ${connections} connections, ${warmup} s warm-up, then ${rounds} rounds of ${duration} s per target (targets alternate within each round)${pinning === undefined || pinned.size === 0 ? '' : `; ${[...pinned].join(', ')} pinned: backends to CPU ${pinning[0]}, gatehouse and the load generator (during their turns) to CPU ${pinning[1]}`}; load average ${loadAverage()}\n`)
   // All servers run for the whole benchmark and take turns, round after round: the machine's other load
   // drifts over minutes, and alternating puts every target under the same drift (each ratio is also
   // computed within its round).
@@ -492,10 +505,12 @@ async function main (): Promise<void> {
       children.set(name, await startChild(name, { ...storeEnv, ...backend }))
     }
     const backendOf = (name: string): number | undefined => (name === 'gateway' ? children.get('sdk') : name.startsWith('gateway-everything') ? children.get('everything') : undefined)?.child.pid
-    for (const [name, { child, target }] of children) await load(target, connections, warmup, false, child.pid!, backendOf(name))
+    const loaderFor = (name: string): void => { if (pinning !== undefined) pinLoader(pinned.has(name) ? pinning[1] : pinning[2]) }
+    for (const [name, { child, target }] of children) { loaderFor(name); await load(target, connections, warmup, false, child.pid!, backendOf(name)) }
     for (let round = 0; round < rounds; round++) {
       const measured = new Map<string, Awaited<ReturnType<typeof load>>>()
       for (const [name, { child, target }] of children) {
+        loaderFor(name)
         const r = await load(target, connections, duration, true, child.pid!, backendOf(name))
         measured.set(name, r)
         const backendCpu = backendOf(name) === undefined ? '' : `, backend CPU ${r.backendCpu.toFixed(2)} (${Math.round(1e6 * r.backendCpu * r.seconds / r.requests)} µs per call)`
