@@ -7,6 +7,9 @@
 //   (d) the same call in the MCP 2026-07-28 era (per-request _meta, Mcp-Method/Mcp-Name headers; issue 13),
 //   (f) the same tools/call as (b) through gatehouse's gateway (POST /mcp/sdk, issue 14) to (b) itself: token check,
 //       tool policy, a backend JWT (cached) and the forwarded exchange, against (b) called directly,
+//   (g) the official reference server @modelcontextprotocol/server-everything (stateful sessions, one per
+//       connection), tools/call echo called directly, and (h) the same call to the same backend process through
+//       the gateway (POST /mcp/everything; the session id the client holds is the gateway's sealed one),
 //   (e) gatehouse POST /token, grant_type=refresh_token (issue 17): every request rotates its connection's
 //       refresh token (the next request sends the one just issued), signs an access token and writes the store.
 // gatehouse's store, the embedded DynamoDB emulator, runs in a process of its own (as DynamoDB is not in the
@@ -14,14 +17,18 @@
 // The load generator is a bounded closed loop: N keep-alive connections (raw HTTP/1.1), each sending its next
 // request when the previous answer is fully read, for a fixed duration after a warm-up.
 // Options (environment): BENCH_CONNECTIONS (default 16), BENCH_DURATION (seconds per target per round,
-// default 5), BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse,gatehouse-2026,refresh"), BENCH_GATEHOUSE_LOG=info
+// default 5), BENCH_ROUNDS (default 3), BENCH_WARMUP (seconds, default 2), BENCH_TARGETS (default "echo,sdk,gatehouse,gatehouse-2026,refresh,everything,gateway-everything"), BENCH_GATEHOUSE_LOG=info
 // to run (c) with request logging on (to /dev/null), BENCH_NODE_ARGS for the servers' node flags
-// (e.g. "--cpu-prof --cpu-prof-dir=.prof" to profile them).
-import { spawn, type ChildProcess } from 'node:child_process'
+// (e.g. "--cpu-prof --cpu-prof-dir=.prof" to profile them), BENCH_PIN=1|0 (default 1
+// on a machine with ≥ 2 CPUs and taskset): in the gateway comparisons ((g)/(h), and (b)/(f) when (f) runs) the
+// backend runs alone on the last CPU, gatehouse and the load generator (during those targets' turns) on the
+// others, so the backend gets its own core in both the direct and the gateway configuration, as a backend on
+// its own machine would. The other targets keep all CPUs.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
-import { tmpdir, cpus } from 'node:os'
+import { tmpdir, cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect, type Socket } from 'node:net'
@@ -51,6 +58,8 @@ interface Target {
    * place of REFRESH_TOKEN_SLOT in `body`, and the answer's refresh_token becomes the next one.
    */
   refreshTokens?: string[]
+  /** Stateful MCP targets: each connection initializes a session first and sends its id with every call. */
+  session?: boolean
 }
 
 const REFRESH_TOKEN_SLOT = 'REFRESH-TOKEN-SLOT'
@@ -96,6 +105,24 @@ async function serveSdkExpress (): Promise<Target> {
   return { port: (server.address() as { port: number }).port, path: '/mcp', headers: MCP_HEADERS, body: TOOL_CALL, expect: 'user-1' }
 }
 
+const ECHO_CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { message: 'bench-echo' } } })
+
+/** The MCP reference server as it ships (Express, a transport and server per session, an in-memory event store), its per-request console.log silenced. */
+async function serveEverything (): Promise<Target> {
+  await import('../test/support/loopback-listen.mjs' as string)
+  const port = Number(process.env.BENCH_PORT)
+  process.env.PORT = String(port)
+  console.log = () => {}
+  await import('@modelcontextprotocol/server-everything/dist/transports/streamableHttp.js' as string)
+  for (let attempt = 0; ; attempt++) {
+    const up = await new Promise<boolean>(resolve => { const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) }); s.once('error', () => resolve(false)) })
+    if (up) break
+    if (attempt > 200) throw new Error('server-everything did not listen')
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return { port, path: '/mcp', headers: MCP_HEADERS, body: ECHO_CALL, expect: 'Echo: bench-echo', session: true }
+}
+
 /** The embedded DynamoDB emulator, alone in its process; the gatehouse children reach it at BENCH_STORE_ENDPOINT. */
 async function serveStore (): Promise<Target> {
   const { startEmbeddedStore } = await import('../src/store/embedded.ts')
@@ -110,7 +137,7 @@ async function serveStore (): Promise<Target> {
   return { port: Number(new URL(emulator.endpoint).port), path: '', headers: {}, body: '', expect: '' }
 }
 
-async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string } = {}): Promise<Target> {
+async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string, backendName?: string } = {}): Promise<Target> {
   const { default: Fastify } = await import('fastify')
   const { default: gatehouse, options: serverOptions } = await import('../src/app.ts')
   const { loadConfig } = await import('../src/config.ts')
@@ -126,9 +153,10 @@ async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string
   const keys = await LocalKeySet.open({ dataDir, clock: SYSTEM_CLOCK })
   const cipher = new LocalCipher(randomBytes(32))
   const port = Number(process.env.BENCH_PORT)
-  const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), UPSTREAM_ISSUER: 'http://127.0.0.1:9', COOKIE_SECRET: randomBytes(32).toString('hex'), ...(options.backendUrl === undefined ? {} : { GATEHOUSE_BACKENDS: JSON.stringify({ sdk: { url: options.backendUrl } }) }) })
+  const backendName = options.backendName ?? 'sdk'
+  const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), UPSTREAM_ISSUER: 'http://127.0.0.1:9', COOKIE_SECRET: randomBytes(32).toString('hex'), ...(options.backendUrl === undefined ? {} : { GATEHOUSE_BACKENDS: JSON.stringify({ [backendName]: { url: options.backendUrl } }) }) })
   // The gateway target's token is for the backend's resource, as a client's would be (RFC 8707).
-  const resource = options.backendUrl === undefined ? config.resourceUrl : `${config.publicUrl}/mcp/sdk`
+  const resource = options.backendUrl === undefined ? config.resourceUrl : `${config.publicUrl}/mcp/${backendName}`
   const unused = async (): Promise<never> => { throw new Error('not used by the benchmark') }
   const logging = process.env.BENCH_GATEHOUSE_LOG === 'info'
   const app = Fastify({
@@ -173,7 +201,9 @@ async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string
   const { token } = await issueAccessToken({ grantId, clientId: 'bench-client', identity }, ['mcp:read', 'mcp:write'], {
     keys, clock: SYSTEM_CLOCK, issuer: config.publicUrl, audience: resource, ttlSeconds: 3600
   })
-  return { port, path: options.backendUrl === undefined ? '/mcp' : '/mcp/sdk', headers: { ...MCP_HEADERS, authorization: `Bearer ${token}` }, body: TOOL_CALL, expect: 'user-1' }
+  const headers = { ...MCP_HEADERS, authorization: `Bearer ${token}` }
+  if (options.backendName === 'everything') return { port, path: '/mcp/everything', headers, body: ECHO_CALL, expect: 'Echo: bench-echo', session: true }
+  return { port, path: options.backendUrl === undefined ? '/mcp' : '/mcp/sdk', headers, body: TOOL_CALL, expect: 'user-1' }
 }
 
 /** The same server and token, answering the 2026-07-28 form of the same call. */
@@ -210,10 +240,29 @@ async function freePort (): Promise<number> {
   })
 }
 
+/** Backends: alone on their CPU when pinned. */
+const BACKENDS = new Set(['sdk', 'everything'])
+/** When pinning: [the backends' CPU list, everyone else's, all CPUs]. */
+let pinning: [string, string, string] | undefined
+/** The targets run pinned (their processes, and the load generator during their turns). */
+const pinned = new Set<string>()
+let loaderCpus: string | undefined
+
+/** The load generator's CPUs (all its threads) for the next target's turn. */
+function pinLoader (cpuList: string): void {
+  if (loaderCpus === cpuList) return
+  if (spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { stdio: 'ignore' }).status !== 0) throw new Error('taskset failed')
+  loaderCpus = cpuList
+}
+
 async function startChild (name: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess, target: Target }> {
   const port = await freePort()
   const nodeArgs = name === 'store' ? [] : (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const child = spawn(process.execPath, [...nodeArgs, SELF, '--serve', name], {
+  // `<target>@<dir>`: the same target served by another checkout (its scripts/bench.ts), to compare builds in one run.
+  const [kind, dir] = name.split('@') as [string, string | undefined]
+  const command = [process.execPath, ...nodeArgs, dir === undefined ? SELF : join(dir, 'scripts/bench.ts'), '--serve', kind]
+  if (pinning !== undefined && pinned.has(name)) command.unshift('taskset', '-c', BACKENDS.has(name) ? pinning[0] : pinning[1])
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...env, BENCH_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit']
   })
@@ -329,16 +378,41 @@ function rawRequest (target: Target): Buffer {
   return Buffer.concat([Buffer.from(`POST ${target.path} HTTP/1.1\r\n${headers}\r\n`), body])
 }
 
+/** Stateful targets: each connection's session id, opened once and kept across warm-up and rounds. */
+const sessionsOf = new Map<Target, string[]>()
+
+/** Opens a session as an MCP client does (initialize, then notifications/initialized) and returns its id. */
+async function openSession (target: Target): Promise<string> {
+  const url = `http://127.0.0.1:${target.port}${target.path}`
+  const initialize = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } })
+  const response = await fetch(url, { method: 'POST', headers: target.headers, body: initialize })
+  const id = response.headers.get('mcp-session-id')
+  await response.text()
+  if (!response.ok || id === null) throw new Error(`initialize at ${url} answered ${response.status} without a session id`)
+  const initialized = await fetch(url, { method: 'POST', headers: { ...target.headers, 'mcp-session-id': id }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })
+  await initialized.text()
+  if (initialized.status !== 202) throw new Error(`notifications/initialized at ${url} answered ${initialized.status}`)
+  return id
+}
+
 /** Refresh targets: each connection's current refresh token, carried across warm-up and rounds. */
 const refreshChains = new Map<Target, string[]>()
 const REFRESH_IN_ANSWER = /"refresh_token":"([^"]+)"/
 
-async function load (target: Target, connections: number, seconds: number, record: boolean, pid: number) {
+/** `backendPid`: for a gateway target, the backend it forwards to, whose CPU is measured too. */
+async function load (target: Target, connections: number, seconds: number, record: boolean, pid: number, backendPid?: number) {
   const request = rawRequest(target)
   const chains = target.refreshTokens === undefined ? undefined : refreshChains.get(target) ?? [...target.refreshTokens]
   if (chains !== undefined) {
     refreshChains.set(target, chains)
     if (connections > chains.length) throw new Error(`the refresh target has ${chains.length} refresh tokens for ${connections} connections`)
+  }
+  let perConnection = Array.from({ length: connections }, () => request)
+  if (target.session === true) {
+    const sessions = sessionsOf.get(target) ?? []
+    while (sessions.length < connections) sessions.push(await openSession(target))
+    sessionsOf.set(target, sessions)
+    perConnection = sessions.slice(0, connections).map(id => rawRequest({ ...target, headers: { ...target.headers, 'mcp-session-id': id } }))
   }
   const pool = await Promise.all(Array.from({ length: connections }, async () => await RawConnection.open(target.port, target.expect)))
   const latencies: number[] = []
@@ -350,7 +424,7 @@ async function load (target: Target, connections: number, seconds: number, recor
   async function worker (connection: RawConnection, index: number): Promise<void> {
     while (performance.now() < deadline) {
       const start = performance.now()
-      const next = chains === undefined ? request : rawRequest({ ...target, body: target.body.replace(REFRESH_TOKEN_SLOT, chains[index]!) })
+      const next = chains === undefined ? perConnection[index]! : rawRequest({ ...target, body: target.body.replace(REFRESH_TOKEN_SLOT, chains[index]!) })
       if (!await connection.send(next)) { errors++; return }
       if (chains !== undefined) {
         const rotated = REFRESH_IN_ANSWER.exec(connection.lastBody.toString('utf8'))?.[1]
@@ -363,17 +437,19 @@ async function load (target: Target, connections: number, seconds: number, recor
   }
   const started = performance.now()
   const cpuBefore = await cpuSeconds(pid)
+  const backendBefore = backendPid === undefined ? 0 : await cpuSeconds(backendPid)
   const ownBefore = process.cpuUsage()
   await Promise.all(pool.map((connection, index) => worker(connection, index)))
   const elapsed = (performance.now() - started) / 1000
   const serverCpu = (await cpuSeconds(pid) - cpuBefore) / elapsed
+  const backendCpu = backendPid === undefined ? 0 : (await cpuSeconds(backendPid) - backendBefore) / elapsed
   const own = process.cpuUsage(ownBefore)
   const loaderCpu = (own.user + own.system) / 1e6 / elapsed
   clearInterval(sampler)
   for (const connection of pool) connection.close()
   latencies.sort((a, b) => a - b)
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
-  return { requests, errors, seconds: elapsed, p50: at(0.5), p99: at(0.99), rssMax, serverCpu, loaderCpu }
+  return { requests, errors, seconds: elapsed, p50: at(0.5), p99: at(0.99), rssMax, serverCpu, backendCpu, loaderCpu }
 }
 
 const LABELS: Record<string, string> = {
@@ -382,7 +458,9 @@ const LABELS: Record<string, string> = {
   gatehouse: '(c) gatehouse POST /mcp tools/call',
   'gatehouse-2026': '(d) gatehouse POST /mcp tools/call, MCP 2026-07-28',
   refresh: '(e) gatehouse POST /token refresh_token',
-  gateway: '(f) (b) through gatehouse\'s gateway, POST /mcp/sdk'
+  gateway: '(f) (b) through gatehouse\'s gateway, POST /mcp/sdk',
+  everything: '(g) server-everything tools/call echo, direct',
+  'gateway-everything': '(h) (g) through gatehouse\'s gateway, POST /mcp/everything'
 }
 
 async function main (): Promise<void> {
@@ -390,8 +468,18 @@ async function main (): Promise<void> {
   const duration = Number(process.env.BENCH_DURATION ?? 5)
   const warmup = Number(process.env.BENCH_WARMUP ?? 2)
   const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
-  const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse,gatehouse-2026,refresh').split(',').map(s => s.trim()).filter(Boolean)
-  process.stdout.write(`node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), ${connections} connections, ${warmup} s warm-up, then ${rounds} rounds of ${duration} s per target (targets alternate within each round)\n`)
+  const names = (process.env.BENCH_TARGETS ?? 'echo,sdk,gatehouse,gatehouse-2026,refresh,everything,gateway-everything').split(',').map(s => s.trim()).filter(Boolean)
+  const cpuCount = cpus().length
+  const pin = process.env.BENCH_PIN ?? (cpuCount >= 2 && spawnSync('taskset', ['-V']).status === 0 ? '1' : '0')
+  if (pin === '1') {
+    pinning = [String(cpuCount - 1), cpuCount === 2 ? '0' : `0-${cpuCount - 2}`, `0-${cpuCount - 1}`]
+    // The gateway comparisons run pinned: (g) and (h) always; (b) and (f) when (f) runs (then (c)/(b) sees a
+    // pinned (b) too). The store and every other target keep all CPUs.
+    for (const name of names) if (name === 'everything' || name.startsWith('gateway-everything')) pinned.add(name)
+    if (names.includes('gateway')) { pinned.add('sdk'); pinned.add('gateway') }
+  }
+  const loadAverage = (): string => loadavg().map(v => v.toFixed(2)).join(' ')
+  process.stdout.write(`node ${process.version}, ${cpuCount} CPU (${cpus()[0]?.model ?? '?'}), ${connections} connections, ${warmup} s warm-up, then ${rounds} rounds of ${duration} s per target (targets alternate within each round)${pinning === undefined || pinned.size === 0 ? '' : `; ${[...pinned].join(', ')} pinned: backends to CPU ${pinning[0]}, gatehouse and the load generator (during their turns) to CPU ${pinning[1]}`}; load average ${loadAverage()}\n`)
   // All servers run for the whole benchmark and take turns, round after round: the machine's other load
   // drifts over minutes, and alternating puts every target under the same drift (each ratio is also
   // computed within its round).
@@ -400,7 +488,7 @@ async function main (): Promise<void> {
   let store: ChildProcess | undefined
   try {
     const storeEnv: Record<string, string> = {}
-    if (names.some(name => name.startsWith('gatehouse') || name === 'refresh' || name === 'gateway')) {
+    if (names.some(name => name.startsWith('gatehouse') || name === 'refresh' || name.startsWith('gateway'))) {
       const started = await startChild('store')
       store = started.child
       storeEnv.BENCH_STORE_ENDPOINT = `http://127.0.0.1:${started.target.port}`
@@ -409,16 +497,23 @@ async function main (): Promise<void> {
       // The gateway forwards to (b): started after it (list sdk first), with its URL.
       const sdk = children.get('sdk')
       if (name === 'gateway' && sdk === undefined) throw new Error('BENCH_TARGETS: list sdk before gateway (the gateway forwards to it)')
-      const backend: Record<string, string> = name === 'gateway' ? { BENCH_BACKEND_URL: `http://127.0.0.1:${sdk!.target.port}/mcp` } : {}
+      const everything = children.get('everything')
+      if (name.startsWith('gateway-everything') && everything === undefined) throw new Error('BENCH_TARGETS: list everything before gateway-everything (the gateway forwards to it)')
+      const backend: Record<string, string> = name === 'gateway' ? { BENCH_BACKEND_URL: `http://127.0.0.1:${sdk!.target.port}/mcp` }
+        : name.startsWith('gateway-everything') ? { BENCH_BACKEND_URL: `http://127.0.0.1:${everything!.target.port}/mcp` } : {}
       children.set(name, await startChild(name, { ...storeEnv, ...backend }))
     }
-    for (const [, { child, target }] of children) await load(target, connections, warmup, false, child.pid!)
+    const backendOf = (name: string): number | undefined => (name === 'gateway' ? children.get('sdk') : name.startsWith('gateway-everything') ? children.get('everything') : undefined)?.child.pid
+    const loaderFor = (name: string): void => { if (pinning !== undefined) pinLoader(pinned.has(name) ? pinning[1] : pinning[2]) }
+    for (const [name, { child, target }] of children) { loaderFor(name); await load(target, connections, warmup, false, child.pid!, backendOf(name)) }
     for (let round = 0; round < rounds; round++) {
       const measured = new Map<string, Awaited<ReturnType<typeof load>>>()
       for (const [name, { child, target }] of children) {
-        const r = await load(target, connections, duration, true, child.pid!)
+        loaderFor(name)
+        const r = await load(target, connections, duration, true, child.pid!, backendOf(name))
         measured.set(name, r)
-        process.stdout.write(`round ${round + 1} ${LABELS[name] ?? name}: ${Math.round(r.requests / r.seconds)} req/s, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}, server CPU ${r.serverCpu.toFixed(2)}, load generator CPU ${r.loaderCpu.toFixed(2)}, RSS max ${r.rssMax.toFixed(0)} MB\n`)
+        const backendCpu = backendOf(name) === undefined ? '' : `, backend CPU ${r.backendCpu.toFixed(2)} (${Math.round(1e6 * r.backendCpu * r.seconds / r.requests)} µs per call)`
+        process.stdout.write(`round ${round + 1} ${LABELS[name] ?? name}: ${Math.round(r.requests / r.seconds)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, errors ${r.errors}, server CPU ${r.serverCpu.toFixed(2)} (${Math.round(1e6 * r.serverCpu * r.seconds / Math.max(1, r.requests))} µs per call)${backendCpu}, load generator CPU ${r.loaderCpu.toFixed(2)}, RSS max ${r.rssMax.toFixed(0)} MB\n`)
       }
       perRound.push(measured)
     }
@@ -471,6 +566,14 @@ async function main (): Promise<void> {
     const r = ratios('gateway', 'sdk')
     process.stdout.write(`(f)/(b) = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 85 %); p50 overhead ${(f.p50 - b.p50).toFixed(2)} ms (target ≤ 1 ms)\n`)
   }
+  const g = results.get('everything')
+  for (const [name, h] of results) {
+    if (g === undefined || !name.startsWith('gateway-everything')) continue
+    const r = ratios(name, 'everything')
+    const overheads = perRound.map(m => m.get(name)!.p50 - m.get('everything')!.p50)
+    process.stdout.write(`(h)/(g)${name.includes('@') ? ` [${name}]` : ''} = ${(100 * median(r)).toFixed(1)} % median of the rounds (${list(r, v => `${(100 * v).toFixed(1)} %`)}; target ≥ 85 %); p50 overhead ${median(overheads).toFixed(2)} ms median of the rounds (${list(overheads, v => v.toFixed(2))}; target ≤ 1 ms); gateway CPU per call ${Math.round(1e6 * h.serverCpu / h.rps)} µs; ${connections} connections\n`)
+  }
+  process.stdout.write(`load average at the end ${loadAverage()}\n`)
   const failed = [...results.values()].some(r => r.errors > 0)
   if (failed) { process.stdout.write('some requests failed: the numbers above are not valid\n'); process.exitCode = 1 }
 }
@@ -480,7 +583,9 @@ if (serveIndex !== -1) {
   const name = process.argv[serveIndex + 1]
   const serve = name === 'echo' ? serveEcho : name === 'sdk' ? serveSdkExpress : name === 'gatehouse' ? serveGatehouse : name === 'gatehouse-2026' ? serveGatehouse2026
     : name === 'refresh' ? async () => await serveGatehouse({ refresh: true }) : name === 'store' ? serveStore
-      : name === 'gateway' ? async () => await serveGatehouse({ backendUrl: process.env.BENCH_BACKEND_URL! }) : undefined
+      : name === 'gateway' ? async () => await serveGatehouse({ backendUrl: process.env.BENCH_BACKEND_URL! })
+        : name === 'everything' ? serveEverything
+          : name === 'gateway-everything' ? async () => await serveGatehouse({ backendUrl: process.env.BENCH_BACKEND_URL!, backendName: 'everything' }) : undefined
   if (serve === undefined) throw new Error(`unknown target ${name}`)
   const target = await serve()
   process.once('SIGTERM', () => { void closeServer().finally(() => process.exit(0)) })

@@ -24,13 +24,15 @@ export interface BackendTokenOptions {
   maxEntries?: number
 }
 
-interface Minted { token: string, exp: number }
+interface Minted { token: string, exp: number, kid: string }
 
 export class BackendTokens {
   readonly #options: BackendTokenOptions
   // Insertion-ordered and bounded like the grant-check cache (lru-cache is not in the Lambda bundle yet: BENCHMARKS.md).
   readonly #cache = new Map<string, Promise<Minted>>()
   readonly #max: number
+  /** The cache key's caller part, per (frozen, per-token shared) caller: built once, not on every call. */
+  readonly #callerKeys = new WeakMap<Caller, string>()
 
   constructor (options: BackendTokenOptions) {
     this.#options = options
@@ -39,12 +41,17 @@ export class BackendTokens {
 
   /** A token for `audience` (the backend's URL) on behalf of `caller`. */
   async tokenFor (audience: string, caller: Caller): Promise<string> {
-    const key = [audience, caller.grantId ?? '', caller.sub, caller.clientId, caller.scopes.join(' '), caller.groups.join('\n'), caller.email ?? ''].join('\0')
+    let callerKey = this.#callerKeys.get(caller)
+    if (callerKey === undefined) {
+      callerKey = [caller.grantId ?? '', caller.sub, caller.clientId, caller.scopes.join(' '), caller.groups.join('\n'), caller.email ?? ''].join('\0')
+      this.#callerKeys.set(caller, callerKey)
+    }
+    const key = `${audience}\0${callerKey}`
     const now = this.#options.clock.now()
     const cached = this.#cache.get(key)
     if (cached !== undefined) {
       const minted = await cached
-      if (minted.exp - now >= MIN_REMAINING && this.#options.keys.current.kid === kidOf(minted.token)) return minted.token
+      if (minted.exp - now >= MIN_REMAINING && this.#options.keys.current.kid === minted.kid) return minted.token
     }
     const minting = this.#mint(audience, caller, now)
     this.#cache.delete(key)
@@ -72,10 +79,11 @@ export class BackendTokens {
       exp
     }
     if (caller.email !== undefined) claims.email = caller.email
-    return { token: await signAccessTokenJwt(this.#options.keys, claims), exp }
+    const token = await signAccessTokenJwt(this.#options.keys, claims)
+    return { token, exp, kid: kidOf(token) }
   }
 }
 
-function kidOf (token: string): string | undefined {
-  return (JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as { kid?: string }).kid
+function kidOf (token: string): string {
+  return String((JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as { kid?: unknown }).kid)
 }

@@ -7,6 +7,7 @@
 // backend's bytes and the client (benchmarks: BENCHMARKS.md, "Gateway throughput, session 8").
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ClientRequest } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { urlToHttpOptions } from 'node:url'
 import { SseParser, SseTooLargeError, type SseEvent } from './sse.ts'
 
 export class GatewayFault extends Error {
@@ -120,15 +121,15 @@ export async function callBackend (request: BackendRequest): Promise<BackendAnsw
  * backend never read the first attempt; Node's documented `reusedSocket` pattern).
  */
 async function send (request: BackendRequest, started: (req: ClientRequest) => void, gone: () => boolean, retried = false): Promise<IncomingMessage> {
-  const url = new URL(request.url)
-  const https = url.protocol === 'https:'
+  const target = targetOf(request.url)
+  const https = target.protocol === 'https:'
   const connections = request.connections ?? SHARED
   const headers: Record<string, string | number> = request.headers
   const body = request.body
   if (body !== undefined) headers['content-length'] = Buffer.byteLength(body)
   try {
     return await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = (https ? httpsRequest : httpRequest)(url, { method: request.method, headers, agent: https ? connections.https : connections.http }, resolve)
+      const req = (https ? httpsRequest : httpRequest)({ ...target, method: request.method, headers, agent: https ? connections.https : connections.http }, resolve)
       started(req)
       req.once('error', error => { (error as { reusedSocket?: boolean }).reusedSocket = req.reusedSocket; reject(error) })
       req.end(body)
@@ -138,6 +139,19 @@ async function send (request: BackendRequest, started: (req: ClientRequest) => v
     if (!retried && reset.reusedSocket === true && reset.code === 'ECONNRESET' && !gone()) return await send(request, started, gone, true)
     throw error
   }
+}
+
+type Target = ReturnType<typeof urlToHttpOptions>
+/** Backend URLs come from the configuration only (a handful), so each is turned into request options once, not on every call. */
+const TARGETS = new Map<string, Target>()
+
+function targetOf (url: string): Target {
+  let target = TARGETS.get(url)
+  if (target === undefined) {
+    target = urlToHttpOptions(new URL(url))
+    if (TARGETS.size < 1000) TARGETS.set(url, target)
+  }
+  return target
 }
 
 async function readBounded (response: IncomingMessage, maxBytes: number): Promise<Buffer> {

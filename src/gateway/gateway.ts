@@ -20,6 +20,9 @@ import { formatSse, type SseEvent } from './sse.ts'
 
 type RequestId = string | number
 
+/** The sealed session id a request carried and the backend's session id it opened to (for this grant and backend). */
+interface PresentedSession { presented: string, backendSessionId: string }
+
 export interface GatewayReply {
   status: number
   headers: Record<string, string>
@@ -52,6 +55,17 @@ const header = (headers: GatewayRequest['headers'], name: string): string | unde
   return Array.isArray(value) ? value[0] : value
 }
 
+/**
+ * JSON-RPC batches exist only in MCP 2025-03-26 (also the version a client that sends no MCP-Protocol-Version
+ * header is assumed to speak); later revisions removed them. The gateway forwards one message per exchange
+ * (each answer relayed to its own request only), so a batch is refused whole, as the JSON-RPC 2.0 spec answers
+ * a batch it cannot take: one error object, id null, -32600. The message says which of the two cases it is.
+ */
+function batchRefusal (protocolVersion: string | undefined): McpHttpError {
+  if (protocolVersion === undefined || protocolVersion === '2025-03-26') return new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: this gateway does not forward JSON-RPC batches; send each message in its own request')
+  return new McpHttpError(400, INVALID_REQUEST, `Invalid Request: JSON-RPC batches do not exist in protocol version ${protocolVersion.slice(0, 40)}`)
+}
+
 export class Gateway {
   readonly #options: GatewayOptions
   readonly #secrets = new Map<string, Promise<string>>()
@@ -64,7 +78,7 @@ export class Gateway {
   async post (backend: BackendConfig, request: GatewayRequest, body: unknown): Promise<GatewayReply> {
     const { caller } = request
     if (!isJsonMediaType(header(request.headers, 'content-type'))) throw new McpHttpError(415, TRANSPORT_ERROR, 'Unsupported Media Type: Content-Type must be application/json')
-    if (Array.isArray(body)) throw new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: the gateway forwards one JSON-RPC message per request, not batches')
+    if (Array.isArray(body)) throw batchRefusal(header(request.headers, 'mcp-protocol-version'))
     if (body === null || typeof body !== 'object' || (body as { jsonrpc?: unknown }).jsonrpc !== '2.0') throw new McpHttpError(400, INVALID_REQUEST, 'Invalid Request: not a JSON-RPC 2.0 message')
     const message = body as { id?: unknown, method?: unknown, params?: unknown }
     const id = isRequestId(message.id) ? message.id : null
@@ -120,8 +134,8 @@ export class Gateway {
         duration_ms: Math.round((performance.now() - started) * 10) / 10
       })
     }
-    const headers = await this.#requestHeaders(backend, request, call)
-    if (headers === undefined) {
+    const outgoing = await this.#requestHeaders(backend, request, call)
+    if (outgoing === undefined) {
       audit('session_refused', 404)
       this.#options.audit.event('gateway.session_refused', { sub: caller.sub, client_id: caller.clientId, backend: backend.name })
       // MCP transports: an unknown session is 404, and the client starts a new one. Nothing was forwarded.
@@ -129,13 +143,13 @@ export class Gateway {
     }
     let answer: BackendAnswer
     try {
-      answer = await callBackend({ method: call.method, url: backend.url, headers, ...(call.body === undefined ? {} : { body: call.body }), timeoutMs: backend.timeoutMs, maxBytes: backend.maxResponseBytes, ...(request.onClientGone === undefined ? {} : { onClientGone: request.onClientGone }), ...this.#connections() })
+      answer = await callBackend({ method: call.method, url: backend.url, headers: outgoing.headers, ...(call.body === undefined ? {} : { body: call.body }), timeoutMs: backend.timeoutMs, maxBytes: backend.maxResponseBytes, ...(request.onClientGone === undefined ? {} : { onClientGone: request.onClientGone }), ...this.#connections() })
     } catch (error) {
       if (!(error instanceof GatewayFault)) throw error
       audit(error.outcome, error.status)
       throw new McpHttpError(error.status, INTERNAL_ERROR, `Backend ${backend.name}: ${error.message}`, call.id)
     }
-    const relayed = await this.#responseHeaders(backend, caller, answer.headers)
+    const relayed = await this.#responseHeaders(backend, caller, answer.headers, outgoing.session)
     if (answer.kind === 'empty') {
       audit('ok', answer.status)
       return { status: answer.status, headers: relayed }
@@ -208,8 +222,8 @@ export class Gateway {
     return filtered === parsed ? event : { ...event, data: JSON.stringify(filtered) }
   }
 
-  /** What the backend receives: gatehouse's credential, the MCP-* headers, the backend's own session id. */
-  async #requestHeaders (backend: BackendConfig, request: GatewayRequest, call: { method: string }): Promise<Record<string, string> | undefined> {
+  /** What the backend receives: gatehouse's credential, the MCP-* headers, the backend's own session id (undefined: the presented session is not this grant's). */
+  async #requestHeaders (backend: BackendConfig, request: GatewayRequest, call: { method: string }): Promise<{ headers: Record<string, string>, session?: PresentedSession } | undefined> {
     const out: Record<string, string> = { accept: header(request.headers, 'accept') ?? 'application/json, text/event-stream', 'user-agent': 'gatehouse-gateway' }
     if (call.method === 'POST') out['content-type'] = 'application/json'
     for (const [name, value] of Object.entries(request.headers)) {
@@ -218,12 +232,15 @@ export class Gateway {
     const lastEventId = header(request.headers, 'last-event-id')
     if (lastEventId !== undefined) out['last-event-id'] = lastEventId
     const presented = header(request.headers, SESSION)
+    let session: PresentedSession | undefined
     if (presented !== undefined) {
-      const backendSession = await this.#options.sessions.resolve(backend.name, request.caller, presented)
-      if (backendSession === undefined) return undefined
-      out[SESSION] = backendSession
+      const backendSessionId = await this.#options.sessions.resolve(backend.name, request.caller, presented)
+      if (backendSessionId === undefined) return undefined
+      out[SESSION] = backendSessionId
+      session = { presented, backendSessionId }
     }
-    return { ...out, ...await this.#credentials(backend, request.caller) }
+    Object.assign(out, await this.#credentials(backend, request.caller))
+    return session === undefined ? { headers: out } : { headers: out, session }
   }
 
   async #credentials (backend: BackendConfig, caller: Caller): Promise<Record<string, string>> {
@@ -245,13 +262,17 @@ export class Gateway {
     return { [name]: name === 'authorization' ? `Bearer ${value}` : value }
   }
 
-  /** MCP-* headers of the answer; the backend's session id replaced by the grant-bound one. */
-  async #responseHeaders (backend: BackendConfig, caller: Caller, headers: IncomingHttpHeaders): Promise<Record<string, string>> {
+  /**
+   * MCP-* headers of the answer; the backend's session id replaced by the grant-bound one. A backend that repeats
+   * the session id the request carried (the SDK does on every answer) gets back the sealed id the client
+   * presented, just opened for this grant and backend: no second sealing.
+   */
+  async #responseHeaders (backend: BackendConfig, caller: Caller, headers: IncomingHttpHeaders, presented: PresentedSession | undefined): Promise<Record<string, string>> {
     const out: Record<string, string> = {}
     for (const name in headers) {
       const value = headers[name]
       if (typeof value !== 'string') continue
-      if (name === SESSION) out[SESSION] = await this.#options.sessions.bind(backend.name, caller, value)
+      if (name === SESSION) out[SESSION] = presented?.backendSessionId === value ? presented.presented : await this.#options.sessions.bind(backend.name, caller, value)
       else if (name.startsWith('mcp-')) out[name] = value
     }
     return out

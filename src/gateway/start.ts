@@ -23,6 +23,12 @@ export interface StartedGateway {
   sessions: GatewaySessions
   /** The bearer check of each backend: tokens for its resource only (RFC 8707), grant still live. */
   bearers: Map<string, GatehouseBearer>
+  /**
+   * For a request refused with invalid_token that names a session: when the token is gatehouse's own, for this
+   * backend, and its grant is no longer live, the backend session (sealed for that grant) is ended, on whichever
+   * instance the request lands. Failures are logged, never thrown: the request is refused either way.
+   */
+  endSessionOfRefused: (backend: BackendConfig, token: string, presented: string) => Promise<void>
   close: () => Promise<void>
 }
 
@@ -64,5 +70,14 @@ export function startGateway (options: StartGatewayOptions): StartedGateway {
     sessions.sweep().catch((error: unknown) => options.log.warn({ err: error }, 'gateway session sweep failed'))
   }, Math.max(1, config.ttl.grantCache) * 1000)
   timer.unref()
-  return { gateway, sessions, bearers, close: async () => { clearInterval(timer); connections.close() } }
+  const endSessionOfRefused = async (backend: BackendConfig, token: string, presented: string): Promise<void> => {
+    const caller = bearers.get(backend.name)?.verifiedCaller(token)
+    if (caller === undefined) return
+    try {
+      await sessions.endIfGrantInactive(backend.name, caller, presented)
+    } catch (error) {
+      options.log.warn({ err: error, backend: backend.name }, 'ending a backend session of an inactive grant failed')
+    }
+  }
+  return { gateway, sessions, bearers, endSessionOfRefused, close: async () => { clearInterval(timer); connections.close() } }
 }

@@ -50,11 +50,17 @@ export default async function gatewayRoutes (app: FastifyInstance): Promise<void
       const token = bearerToken(request.headers.authorization)
       if (token === undefined) { done(new MissingTokenError()); return }
       if (token === '') { done(new InvalidTokenError(undefined, 'empty bearer token')); return }
+      // A revoked grant's request that names a backend session ends that session first, on any instance.
+      const refuse = (error: Error): void => {
+        const presented = request.headers['mcp-session-id']
+        if (error instanceof InvalidTokenError && typeof presented === 'string') void started.endSessionOfRefused(backend, token, presented).finally(() => done(error))
+        else done(error)
+      }
       let result
       try {
         result = (bearer as NonNullable<typeof bearer>).authenticate(token)
       } catch (error) {
-        done(error as Error)
+        refuse(error as Error)
         return
       }
       const admit = (caller: Caller): void => {
@@ -71,7 +77,7 @@ export default async function gatewayRoutes (app: FastifyInstance): Promise<void
         request.gatewayCaller = caller
         done()
       }
-      if (result instanceof Promise) result.then(admit, error => done(error as Error))
+      if (result instanceof Promise) result.then(admit, error => refuse(error as Error))
       else admit(result)
     }
 

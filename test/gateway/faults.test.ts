@@ -132,10 +132,22 @@ t.test('faults inside an event stream end it with the request\'s JSON-RPC error'
 })
 
 t.test('what the transport refuses: batches, non-JSON-RPC, bad JSON, wrong content type', async t => {
-  const { post, app, mint } = await setup(t)
-  const batch = await post('json', [call(1), call(2)])
-  t.equal(batch.statusCode, 400)
-  t.match(batch.json(), { error: { code: -32600, message: /not batches/ } })
+  const { post, app, mint, backend } = await setup(t)
+  const forwardedBefore = backend.received.length
+  // MCP 2025-03-26 (or no version header, which means 2025-03-26) has batches: the gateway does not forward them.
+  for (const version of [{ 'mcp-protocol-version': '2025-03-26' }, {}] as Array<Record<string, string>>) {
+    const batch = await post('json', [call(1), call(2)], version)
+    t.equal(batch.statusCode, 400)
+    t.same(batch.json(), { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: this gateway does not forward JSON-RPC batches; send each message in its own request' } }, 'JSON-RPC 2.0 §6: one error for the whole batch, id null')
+  }
+  // Later revisions have no batches at all.
+  for (const version of ['2025-06-18', '2025-11-25', '2026-07-28']) {
+    const batch = await post('json', [call(1)], { 'mcp-protocol-version': version })
+    t.equal(batch.statusCode, 400)
+    t.same(batch.json(), { jsonrpc: '2.0', id: null, error: { code: -32600, message: `Invalid Request: JSON-RPC batches do not exist in protocol version ${version}` } })
+  }
+  t.same((await post('json', [])).json().error.code, -32600, 'an empty batch too')
+  t.equal(backend.received.length, forwardedBefore, 'no batch reached the backend')
   t.match((await post('json', { id: 1, method: 'ping' })).json(), { error: { code: -32600 } })
   t.equal((await post('json', '{"jsonrpc":')).statusCode, 400)
   const text = await app.inject({ method: 'POST', url: '/mcp/json', headers: { authorization: `Bearer ${await mint('json')}`, 'content-type': 'text/plain' }, payload: 'hi' })

@@ -8,7 +8,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { formatSse, parseSse, SseTooLargeError, type SseEvent } from '../../src/gateway/sse.ts'
 import { backendRefusal, filterToolsResult, ruleFor, toolAllowed } from '../../src/gateway/policy.ts'
 import { BackendTokens } from '../../src/gateway/backend-token.ts'
-import { GatewaySessions } from '../../src/gateway/sessions.ts'
+import { GatewaySessions, type OpenSession } from '../../src/gateway/sessions.ts'
 import { startGateway } from '../../src/gateway/start.ts'
 import { KeyServiceError } from '../../src/ports/cipher.ts'
 import type { Caller } from '../../src/mcp/caller.ts'
@@ -104,9 +104,11 @@ t.test('sessions: bound to grant and backend; a key-service outage is not a refu
   const clock = fakeClock()
   const sealed = new Map<string, { value: string, context: string }>()
   let outage = false
+  let opens = 0
   const cipher = {
     seal: async (value: string, context: string) => { const id = `s${sealed.size}`; sealed.set(id, { value, context }); return id },
     open: async (id: string, context: string) => {
+      opens++
       if (outage) throw new KeyServiceError('kms down')
       const entry = sealed.get(id)
       if (entry === undefined || entry.context !== context) throw new Error('does not open')
@@ -116,23 +118,34 @@ t.test('sessions: bound to grant and backend; a key-service outage is not a refu
   const grants = new Map<string, { revokedAt?: number }>([['g1', {}], ['g2', {}]])
   let storeDown = false
   const ended: string[] = []
-  const sessions = new GatewaySessions({
+  const options = {
     cipher,
     clock,
-    grants: { findGrant: async id => { if (storeDown) throw new Error('down'); const g = grants.get(id); return g === undefined ? undefined : { grantId: id, clientId: 'c1', identity: { sub: 'u1', groups: [] }, scope: [], resource: 'r', createdAt: 0, expiresAt: clock.now() + 100, ...g } } },
-    end: async session => { ended.push(session.backendSessionId); if (session.backendSessionId === 'b3') throw new Error('backend gone') }
-  })
+    grants: { findGrant: async (id: string) => { if (storeDown) throw new Error('down'); const g = grants.get(id); return g === undefined ? undefined : { grantId: id, clientId: 'c1', identity: { sub: 'u1', groups: [] }, scope: [], resource: 'r', createdAt: 0, expiresAt: clock.now() + 100, ...g } } },
+    end: async (session: OpenSession) => { ended.push(session.backendSessionId); if (session.backendSessionId === 'b3') throw new Error('backend gone') }
+  }
+  const sessions = new GatewaySessions(options)
+  /** Another gatehouse instance: same key and store, none of the first one's memory. */
+  const other = new GatewaySessions({ ...options, end: async () => {} })
   const s1 = await sessions.bind('everything', caller(), 'b1')
   const s2 = await sessions.bind('everything', caller({ grantId: 'g2' }), 'b2')
   const s3 = await sessions.bind('everything', caller({ grantId: 'g3' }), 'b3')
   await sessions.bind('everything', caller({ grantId: undefined }), 'b4')
   t.equal(await sessions.resolve('everything', caller(), s1), 'b1')
+  t.equal(opens, 0, 'a session this instance sealed is answered from memory')
   t.equal(await sessions.resolve('everything', caller({ grantId: 'g2' }), s1), undefined, 'another grant')
   t.equal(await sessions.resolve('other', caller(), s1), undefined, 'another backend')
   t.equal(await sessions.resolve('everything', caller(), 'x'.repeat(3000)), undefined, 'too long to be ours')
+  t.equal(await other.resolve('everything', caller({ grantId: 'g2' }), s1), undefined, 'another instance: another grant does not open it either')
   outage = true
-  await t.rejects(sessions.resolve('everything', caller(), s1), KeyServiceError)
+  await t.rejects(other.resolve('everything', caller(), s1), KeyServiceError, 'another instance must open it: an outage is not a refusal')
+  t.equal(await sessions.resolve('everything', caller(), s1), 'b1', 'the instance that sealed it needs no key service')
   outage = false
+  opens = 0
+  t.equal(await other.resolve('everything', caller(), s1), 'b1', 'another instance opens it')
+  t.equal(await other.resolve('everything', caller(), s1), 'b1')
+  t.equal(opens, 1, 'once: then it is remembered')
+  t.equal(other.size, 1, 'and swept by that instance too')
   storeDown = true
   t.equal(await sessions.sweep(), 0, 'a store outage ends nothing')
   storeDown = false
@@ -143,6 +156,42 @@ t.test('sessions: bound to grant and backend; a key-service outage is not a refu
   sessions.forget(s1)
   t.equal(sessions.size, 1)
   void s2; void s3
+})
+
+t.test('a refused request\'s session: ended only when it opens for the caller\'s grant and the store says that grant is over, once', async t => {
+  const clock = fakeClock()
+  const sealed = new Map<string, { value: string, context: string }>()
+  const cipher = {
+    seal: async (value: string, context: string) => { const id = `s${sealed.size}`; sealed.set(id, { value, context }); return id },
+    open: async (id: string, context: string) => {
+      const entry = sealed.get(id)
+      if (entry === undefined || entry.context !== context) throw new Error('does not open')
+      return entry.value
+    }
+  }
+  const grants = new Map<string, { revokedAt?: number, expiresAt?: number }>([['g1', {}], ['g2', {}]])
+  const options = {
+    cipher,
+    clock,
+    grants: { findGrant: async (id: string) => { const g = grants.get(id); return g === undefined ? undefined : { grantId: id, clientId: 'c1', identity: { sub: 'u1', groups: [] }, scope: [], resource: 'r', createdAt: 0, expiresAt: clock.now() + 100, ...g } } }
+  }
+  const opener = new GatewaySessions({ ...options, end: async () => {} })
+  const s1 = await opener.bind('everything', caller(), 'b1')
+  const s2 = await opener.bind('everything', caller({ grantId: 'g2' }), 'b2')
+  const ended: string[] = []
+  const other = new GatewaySessions({ ...options, end: async session => { ended.push(session.backendSessionId) } })
+  t.equal(await other.endIfGrantInactive('everything', caller(), s1), false, 'a live grant: nothing ended')
+  grants.set('g1', { revokedAt: clock.now() })
+  t.equal(await other.endIfGrantInactive('everything', caller({ grantId: 'g2' }), s1), false, 'another grant\'s session does not open')
+  t.equal(await other.endIfGrantInactive('other', caller(), s1), false, 'nor at another backend')
+  t.equal(await other.endIfGrantInactive('everything', caller({ grantId: undefined }), s1), false, 'nor for a caller without a grant')
+  t.same(ended, [])
+  t.equal(await other.endIfGrantInactive('everything', caller(), s1), true, 'revoked: ended by an instance that never saw it')
+  t.equal(await other.endIfGrantInactive('everything', caller(), s1), false, 'once')
+  grants.set('g2', { expiresAt: clock.now() })
+  t.equal(await other.endIfGrantInactive('everything', caller({ grantId: 'g2' }), s2), true, 'an expired grant too')
+  t.same(ended, ['b1', 'b2'])
+  t.equal(other.size, 0, 'ended sessions are not swept again')
 })
 
 const unavailable = await emulatorUnavailable({ moto: true })
