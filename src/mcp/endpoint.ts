@@ -24,7 +24,7 @@ import { McpHttpError, assertAcceptsJson, isJsonMediaType, isPlainObject, parseB
 import {
   META_SERVER_INFO, META_SUBSCRIPTION_ID, SUPPORTED_VERSIONS, checkParamHeaders, headerValue, isModernRequest, parseModernRequest, type ModernRequest
 } from './modern.ts'
-import { SERVER_INFO, authInfoFor, type GatehouseMcpServer } from './server.ts'
+import { SERVER_INFO, TOOL_FORBIDDEN, authInfoFor, type GatehouseMcpServer } from './server.ts'
 import { checkSession, issueSession, type McpSession } from './session.ts'
 import { streamOwner, type ResumableStream, type ResumableStreams } from './resumable.ts'
 
@@ -160,6 +160,7 @@ export class McpEndpoint {
       // The SDK answers malformed tools/call params with -32603 and a validator dump; this is -32602.
       const invalid = invalidToolCall(requests[0]!)
       if (invalid !== undefined) return { status: 200, contentType: 'application/json', body: invalid }
+      if (message.method === 'tools/call' || message.method === 'tools/list') return await this.#legacyTools(request, message)
     }
     const transport = this.#server.transport
     const extra = { authInfo: authInfoFor(request.caller) }
@@ -169,6 +170,28 @@ export class McpEndpoint {
     const negotiated = String((answer.result as { protocolVersion?: unknown }).protocolVersion)
     const sessionId = issueSession(request.caller, negotiated, requests[0]!.params?.capabilities, this.#clock.now())
     return { status: 200, contentType: 'application/json', headers: { 'mcp-session-id': sessionId }, body: answer }
+  }
+
+  /**
+   * tools/list and tools/call, nearly every legacy request, answered here as the 2026 era answers them: the
+   * same server methods, without the SDK's per-request schema parsing and id bookkeeping, which made the
+   * legacy era allocate about twice what the 2026 one does under load (BENCHMARKS.md, session 10). The
+   * request's own id is echoed: nothing here is shared between requests.
+   */
+  async #legacyTools (request: McpRequest, message: JSONRPCRequest): Promise<McpAnswer> {
+    let body: Record<string, unknown>
+    try {
+      if (message.method === 'tools/list') {
+        body = { jsonrpc: '2.0', id: message.id, result: { tools: this.#server.listTools(request.caller) } }
+      } else {
+        const { name, args } = toolCallParams(message.params ?? {})
+        body = { jsonrpc: '2.0', id: message.id, result: await this.#server.callTool(request.caller, name, args, request.signal ?? NEVER, TOOL_FORBIDDEN) }
+      }
+    } catch (error) {
+      // callTool turns every failure into an RpcError that shows nothing internal; anything else is "Internal error".
+      body = { jsonrpc: '2.0', id: message.id, error: errorBody(error) }
+    }
+    return { status: 200, contentType: 'application/json', body }
   }
 
   // ── modern era (2026-07-28): stateless, no SDK in between ─────────────────────────────────────────
