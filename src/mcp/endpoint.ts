@@ -52,6 +52,12 @@ export interface McpEndpointOptions {
   clock: Clock
   /** Where event-stream answers are kept for a resume; without it they are not resumable (no priming event). */
   streams?: ResumableStreams
+  /**
+   * Whether a handler may end its response stream before it answers (closeSSEStream), leaving the rest to a
+   * resuming GET. Not on Lambda: the response ending returns the invocation and the sandbox freezes, so the
+   * rest would never be produced; there the stream simply runs to the answer. Default true.
+   */
+  closeStreamsEarly?: boolean
   /** The scopes this resource knows; a step-up challenge keeps the caller's known scopes and adds the missing one. */
   scopes: readonly string[]
 }
@@ -93,6 +99,7 @@ export class McpEndpoint {
   readonly #scopes: readonly string[]
   readonly #clock: Clock
   readonly #streams: ResumableStreams | undefined
+  readonly #closeStreamsEarly: boolean
   /** Legacy-era requests sent to clients on a response stream, by their (unguessable) id. Extensions only. */
   readonly #clientRequests = new Map<string, PendingClientRequest>()
 
@@ -102,6 +109,7 @@ export class McpEndpoint {
     this.#scopes = options.scopes
     this.#clock = options.clock
     this.#streams = options.streams
+    this.#closeStreamsEarly = options.closeStreamsEarly ?? true
   }
 
   async handle (request: McpRequest): Promise<McpAnswer> {
@@ -261,7 +269,7 @@ export class McpEndpoint {
       signal: controller.signal,
       notify: (method, params) => { write({ jsonrpc: '2.0', method, params }) },
       request: async (method, params) => await this.#requestClient(caller, write, method, params, controller.signal),
-      ...(resumable === undefined ? {} : { closeSSEStream: () => { resumable.close() } })
+      ...(resumable === undefined || !this.#closeStreamsEarly ? {} : { closeSSEStream: () => { resumable.close() } })
     }
     const answered = (body: Record<string, unknown>): void => {
       const response = { jsonrpc: '2.0', id: message.id, ...body }

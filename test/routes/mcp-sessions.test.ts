@@ -12,6 +12,8 @@ import { buildMcpApp, post, rpc } from '../mcp/helpers.ts'
 import { conformanceFixtures } from '../support/conformance-fixtures.ts'
 import { STREAM_EVENT_TTL_SECONDS, STREAM_RETRY_MS } from '../../src/mcp/resumable.ts'
 import { sessionTag } from '../../src/mcp/session.ts'
+import { startMcp } from '../../src/mcp/start.ts'
+import type { Caller } from '../../src/mcp/caller.ts'
 
 interface SseEvent { id?: string, event?: string, data?: string, retry?: string }
 
@@ -265,4 +267,28 @@ t.test('a resuming GET whose client goes away ends at once: the stream can be re
   t.equal(answer.statusCode, 202)
   const rest = await readUntil(again, list => list.some(e => e.data?.includes('"id":"e"') === true))
   t.ok(rest.some(e => e.data?.includes('"id":"e"') === true), 'the result arrives on the resumed stream')
+})
+
+t.test('on Lambda a handler cannot end its stream early: the invocation would return and freeze the rest, so the answer comes on the POST', async t => {
+  const built = await buildMcpApp(t, { mcpExtension: conformanceFixtures() })
+  const store = built.store.store
+  const mcp = await startMcp({
+    config: { ...built.config, inLambda: true },
+    dataset: store,
+    streamEvents: store,
+    grants: store,
+    cipher: built.cipher,
+    clock: { now: () => Math.floor(Date.now() / 1000) },
+    audit: { event: () => {} },
+    log: { info: () => {}, warn: () => {}, error: () => {} },
+    extension: conformanceFixtures()
+  })
+  t.teardown(mcp.close)
+  const caller: Caller = { sub: 'erin', groups: [], scopes: ['mcp:read', 'mcp:write'], clientId: 'c', issuer: built.config.publicUrl, expiresAt: Math.floor(Date.now() / 1000) + 600 }
+  const answer = await mcp.endpoint.handle({ caller, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': V }, body: rpc('tools/call', { name: 'test_reconnection', arguments: {} }, 'lambda') })
+  let body = ''
+  for await (const chunk of answer.body as AsyncIterable<unknown>) body += String(chunk)
+  const sent = events(body)
+  t.equal(sent[0]?.data, '', 'still resumable (priming event): a broken connection can be resumed elsewhere')
+  t.match(JSON.parse(sent.at(-1)?.data ?? '{}'), { id: 'lambda', result: { content: [{ type: 'text' }] } }, 'the result on the POST\'s own stream')
 })
