@@ -14,6 +14,7 @@ import { STREAM_EVENT_TTL_SECONDS, STREAM_RETRY_MS } from '../../src/mcp/resumab
 import { sessionTag } from '../../src/mcp/session.ts'
 import { startMcp } from '../../src/mcp/start.ts'
 import type { Caller } from '../../src/mcp/caller.ts'
+import { createFakeClock } from '../support/store.ts'
 
 interface SseEvent { id?: string, event?: string, data?: string, retry?: string }
 
@@ -291,4 +292,24 @@ t.test('on Lambda a handler cannot end its stream early: the invocation would re
   const sent = events(body)
   t.equal(sent[0]?.data, '', 'still resumable (priming event): a broken connection can be resumed elsewhere')
   t.match(JSON.parse(sent.at(-1)?.data ?? '{}'), { id: 'lambda', result: { content: [{ type: 'text' }] } }, 'the result on the POST\'s own stream')
+})
+
+t.test('a stream whose priming event has expired still resumes: the client\'s own last event is what counts', async t => {
+  const clock = createFakeClock()
+  const T0 = clock.now()
+  const built = await buildMcpApp(t, { mcpExtension: conformanceFixtures(), clock })
+  const { token } = await built.mint({ sub: 'frank', groups: [], scope: ['mcp:read', 'mcp:write'] })
+  const init = await post(built.app, token, rpc('initialize', INIT), { 'mcp-protocol-version': V })
+  const headers = { 'mcp-protocol-version': V, 'mcp-session-id': init.headers['mcp-session-id'] as string }
+  // test_reconnection closes its stream after the priming event and answers 100 ms later: stored 200 s on.
+  const res = await post(built.app, token, rpc('tools/call', { name: 'test_reconnection', arguments: {} }, 'old'), headers)
+  clock.set(T0 + 200)
+  const priming = events(res.body)[0]?.id as string
+  const streamId = priming.replace(/_0$/, '')
+  for (let i = 0; i < 100 && (await built.store.store.listStreamEvents(streamId, 1, 1)).length === 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
+  clock.set(T0 + STREAM_EVENT_TTL_SECONDS + 100)
+  t.same((await built.store.store.listStreamEvents(streamId, 0, 10)).map(e => e.seq), [1], 'the priming event has expired, the answer lives')
+  const replay = await built.app.inject({ method: 'GET', url: '/mcp', headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...headers, 'last-event-id': priming } })
+  t.equal(replay.statusCode, 200)
+  t.match(JSON.parse(events(replay.body).find(e => e.data !== undefined)?.data ?? '{}'), { id: 'old', result: { content: [{ type: 'text' }] } })
 })
