@@ -20,6 +20,15 @@ export interface Requirement {
   groups: readonly string[]
 }
 
+/**
+ * "The same principal" wherever /mcp binds something to its caller (a session id, a resumable stream, a request
+ * sent to the client): the user (issuer and subject) through the same client. Not the grant, on purpose: a
+ * step-up (MCP authorization, "Scope challenge handling") re-authorizes mid-session and retries with a new
+ * grant's token, and must keep what the old token started.
+ */
+export const principalKey = (caller: Pick<Caller, 'issuer' | 'sub' | 'clientId'>): string =>
+  JSON.stringify([caller.issuer, caller.sub, caller.clientId])
+
 export const hasScope = (caller: Caller, scope: string): boolean => caller.scopes.includes(scope)
 
 export const inAnyGroup = (caller: Caller, groups: readonly string[]): boolean =>

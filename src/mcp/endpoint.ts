@@ -9,7 +9,7 @@
 // The legacy era issues a session id at initialize and checks it on every request that carries one
 // (src/mcp/session.ts: no session table); a request without one is served as before. Its event-stream
 // answers are resumable (src/mcp/resumable.ts) with GET + Last-Event-ID (`resume`). The 2026-07-28 era
-// has no sessions and ignores the header.
+// has no sessions and no GET: its Mcp-Session-Id is never looked at.
 import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { PassThrough } from 'node:stream'
@@ -17,16 +17,16 @@ import type { CallToolResult, JSONRPCRequest, RequestId } from '@modelcontextpro
 import type { AuditLog } from '../ports/audit.ts'
 import type { Clock } from '../ports/clock.ts'
 import { InsufficientScopeError } from '../oauth/errors.ts'
-import type { Caller } from './caller.ts'
+import { principalKey, type Caller } from './caller.ts'
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, RpcError, SESSION_NOT_FOUND, TRANSPORT_ERROR } from './errors.ts'
 import type { McpExchange, McpExtension } from './extension.ts'
-import { McpHttpError, assertAcceptsJson, isJsonMediaType, isPlainObject, parseBody, protocolVersion, requestIdOf } from './http.ts'
+import { McpHttpError, assertAcceptsJson, isJsonMediaType, isPlainObject, parseBody, protocolVersion, requestIdOf, sseMessage } from './http.ts'
 import {
-  META_SERVER_INFO, META_SUBSCRIPTION_ID, SUPPORTED_VERSIONS, checkParamHeaders, headerValue, isModernRequest, parseModernRequest, type ModernRequest
+  META_SERVER_INFO, META_SUBSCRIPTION_ID, MODERN_VERSIONS, SUPPORTED_VERSIONS, checkParamHeaders, headerValue, isModernRequest, parseModernRequest, type ModernRequest
 } from './modern.ts'
 import { SERVER_INFO, TOOL_FORBIDDEN, authInfoFor, type GatehouseMcpServer } from './server.ts'
 import { checkSession, issueSession, type McpSession } from './session.ts'
-import { streamOwner, type ResumableStream, type ResumableStreams } from './resumable.ts'
+import type { ResumableStream, ResumableStreams } from './resumable.ts'
 
 /** caching.mdx: how long a client may reuse server/discover and tools/list (per caller: "private"). */
 export const LIST_TTL_MS = 300_000
@@ -52,6 +52,12 @@ export interface McpEndpointOptions {
   clock: Clock
   /** Where event-stream answers are kept for a resume; without it they are not resumable (no priming event). */
   streams?: ResumableStreams
+  /**
+   * Whether a handler may end its response stream before it answers (closeSSEStream), leaving the rest to a
+   * resuming GET. Not on Lambda: the response ending returns the invocation and the sandbox freezes, so the
+   * rest would never be produced; there the stream simply runs to the answer. Default true.
+   */
+  closeStreamsEarly?: boolean
   /** The scopes this resource knows; a step-up challenge keeps the caller's known scopes and adds the missing one. */
   scopes: readonly string[]
 }
@@ -60,9 +66,6 @@ const NEVER = new AbortController().signal
 
 /** How long a legacy-era request to the client (extensions only) waits for the client's answering POST. */
 export const CLIENT_ANSWER_TIMEOUT_MS = 30_000
-
-/** Who may answer a request sent to a client: the same user through the same client and issuer. */
-const ownerOf = (caller: Caller): string => JSON.stringify([caller.issuer, caller.sub, caller.clientId])
 
 interface PendingClientRequest {
   owner: string
@@ -75,7 +78,14 @@ function errorBody (error: unknown): { code: number, message: string, data?: unk
   return { code: INTERNAL_ERROR, message: 'Internal error' }
 }
 
-const sseEvent = (message: unknown): string => `event: message\ndata: ${JSON.stringify(message)}\n\n`
+/**
+ * Whether a GET /mcp is a resume this endpoint serves: it names a Last-Event-ID and is not of the 2026-07-28 era
+ * (which has no GET stream and no sessions). Any other GET is 405 (src/routes/mcp.ts), its session id unread.
+ */
+export function isResume (headers: IncomingHttpHeaders): boolean {
+  const version = headerValue(headers, 'mcp-protocol-version')
+  return headerValue(headers, 'last-event-id') !== undefined && (version === undefined || !MODERN_VERSIONS.includes(version))
+}
 
 /** The HTTP status of a JSON-RPC error to a modern request (transports: 404 for an unknown method, 400 for the protocol's own refusals). */
 function modernStatus (code: number): number {
@@ -89,6 +99,7 @@ export class McpEndpoint {
   readonly #scopes: readonly string[]
   readonly #clock: Clock
   readonly #streams: ResumableStreams | undefined
+  readonly #closeStreamsEarly: boolean
   /** Legacy-era requests sent to clients on a response stream, by their (unguessable) id. Extensions only. */
   readonly #clientRequests = new Map<string, PendingClientRequest>()
 
@@ -98,12 +109,13 @@ export class McpEndpoint {
     this.#scopes = options.scopes
     this.#clock = options.clock
     this.#streams = options.streams
+    this.#closeStreamsEarly = options.closeStreamsEarly ?? true
   }
 
   async handle (request: McpRequest): Promise<McpAnswer> {
     const { headers, body } = request
-    const version = headerValue(headers, 'mcp-protocol-version')
-    const modern = isModernRequest(version, body)
+    const header = headerValue(headers, 'mcp-protocol-version')
+    const modern = isModernRequest(header, body)
     const id = requestIdOf(body)
     const transportCode = modern ? INVALID_REQUEST : TRANSPORT_ERROR
     if (!isJsonMediaType(headers['content-type'])) throw new McpHttpError(415, transportCode, 'Unsupported Media Type: Content-Type must be application/json', id)
@@ -112,25 +124,34 @@ export class McpEndpoint {
     const initialize = isPlainObject(body) && body.method === 'initialize'
     // initialize starts a session: one it carries (it should carry none) is not looked at.
     const session = initialize ? undefined : this.#session(request, id)
-    // No MCP-Protocol-Version: the version negotiated for the session, else 2025-03-26 (transports, "Protocol Version Header").
-    return await this.#legacy(request, protocolVersion(version ?? session?.version, id), session)
+    return await this.#legacy(request, legacyVersion(header, session, id), session)
   }
 
   /**
    * GET with Last-Event-ID (legacy era): the rest of a resumable stream this caller opened in this session.
-   * Any other stream — unknown, expired, another user's or another session's — is 404 and tells nothing more.
-   * Without Last-Event-ID there is no stream to open (gatehouse never notifies outside a request): 405.
+   * Any other stream — malformed, unknown, expired, another user's or another session's — is one 400 that tells
+   * nothing more (never 404: that would tell the client its session is gone); a stream already being resumed
+   * 409, too many resumes by this caller 429. Checks: the session (404), then the version (400).
    */
   async resume (request: Omit<McpRequest, 'body'>): Promise<McpAnswer> {
     const lastEventId = headerValue(request.headers, 'last-event-id')
-    if (lastEventId === undefined || this.#streams === undefined) throw new McpHttpError(405, TRANSPORT_ERROR, 'Method Not Allowed: no server-initiated stream; GET resumes a stream with Last-Event-ID')
-    const session = this.#session(request, null)
-    const body = await this.#streams.resume(streamOwner(request.caller, session), lastEventId)
-    if (body === undefined) {
-      this.#audit.event('mcp.stream_refused', { sub: request.caller.sub, client_id: request.caller.clientId })
-      throw new McpHttpError(404, SESSION_NOT_FOUND, 'Stream not found')
+    if (!isResume(request.headers) || lastEventId === undefined || this.#streams === undefined) {
+      throw new McpHttpError(405, TRANSPORT_ERROR, 'Method Not Allowed: no server-initiated stream; GET resumes a stream with Last-Event-ID')
     }
-    return { status: 200, contentType: 'text/event-stream', headers: { 'x-accel-buffering': 'no' }, body }
+    const session = this.#session(request, null)
+    legacyVersion(headerValue(request.headers, 'mcp-protocol-version'), session, null)
+    const outcome = await this.#streams.resume({ caller: request.caller, session, lastEventId, signal: request.signal ?? NEVER })
+    switch (outcome.kind) {
+      case 'stream':
+        return { status: 200, contentType: 'text/event-stream', headers: { 'x-accel-buffering': 'no' }, body: outcome.body }
+      case 'unknown':
+        this.#audit.event('mcp.stream_refused', { sub: request.caller.sub, client_id: request.caller.clientId })
+        throw new McpHttpError(400, TRANSPORT_ERROR, 'Bad Request: no stream to resume from this Last-Event-ID')
+      case 'busy':
+        throw new McpHttpError(409, TRANSPORT_ERROR, 'Conflict: the stream is being resumed already')
+      case 'too_many':
+        throw new McpHttpError(429, TRANSPORT_ERROR, 'Too Many Requests: too many streams being resumed at once')
+    }
   }
 
   /** The session a legacy request carries, checked; a session id not issued to this caller, or expired, is 404. */
@@ -156,7 +177,7 @@ export class McpEndpoint {
     if (requests.length === 0) return { status: 202 }
     if (!batch) {
       const message = requests[0]!
-      if (this.#server.extensionServes(message.method, message.params)) return this.#legacyExtension(request.caller, message, session?.version ?? version, session)
+      if (this.#server.extensionServes(message.method, message.params)) return this.#legacyExtension(request.caller, message, version, session)
       // The SDK answers malformed tools/call params with -32603 and a validator dump; this is -32602.
       const invalid = invalidToolCall(requests[0]!)
       if (invalid !== undefined) return { status: 200, contentType: 'application/json', body: invalid }
@@ -168,7 +189,7 @@ export class McpEndpoint {
     const started = !batch && requests[0]!.method === 'initialize' && 'result' in answer
     if (!started) return { status: 200, contentType: 'application/json', body: answer }
     const negotiated = String((answer.result as { protocolVersion?: unknown }).protocolVersion)
-    const sessionId = issueSession(request.caller, negotiated, requests[0]!.params?.capabilities, this.#clock.now())
+    const sessionId = issueSession(request.caller, negotiated, this.#clock.now())
     return { status: 200, contentType: 'application/json', headers: { 'mcp-session-id': sessionId }, body: answer }
   }
 
@@ -256,13 +277,14 @@ export class McpEndpoint {
     const extension = this.#server.extension as McpExtension
     const stream = new PassThrough()
     const controller = new AbortController()
+    // `version` is validated: one of the supported dates, which order as strings.
     const resumable: ResumableStream | undefined = this.#streams !== undefined && version >= '2025-11-25'
-      ? this.#streams.open(stream, streamOwner(caller, session))
+      ? this.#streams.open(stream, { caller, session, requestId: message.id, onOverflow: () => { controller.abort() } })
       : undefined
     if (resumable === undefined) stream.once('close', () => controller.abort())
     const write = resumable !== undefined
       ? (value: unknown): void => { resumable.send(value) }
-      : (value: unknown): void => { if (!stream.writableEnded) stream.write(sseEvent(value)) }
+      : (value: unknown): void => { if (!stream.writableEnded) stream.write(sseMessage(value)) }
     const exchange: McpExchange = {
       era: 'legacy',
       caller,
@@ -270,7 +292,7 @@ export class McpEndpoint {
       signal: controller.signal,
       notify: (method, params) => { write({ jsonrpc: '2.0', method, params }) },
       request: async (method, params) => await this.#requestClient(caller, write, method, params, controller.signal),
-      ...(resumable === undefined ? {} : { closeSSEStream: () => { resumable.close() } })
+      ...(resumable === undefined || !this.#closeStreamsEarly ? {} : { closeSSEStream: () => { resumable.close() } })
     }
     const answered = (body: Record<string, unknown>): void => {
       const response = { jsonrpc: '2.0', id: message.id, ...body }
@@ -301,7 +323,7 @@ export class McpEndpoint {
       const ended = (): void => { finish(); reject(new RpcError(INTERNAL_ERROR, 'the request has ended')) }
       signal.addEventListener('abort', ended, { once: true })
       this.#clientRequests.set(id, {
-        owner: ownerOf(caller),
+        owner: principalKey(caller),
         settle: response => {
           finish()
           const { error, result } = response
@@ -317,7 +339,7 @@ export class McpEndpoint {
   /** A client's answer to one of those requests: delivered only if this caller was asked. */
   #deliver (caller: Caller, response: { id: RequestId, result?: unknown, error?: unknown }): void {
     const pending = typeof response.id === 'string' ? this.#clientRequests.get(response.id) : undefined
-    if (pending === undefined || pending.owner !== ownerOf(caller)) return
+    if (pending === undefined || pending.owner !== principalKey(caller)) return
     pending.settle(response)
   }
 
@@ -345,7 +367,7 @@ export class McpEndpoint {
     const meta = value._meta as Record<string, unknown> | undefined
     const body = { jsonrpc: '2.0', id: message.id, result: { resultType: 'complete', ...value, _meta: { ...meta, [META_SERVER_INFO]: SERVER_INFO } } }
     if (events.length === 0) return { status: 200, contentType: 'application/json', body }
-    return { status: 200, contentType: 'text/event-stream', headers: { 'x-accel-buffering': 'no' }, body: [...events, body].map(sseEvent).join('') }
+    return { status: 200, contentType: 'text/event-stream', headers: { 'x-accel-buffering': 'no' }, body: [...events, body].map(event => sseMessage(event)).join('') }
   }
 
   /** The HTTP 403 insufficient_scope that lets a client step up (both eras; authorization is the same). */
@@ -358,6 +380,18 @@ export class McpEndpoint {
     const wanted = [...new Set([...caller.scopes.filter(s => this.#scopes.includes(s)), scope])].join(' ')
     throw new InsufficientScopeError(wanted, `this tool needs the ${scope} scope`)
   }
+}
+
+/**
+ * The one protocol version a legacy request is served under, validated (400 for one not supported): the version
+ * its session negotiated, when it carries one — it decides what the client can take (a priming event's empty
+ * data), and a client may send a stale header (the conformance suite's polling scenario sends 2025-03-26) —
+ * else MCP-Protocol-Version, else 2025-03-26 (transports, "Protocol Version Header"). The header is checked
+ * either way; a session's version is checked because anyone can write a session id (src/mcp/session.ts).
+ */
+function legacyVersion (header: string | undefined, session: McpSession | undefined, id: RequestId | null): string {
+  const fromHeader = protocolVersion(header, id)
+  return session === undefined ? fromHeader : protocolVersion(session.version, id)
 }
 
 /** tools/call's params: a tool name and, if present, an arguments object. */
@@ -399,6 +433,6 @@ function listen (id: RequestId): McpAnswer {
     status: 200,
     contentType: 'text/event-stream',
     headers: { 'x-accel-buffering': 'no' },
-    body: [acknowledged, closed].map(sseEvent).join('')
+    body: [acknowledged, closed].map(event => sseMessage(event)).join('')
   }
 }

@@ -10,7 +10,7 @@ export const INTERNAL_ERROR = -32603
 
 /** Legacy era only: the SDK's transport code for HTTP-level refusals. */
 export const TRANSPORT_ERROR = -32000
-/** Legacy era only: the session (or resumable stream) named is unknown, expired or another caller's (with HTTP 404). */
+/** Legacy era only: the session named is unknown, expired or another caller's (with HTTP 404: the client starts a new one). */
 export const SESSION_NOT_FOUND = -32001
 /** Legacy era only: a tool the caller's groups do not allow (2026-07-28 answers INVALID_PARAMS). */
 export const TOOL_FORBIDDEN = -32003

@@ -27,7 +27,7 @@ export interface McpExchange {
    */
   request: (method: string, params: Record<string, unknown>) => Promise<Record<string, unknown>>
   /**
-   * Legacy era, on a resumable stream only (an event store, protocol 2025-11-25 or later): ends the HTTP
+   * Legacy era, on a resumable stream only (an event store, protocol 2025-11-25 or later), never on Lambda: ends the HTTP
    * response now, without ending the request; what the handler sends after it is stored, and the client
    * fetches it with GET + Last-Event-ID (polling, SEP-1699; the SDK v1 transport's extra of the same name).
    */

@@ -50,6 +50,29 @@ export function protocolVersion (header: string | string[] | undefined, id: Requ
   return value
 }
 
+/** The fields of one event-stream event (HTML, "Server-sent events"); a block without data only sets fields such as retry. */
+export interface SseFields {
+  id?: string
+  event?: string
+  retry?: number
+  /** One line: a JSON-RPC message (JSON.stringify never writes a raw newline), or '' for a priming event. */
+  data?: string
+}
+
+/** One event-stream event as written on the wire: every event /mcp sends is framed here. */
+export function sseEvent ({ id, event, retry, data }: SseFields): string {
+  let text = ''
+  if (id !== undefined) text += `id: ${id}\n`
+  if (event !== undefined) text += `event: ${event}\n`
+  if (retry !== undefined) text += `retry: ${retry}\n`
+  if (data !== undefined) text += `data: ${data}\n`
+  return `${text}\n`
+}
+
+/** A JSON-RPC message as a `message` event. */
+export const sseMessage = (message: unknown, id?: string): string =>
+  sseEvent({ ...(id === undefined ? {} : { id }), event: 'message', data: JSON.stringify(message) })
+
 /** Every answer here is application/json, so a client must accept it (it should also list text/event-stream). */
 export function assertAcceptsJson (accept: string | undefined, id: RequestId | null = null, code = TRANSPORT_ERROR): void {
   if (accept === undefined || accept === '') return

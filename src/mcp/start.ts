@@ -76,6 +76,6 @@ export async function startMcp (options: StartMcpOptions): Promise<StartedMcp> {
   })
   await server.connect()
   const streams = new ResumableStreams({ store: options.streamEvents, clock: options.clock, log })
-  const endpoint = new McpEndpoint({ server, audit: options.audit, clock: options.clock, streams, scopes: config.scopes })
+  const endpoint = new McpEndpoint({ server, audit: options.audit, clock: options.clock, streams, closeStreamsEarly: !config.inLambda, scopes: config.scopes })
   return { endpoint, close: async () => { await server.close() } }
 }

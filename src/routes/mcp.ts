@@ -1,8 +1,8 @@
 // POST /mcp: the MCP resource server (streamable HTTP, no server-side session state). The route checks the
 // Origin (403) and the bearer token (401/503) in its hooks, lets Fastify bound and parse the body (413, -32700),
 // hands the caller, headers and body to the MCP endpoint (src/mcp/endpoint.ts: both protocol eras) and sends
-// what it answers. GET with Last-Event-ID resumes an event stream (same checks); any other GET, and DELETE,
-// answer 405: no server-initiated streams, and sessions end by expiring, not at the client's request.
+// what it answers. GET with Last-Event-ID resumes an event stream (same checks); any other GET, HEAD and
+// DELETE answer 405: no server-initiated streams, and sessions end by expiring, not at the client's request.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import bearerPlugin from '../plugins/bearer.ts'
 import { originChecker, originGuard } from '../plugins/origins.ts'
@@ -10,7 +10,7 @@ import { MissingTokenError } from '../oauth/errors.ts'
 import { McpHttpError } from '../mcp/http.ts'
 import { TRANSPORT_ERROR } from '../mcp/errors.ts'
 import { startMcp } from '../mcp/start.ts'
-import type { McpAnswer } from '../mcp/endpoint.ts'
+import { isResume, type McpAnswer } from '../mcp/endpoint.ts'
 import type { McpExtension } from '../mcp/extension.ts'
 
 const BODY_LIMIT = 1024 * 1024
@@ -50,19 +50,31 @@ export default async function mcpRoutes (app: FastifyInstance, opts: McpRoutesOp
 
   // MCP transports: 405 is the answer to a GET for a server-initiated stream (gatehouse has nothing to send
   // outside a request) and to a DELETE (a session cannot be ended early: nothing is stored to end; it expires).
+  // Allow lists what the resource serves (RFC 9110 §15.5.6): POST, and GET to resume. HEAD is refused too: a
+  // resume only makes sense with its body.
   const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
-    reply.code(405).header('allow', 'POST').header('cache-control', 'no-store').type('application/json')
+    reply.code(405).header('allow', 'GET, POST').header('cache-control', 'no-store').type('application/json')
       .send(new McpHttpError(405, TRANSPORT_ERROR, 'Method Not Allowed: no server-initiated stream and no session to end; use POST (GET only resumes a stream, with Last-Event-ID)').toJSON())
-  // Only a resume needs the caller; every other GET is refused before the bearer check, as before.
+  // Only a resume needs the caller; every other GET is refused before the bearer check (a 2026-07-28 one too:
+  // that revision has no GET, and its Mcp-Session-Id is never read).
   const resumesOnly = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.headers['last-event-id'] === undefined) return await notAllowed(request, reply)
+    if (!isResume(request.headers)) return await notAllowed(request, reply)
   }
-  app.get('/mcp', { config: errors, onRequest: [checkOrigin, resumesOnly, app.mcpBearerGuard] }, async (request, reply) => {
+  app.get('/mcp', { config: errors, exposeHeadRoute: false, onRequest: [checkOrigin, resumesOnly, app.mcpBearerGuard] }, async (request, reply) => {
     const caller = request.mcpCaller
     if (caller === null) throw new MissingTokenError()
-    return send(reply, await mcp.endpoint.resume({ caller, headers: request.headers }))
+    return send(reply, await mcp.endpoint.resume({ caller, headers: request.headers, signal: clientGone(reply) }))
   })
+  app.head('/mcp', { config: errors }, notAllowed)
   app.delete('/mcp', { config: errors }, notAllowed)
+}
+
+/** Aborted when the client goes away before its answer is complete (the response closes unfinished). */
+function clientGone (reply: FastifyReply): AbortSignal {
+  const controller = new AbortController()
+  const raw = reply.raw
+  raw.once('close', () => { if (!raw.writableFinished) controller.abort() })
+  return controller.signal
 }
 
 function send (reply: FastifyReply, answer: McpAnswer): FastifyReply {

@@ -85,7 +85,8 @@ export class DynamoStore implements Store, DatasetStore, StreamEventStore, Admin
   listDatasetRecords (): Promise<DatasetRecord[]> { return this.#dataset.listDatasetRecords() }
 
   saveStreamEvent (event: StreamEventRecord): Promise<void> { return this.#streamEvents.saveStreamEvent(event) }
-  listStreamEvents (streamId: string): Promise<StreamEventRecord[]> { return this.#streamEvents.listStreamEvents(streamId) }
+  listStreamEvents (streamId: string, fromSeq: number, limit: number): Promise<StreamEventRecord[]> { return this.#streamEvents.listStreamEvents(streamId, fromSeq, limit) }
+  extendStreamEvent (streamId: string, seq: number, expiresAt: number): Promise<boolean> { return this.#streamEvents.extendStreamEvent(streamId, seq, expiresAt) }
 
   /** Cheap reachability check for /healthz. */
   ping (): Promise<void> { return this.#table.ping() }

@@ -142,6 +142,21 @@ export class DynamoTable {
   }
 
   /**
+   * One page of a partition's items with `from ≤ sk ≤ to`, at most `limit` of them, in sort-key order, strongly
+   * consistent, expired ones left out: a bounded read for a caller that continues after the last item itself.
+   */
+  async queryRange<T> (operation: string, pk: string, range: { from: string, to: string }, limit: number): Promise<T[]> {
+    const page = await this.call(operation, signal => this.#client.send(new QueryCommand({
+      TableName: this.#table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': { S: pk }, ':from': { S: range.from }, ':to': { S: range.to } },
+      ConsistentRead: true,
+      Limit: limit
+    }), { abortSignal: signal }))
+    return (page.Items ?? []).map(item => decode(item)).filter(record => !this.#isExpired(record)) as T[]
+  }
+
+  /**
    * Every live item of one partition of the user index, all pages. A global secondary index is only
    * eventually consistent: an item written a moment ago may be missing (lists for people, never a security check).
    */

@@ -1,6 +1,8 @@
 // The key schema: the only place that builds pk/sk strings. docs/storage-schema.md is its contract.
 // Ids and hashes are used verbatim: keys are only ever looked up exactly (the dataset's begins_with
-// on `ROW#` is the one prefix query), so a `#` inside an id cannot make two items collide.
+// on `ROW#` and a stream's `EVENT#` range are the only ranges), so a `#` inside an id cannot make two items collide.
+
+import { MAX_STREAM_EVENT_SEQ } from '../ports/stream-events.ts'
 
 export interface ItemKey {
   pk: string
@@ -58,10 +60,10 @@ export const datasetRowKey = (id: string): ItemKey =>
   ({ pk: datasetPartition(), sk: `${DATASET_ROW_PREFIX}${part('dataset record id', id)}` })
 
 /** A resumable MCP response stream: one partition per stream, one item per event, in `seq` order. */
-export const STREAM_EVENT_PREFIX = 'EVENT#'
+const STREAM_EVENT_PREFIX = 'EVENT#'
 export const streamPartition = (streamId: string): string => `STREAM#${part('stream id', streamId)}`
 export const streamEventKey = (streamId: string, seq: number): ItemKey => {
-  if (!Number.isSafeInteger(seq) || seq < 0 || seq > 999_999) throw new TypeError('stream event seq must be an integer 0…999999')
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq > MAX_STREAM_EVENT_SEQ) throw new TypeError(`stream event seq must be an integer 0…${MAX_STREAM_EVENT_SEQ}`)
   // Zero-padded so that the sort key orders events as their seq does.
-  return { pk: streamPartition(streamId), sk: `${STREAM_EVENT_PREFIX}${String(seq).padStart(6, '0')}` }
+  return { pk: streamPartition(streamId), sk: `${STREAM_EVENT_PREFIX}${String(seq).padStart(String(MAX_STREAM_EVENT_SEQ).length, '0')}` }
 }

@@ -160,14 +160,14 @@ t.test('MCP Transports: initialize negotiates a supported version and issues a s
   t.equal(old.json().result.protocolVersion, '2025-11-25', 'unknown version → the latest the server supports')
 })
 
-t.test('MCP Transports: GET without Last-Event-ID and DELETE /mcp answer 405 with Allow: POST, with or without a token', async t => {
+t.test('MCP Transports: GET without Last-Event-ID, HEAD and DELETE /mcp answer 405 with Allow: GET, POST (GET resumes), with or without a token', async t => {
   const built = await buildMcpApp(t)
   const { token } = await built.mint()
   for (const authorization of [undefined, `Bearer ${token}`]) {
-    for (const method of ['GET', 'DELETE'] as const) {
+    for (const method of ['GET', 'HEAD', 'DELETE'] as const) {
       const res = await built.app.inject({ method, url: '/mcp', headers: { accept: 'text/event-stream', ...(authorization === undefined ? {} : { authorization }) } })
       t.equal(res.statusCode, 405, method)
-      t.equal(res.headers.allow, 'POST')
+      t.equal(res.headers.allow, 'GET, POST')
     }
   }
   const resume = await built.app.inject({ method: 'GET', url: '/mcp', headers: { accept: 'text/event-stream', 'last-event-id': 'x' } })
