@@ -1,6 +1,7 @@
 // The only reader of process.env. One TypeBox schema parses the environment at start and fails fast
 // with a message that names the variable and what is wrong with it.
-import { Type, type Static } from 'typebox'
+import * as Type from 'typebox'
+import type { Static } from 'typebox'
 import { Value } from 'typebox/value'
 import { isLoopbackHttpUrl } from './loopback.ts'
 
