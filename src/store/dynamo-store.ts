@@ -2,11 +2,9 @@
 // the record models in ./models/ (one per port), which share the generic table access in ./dynamo-table.ts.
 // Every single-use transition is one conditional write (no read-modify-write, no transactions), and
 // every read treats an item whose `expiresAt` has passed as absent, because DynamoDB's TTL deletes lazily.
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DatasetRecord, DatasetStore } from '../ports/dataset.ts'
 import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from '../ports/records.ts'
 import type { AdminStore, ConsumeResult, Store } from '../ports/store.ts'
-import { createDynamoClient, type DynamoClientOptions } from './dynamo-client.ts'
 import { DynamoTable, type DynamoTableOptions } from './dynamo-table.ts'
 import { DynamoClientStore } from './models/clients.ts'
 import { DynamoCodeStore } from './models/codes.ts'
@@ -16,7 +14,6 @@ import { DynamoGrantStore } from './models/grants.ts'
 import { DynamoRefreshTokenStore } from './models/refresh-tokens.ts'
 import { DynamoTransactionStore } from './models/transactions.ts'
 
-export { createDynamoClient, isLoopbackEndpoint, type DynamoClientOptions } from './dynamo-client.ts'
 export type DynamoStoreOptions = DynamoTableOptions
 
 export class DynamoStore implements Store, DatasetStore, AdminStore {
@@ -38,10 +35,6 @@ export class DynamoStore implements Store, DatasetStore, AdminStore {
     this.#refreshTokens = new DynamoRefreshTokenStore(table)
     this.#consents = new DynamoConsentStore(table)
     this.#dataset = new DynamoDatasetStore(table)
-  }
-
-  static createClient (options: DynamoClientOptions): DynamoDBClient {
-    return createDynamoClient(options)
   }
 
   get table (): string { return this.#table.name }

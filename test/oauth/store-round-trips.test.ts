@@ -7,7 +7,8 @@ import * as oauth from 'oauth4webapi'
 import { authorize, exchangeCode, registerClient, startHarness } from '../support/oauth-harness.ts'
 import { startTestStore } from '../support/store.ts'
 import { startAwsProxy } from '../support/aws-proxy.ts'
-import { DynamoStore, createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { DynamoStore } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { SYSTEM_CLOCK } from '../../src/ports/clock.ts'
 
 const backing = await startTestStore(t)

@@ -2,7 +2,8 @@
 // each is one conditional write. Callers are spread over several clients (separate connection pools),
 // as concurrent Lambda instances would be.
 import t from 'tap'
-import { DynamoStore, createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { DynamoStore } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { createFakeClock, startTestStore } from '../support/store.ts'
 import { T0, code, refreshToken, transaction } from './fixtures.ts'
 
