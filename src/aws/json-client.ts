@@ -141,7 +141,7 @@ export class AwsJsonClient {
           else chunks.push(chunk)
         })
         response.on('end', () => { clearTimeout(timer); resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }) })
-        response.on('error', reject)
+        response.on('error', (err) => { clearTimeout(timer); reject(err) })
       })
       const timer = setTimeout(() => request.destroy(new AttemptTimeout()), this.#options.attemptTimeoutMs)
       request.on('error', (err) => { clearTimeout(timer); reject(err) })

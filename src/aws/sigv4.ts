@@ -35,8 +35,8 @@ export function signPost (request: SignedRequest, credentials: AwsCredentials, r
   if (credentials.sessionToken !== undefined) headers['x-amz-security-token'] = credentials.sessionToken
   const names = Object.keys(headers).map(name => name.toLowerCase()).sort()
   const lowered = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))
-  // Header values are trimmed and inner runs of spaces collapsed (the suite's get-header-value-trim).
-  const canonicalHeaders = names.map(name => `${name}:${(lowered[name] as string).trim().replace(/ +/g, ' ')}\n`).join('')
+  // Header values are trimmed and inner runs of white space collapsed to one space, as the suite's header-value-trim cases.
+  const canonicalHeaders = names.map(name => `${name}:${(lowered[name] as string).trim().replace(/\s+/g, ' ')}\n`).join('')
   const signedHeaders = names.join(';')
   const canonicalRequest = ['POST', '/', '', canonicalHeaders, signedHeaders, sha256Hex(request.body)].join('\n')
   const scope = `${day}/${region}/${service}/aws4_request`
