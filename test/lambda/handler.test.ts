@@ -91,6 +91,8 @@ t.test('the bundled handler answers API Gateway HTTP API v2 events', { skip: una
   t.equal(answers.codeCache, 'accepted', 'V8 took the shipped code cache')
   t.equal(answers.stderr, '', 'no warning')
   t.equal(registered?.statusCode, 201, 'registration works in the bundle (rate limiting included)')
+  // KMS GetPublicKey at start and the registration's DynamoDB write went through src/aws/json-client.ts (issue 17).
+  t.same(answers.awsSdkClients, [], 'no AWS SDK client loaded: the role credentials in the environment select the JSON client')
   t.equal(prm?.statusCode, 200)
   t.match(prm?.headers['content-type'], /application\/json/)
   t.equal(JSON.parse(prm?.body ?? '{}').resource, `${PUBLIC_URL}/mcp`)
