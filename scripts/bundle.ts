@@ -82,6 +82,19 @@ export function oneCopyPerTarball (projectRoot: string = root): Plugin {
   }
 }
 
+/**
+ * `node:http2` on first use for fastify/lib/server.js (scripts/bundle/shims/http2-on-first-use.cjs): a per-importer
+ * replacement, which `alias` cannot express; every other importer (none today) gets the real module.
+ */
+export function http2OnFirstUse (): Plugin {
+  return {
+    name: 'http2-on-first-use',
+    setup (build) {
+      build.onResolve({ filter: /^(node:)?http2$/ }, args => /[\\/]fastify[\\/]lib[\\/]server\.js$/.test(args.importer) ? { path: shim('http2-on-first-use') } : undefined)
+    }
+  }
+}
+
 export interface BundleResult {
   /** What the runtime requires (`index.handler`). */
   bundlePath: string
@@ -130,7 +143,7 @@ export async function bundle (options: { codeCache?: boolean, /** Default dist/;
     },
     // src/store/embedded.ts reads import.meta.url only when it starts the emulator, which Lambda never does.
     logOverride: { 'empty-import-meta': 'silent' },
-    plugins: [oneCopyPerTarball()]
+    plugins: [oneCopyPerTarball(), http2OnFirstUse()]
   })
   await build({ ...COMMON, entryPoints: [join(root, 'src', 'lambda-entry.ts')], outfile: entryPath })
   const codeCache = options.codeCache === false ? { built: false as const, reason: 'not requested' } : await buildCodeCache(appPath, codeCacheTarget(), undefined, previousCache)
