@@ -1,6 +1,7 @@
 // Generic access to gatehouse's one DynamoDB table, shared by the record models in ./models/: every call
-// under a hard deadline, SDK errors turned into the port's errors, records encoded to items and back, and
-// expired items read as absent (DynamoDB's TTL deletes lazily). No record type is known here.
+// under a hard deadline, the client's errors (the SDK's or the JSON client's, named alike) turned into the
+// port's errors, records encoded to items and back, and expired items read as absent (DynamoDB's TTL deletes
+// lazily). No record type is known here.
 import type {
   AttributeValue, DeleteItemCommandOutput, DescribeTableCommandOutput, DynamoDBClient, GetItemCommandOutput, PutItemCommandOutput,
   QueryCommandInput, QueryCommandOutput, ScanCommandInput, UpdateItemCommandOutput
