@@ -5,9 +5,10 @@
 //
 // Two configurations, interleaved sample by sample so machine load hits both alike:
 // - lambda: as the function runs on AWS. AWS_LAMBDA_FUNCTION_NAME is set (config's Lambda rules apply),
-//   keys come from KMS (the loopback stand-in test/support/fake-kms.ts: GetPublicKey at start, as on AWS),
-//   and DynamoDB is reached through the SDK's own AWS_ENDPOINT_URL, so the app sees no configured endpoint
-//   and, as on AWS, does not run ensureTable/DescribeTable at start. The token is signed by the KMS key.
+//   keys come from KMS (the loopback stand-in test/support/fake-kms.ts; public keys delivered in
+//   KMS_SIGNING_PUBLIC_KEYS, as Terraform does), and, with role credentials in the environment as on AWS,
+//   DynamoDB, KMS and Secrets Manager are reached through src/aws/json-client.ts (no SDK client is loaded;
+//   the Lambda never runs ensureTable). The token is signed by the KMS key.
 // - local: local keys under a temp dir and AWS_ENDPOINT_URL_DYNAMODB (which makes openStore ensure the table).
 // The stand-ins' network round trips are loopback; real KMS/DynamoDB calls add their latency on AWS.
 // - lambda-nocache: the lambda configuration with the code cache left out of the bundle directory, i.e. the
@@ -43,7 +44,8 @@ import { bundle, COMMON } from './bundle.ts'
 import { buildCodeCache, codeCacheTarget, lambdaNodeFlags } from './code-cache.ts'
 import { httpApiEvent } from './http-api-event.ts'
 import { startEmbeddedStore } from '../src/store/embedded.ts'
-import { createDynamoClient, DynamoStore } from '../src/store/dynamo-store.ts'
+import { DynamoStore } from '../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../src/store/dynamo-client.ts'
 import { ensureTable } from '../src/store/table.ts'
 import { LocalKeySet } from '../src/crypto/local-keys.ts'
 import { KmsKeySet } from '../src/crypto/kms-keys.ts'

@@ -126,7 +126,7 @@ async function serveEverything (): Promise<Target> {
 /** The embedded DynamoDB emulator, alone in its process; the gatehouse children reach it at BENCH_STORE_ENDPOINT. */
 async function serveStore (): Promise<Target> {
   const { startEmbeddedStore } = await import('../src/store/embedded.ts')
-  const { createDynamoClient } = await import('../src/store/dynamo-store.ts')
+  const { createDynamoClient } = await import('../src/store/dynamo-client.ts')
   const { ensureTable } = await import('../src/store/table.ts')
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-store-'))
   const emulator = await startEmbeddedStore({ dataDir, inLambda: false })
@@ -141,7 +141,7 @@ async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string
   const { default: Fastify } = await import('fastify')
   const { default: gatehouse, options: serverOptions } = await import('../src/app.ts')
   const { loadConfig } = await import('../src/config.ts')
-  const { DynamoStore, createDynamoClient } = await import('../src/store/dynamo-store.ts')
+  const [{ DynamoStore }, { createDynamoClient }] = await Promise.all([import('../src/store/dynamo-store.ts'), import('../src/store/dynamo-client.ts')])
   const { LocalKeySet } = await import('../src/crypto/local-keys.ts')
   const { LocalCipher } = await import('../src/crypto/local-cipher.ts')
   const { issueAccessToken } = await import('../src/oauth/access-tokens.ts')

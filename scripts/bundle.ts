@@ -2,7 +2,8 @@
 // the entry that loads it through V8's code cache (index.cjs, from src/lambda-entry.ts) and the cache itself
 // (scripts/code-cache.ts), and zips them for Terraform.
 // CommonJS because Lambda loads it with require(), which cold-starts faster than import().
-import { build } from 'esbuild'
+import { build, type Plugin } from 'esbuild'
+import { readFileSync, realpathSync } from 'node:fs'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { deflateRawSync, crc32, gzipSync } from 'node:zlib'
 import { basename, dirname, join } from 'node:path'
@@ -43,6 +44,55 @@ function zip (files: Array<{ name: string, data: Buffer }>): Buffer {
   end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(0, 4); end.writeUInt16LE(0, 6); end.writeUInt16LE(files.length, 8); end.writeUInt16LE(files.length, 10)
   end.writeUInt32LE(centralSize, 12); end.writeUInt32LE(offset, 16); end.writeUInt16LE(0, 20)
   return Buffer.concat([...locals, ...centrals, end])
+}
+
+/**
+ * npm installs a package again under each dependent it cannot hoist for (fast-uri 4.2.3 sits under both
+ * @fastify/ajv-compiler and fast-json-stringify, beside a top-level 3.x), and esbuild bundles every copy.
+ * Copies of one tarball (the same integrity in npm's node_modules/.package-lock.json) are the same files:
+ * this resolves each to the copy whose path sorts first, so it is bundled once. Other versions stay apart.
+ */
+export function oneCopyPerTarball (projectRoot: string = root): Plugin {
+  return {
+    name: 'one-copy-per-tarball',
+    setup (build) {
+      const packages = (JSON.parse(readFileSync(join(projectRoot, 'node_modules', '.package-lock.json'), 'utf8')) as { packages: Record<string, { integrity?: string }> }).packages
+      const copies = new Map<string, string[]>()
+      for (const [path, { integrity }] of Object.entries(packages)) if (integrity !== undefined) copies.set(integrity, [...(copies.get(integrity) ?? []), path])
+      /** Install directory (real path, as esbuild resolves) → the directory of the copy bundled instead. */
+      const sameAs = new Map<string, string>()
+      const names = new Set<string>()
+      for (const paths of copies.values()) {
+        if (paths.length < 2) continue
+        const [kept, ...others] = paths.sort().map(path => realpathSync(join(projectRoot, path)))
+        for (const other of others) sameAs.set(other, kept as string)
+        names.add(paths[0]!.slice(paths[0]!.lastIndexOf('node_modules/') + 'node_modules/'.length))
+      }
+      if (names.size === 0) return
+      const escaped = [...names].map(name => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+      build.onResolve({ filter: new RegExp(`^(${escaped.join('|')})(/|$)`) }, async args => {
+        if (args.pluginData === 'one-copy-per-tarball') return undefined
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'one-copy-per-tarball' })
+        for (const [other, kept] of sameAs) {
+          if (resolved.path.startsWith(other + '/')) return { ...resolved, path: kept + resolved.path.slice(other.length) }
+        }
+        return resolved
+      })
+    }
+  }
+}
+
+/**
+ * `node:http2` on first use for fastify/lib/server.js (scripts/bundle/shims/http2-on-first-use.cjs): a per-importer
+ * replacement, which `alias` cannot express; every other importer (none today) gets the real module.
+ */
+export function http2OnFirstUse (): Plugin {
+  return {
+    name: 'http2-on-first-use',
+    setup (build) {
+      build.onResolve({ filter: /^(node:)?http2$/ }, args => /[\\/]fastify[\\/]lib[\\/]server\.js$/.test(args.importer) ? { path: shim('http2-on-first-use') } : undefined)
+    }
+  }
 }
 
 export interface BundleResult {
@@ -92,7 +142,8 @@ export async function bundle (options: { codeCache?: boolean, /** Default dist/;
       'safe-regex2': shim('safe-regex2')
     },
     // src/store/embedded.ts reads import.meta.url only when it starts the emulator, which Lambda never does.
-    logOverride: { 'empty-import-meta': 'silent' }
+    logOverride: { 'empty-import-meta': 'silent' },
+    plugins: [oneCopyPerTarball(), http2OnFirstUse()]
   })
   await build({ ...COMMON, entryPoints: [join(root, 'src', 'lambda-entry.ts')], outfile: entryPath })
   const codeCache = options.codeCache === false ? { built: false as const, reason: 'not requested' } : await buildCodeCache(appPath, codeCacheTarget(), undefined, previousCache)

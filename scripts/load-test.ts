@@ -53,7 +53,7 @@ async function emulate (): Promise<void> {
 async function serve (endpoint: string): Promise<void> {
   const { buildTestApp } = await import('../test/support/app.ts')
   const { mintGrant, registerTestClient } = await import('../test/security/mint.ts')
-  const { DynamoStore, createDynamoClient } = await import('../src/store/dynamo-store.ts')
+  const [{ DynamoStore }, { createDynamoClient }] = await Promise.all([import('../src/store/dynamo-store.ts'), import('../src/store/dynamo-client.ts')])
   const { ensureTable } = await import('../src/store/table.ts')
   const { SYSTEM_CLOCK } = await import('../src/ports/clock.ts')
   const teardowns: Array<() => unknown> = []

@@ -9,6 +9,7 @@ import rateLimit from '@fastify/rate-limit'
 import { clientAddressKey } from './plugins/rate-limits.ts'
 import { loadConfig, type Config } from './config.ts'
 import errorsPlugin from './plugins/errors.ts'
+import type { AwsCredentials } from './aws/sigv4.ts'
 import { composeGatehouse, type Services } from './compose.ts'
 import { corsDelegator, originChecker } from './plugins/origins.ts'
 import authorizeRoutes from './routes/oauth/authorize.ts'
@@ -25,6 +26,8 @@ export interface AppOptions {
   config?: Config
   /** Adapters injected by tests; built from the config otherwise. */
   services?: Partial<Services>
+  /** The Lambda's role credentials (src/lambda.ts): AWS is then reached without the SDK's clients (compose.ts). */
+  awsCredentials?: AwsCredentials | undefined
   /**
    * Tests only: more MCP capabilities, tools and methods on /mcp (the conformance suite's reference
    * fixtures, test/support/conformance-fixtures.ts). The Lambda and `fastify start` never pass one.
@@ -137,7 +140,7 @@ export default async function gatehouse (app: FastifyInstance, opts: AppOptions)
   await app.register(rateLimit, { global: false, keyGenerator: clientAddressKey })
   // CORS answers only on the cross-origin endpoints, for the origins the /mcp Origin check allows.
   await app.register(cors, { delegator: corsDelegator(originChecker(config.publicUrl, config.allowedOrigins)) })
-  const composed = await composeGatehouse(config, opts.services ?? {}, app.log)
+  const composed = await composeGatehouse(config, opts.services ?? {}, app.log, opts.awsCredentials)
   app.decorate('gatehouse', composed)
   app.addHook('onClose', async () => { await composed.close() })
   await app.register(healthRoutes)

@@ -2,6 +2,7 @@
 // once, and the context the rules work with. app.ts calls it and decorates the instance with the result;
 // tests inject their own adapters through `given`.
 import type { FastifyBaseLogger } from 'fastify'
+import type { AwsCredentials } from './aws/sigv4.ts'
 import type { Config } from './config.ts'
 import { AccessTokenVerifier } from './oauth/access-tokens.ts'
 import type { AuthorizationServerContext } from './oauth/context.ts'
@@ -77,7 +78,7 @@ function auditLog (log: FastifyBaseLogger): AuditLog {
   return { event: (name, fields) => log.info({ audit: name, ...fields }, name) }
 }
 
-async function buildServices (config: Config, given: Partial<Services>, log: FastifyBaseLogger): Promise<Services> {
+async function buildServices (config: Config, given: Partial<Services>, log: FastifyBaseLogger, credentials: AwsCredentials | undefined): Promise<Services> {
   const clock = given.clock ?? SYSTEM_CLOCK
   const closers: Array<() => Promise<void>> = []
   const crypto = await import('./crypto/index.ts')
@@ -89,10 +90,10 @@ async function buildServices (config: Config, given: Partial<Services>, log: Fas
   // Store, keys, cipher and secrets are independent, and on AWS each may wait on the network or load an SDK
   // client: started together, a cold start waits for the slowest, not the sum.
   const settled = await Promise.allSettled([
-    given.store === undefined ? import('./store/index.ts').then(({ openStore }) => openStore({ ...config.store, dataDir: config.dataDir, inLambda: config.inLambda, clock })) : undefined,
-    given.keys ?? (resourceServer ? NO_SIGNING_KEYS : crypto.createKeySet(config, clock)),
-    given.cipher ?? (resourceServer ? NO_CIPHER : crypto.createCipher(config)),
-    needSecrets ? crypto.secretsOnFirstUse(config) : undefined
+    given.store === undefined ? import('./store/index.ts').then(({ openStore }) => openStore({ ...config.store, dataDir: config.dataDir, inLambda: config.inLambda, clock, credentials })) : undefined,
+    given.keys ?? (resourceServer ? NO_SIGNING_KEYS : crypto.createKeySet(config, clock, { credentials })),
+    given.cipher ?? (resourceServer ? NO_CIPHER : crypto.createCipher(config, { credentials })),
+    needSecrets ? crypto.secretsOnFirstUse(config, { credentials }) : undefined
   ] as const)
   const [openedResult, keysResult, cipherResult, secretsResult] = settled
   const failed = settled.find(result => result.status === 'rejected')
@@ -144,8 +145,13 @@ async function buildServices (config: Config, given: Partial<Services>, log: Fas
 }
 
 
-export async function composeGatehouse (config: Config, given: Partial<Services>, log: FastifyBaseLogger): Promise<Gatehouse> {
-  const services = await buildServices(config, given, log)
+/**
+ * `awsCredentials`: the Lambda's role credentials (src/lambda.ts reads them from its environment); with them
+ * DynamoDB, KMS and Secrets Manager are reached through the JSON client (src/aws/json-client.ts) instead of
+ * the AWS SDK's clients, which a cold start would otherwise load (BENCHMARKS.md, session 9).
+ */
+export async function composeGatehouse (config: Config, given: Partial<Services>, log: FastifyBaseLogger, awsCredentials?: AwsCredentials): Promise<Gatehouse> {
+  const services = await buildServices(config, given, log, awsCredentials)
   const accessTokens = new AccessTokenVerifier({ issuer: config.publicUrl, audience: config.resourceUrl, clock: services.clock, skewSeconds: config.ttl.clockSkew }, await services.keys.publicKeys())
   const ctx: AuthorizationServerContext = {
     store: services.store,

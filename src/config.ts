@@ -1,6 +1,7 @@
 // The only reader of process.env. One TypeBox schema parses the environment at start and fails fast
 // with a message that names the variable and what is wrong with it.
-import { Type, type Static } from 'typebox'
+import * as Type from 'typebox'
+import type { Static } from 'typebox'
 import { Value } from 'typebox/value'
 import { isLoopbackHttpUrl } from './loopback.ts'
 
@@ -55,7 +56,8 @@ export const EnvSchema = Type.Object({
   KMS_PREVIOUS_SIGNING_KEY_IDS: CommaList('previous KMS signing keys kept in /jwks.json during rotation', ''),
   KMS_SIGNING_PUBLIC_KEYS: Type.Optional(Type.String({ minLength: 2, description: 'JSON map from each KMS signing key id above (current and previous, as configured) to its public key, base64 DER (what Terraform\'s aws_kms_public_key gives as public_key); set, no KMS call and no KMS client at start, and KMS\'s first signature is checked against it; unset = GetPublicKey at start' })),
   KMS_ENCRYPTION_KEY_ID: Type.Optional(Type.String({ minLength: 1, description: 'KMS symmetric key for envelope encryption of upstream tokens; unset = local key' })),
-  AWS_ENDPOINT_URL_KMS: Type.Optional(Type.String({ pattern: '^https?://', description: 'KMS endpoint (LocalStack, tests); unset = the region\'s KMS' })),
+  AWS_ENDPOINT_URL_KMS: Type.Optional(Type.String({ pattern: '^https?://', description: 'KMS endpoint (LocalStack, tests); unset = AWS_ENDPOINT_URL, else the region\'s KMS' })),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: Type.Optional(Type.String({ pattern: '^https?://', description: 'Secrets Manager endpoint (LocalStack, tests), as the AWS SDK reads it; unset = AWS_ENDPOINT_URL, else the ARN\'s region\'s Secrets Manager' })),
   COOKIE_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HMAC key for consent cookies (≥ 32 chars); unset locally = generated under the data dir' })),
   COOKIE_SECRET_ARN: Type.Optional(Type.String({ pattern: '^arn:aws[a-z-]*:(secretsmanager|ssm):', description: 'Secrets Manager secret or SSM SecureString parameter holding the consent cookie HMAC key (required in Lambda in authorization-server mode unless COOKIE_SECRET is set)' })),
 
@@ -114,7 +116,7 @@ export interface Config {
   defaultScopes: string[]
   redirectSchemes: string[]
   allowedOrigins: string[]
-  keys: { kmsSigningKeyId: string | undefined, kmsPreviousSigningKeyIds: string[], kmsSigningPublicKeys: ReadonlyMap<string, Uint8Array> | undefined, kmsEncryptionKeyId: string | undefined, kmsEndpoint: string | undefined }
+  keys: { kmsSigningKeyId: string | undefined, kmsPreviousSigningKeyIds: string[], kmsSigningPublicKeys: ReadonlyMap<string, Uint8Array> | undefined, kmsEncryptionKeyId: string | undefined, kmsEndpoint: string | undefined, secretsManagerEndpoint: string | undefined }
   cookieSecret: string | undefined
   cookieSecretArn: string | undefined
   introspectionClients: string[]
@@ -311,7 +313,8 @@ function fromEnv (env: Env): Config {
       kmsPreviousSigningKeyIds: list(env.KMS_PREVIOUS_SIGNING_KEY_IDS),
       kmsSigningPublicKeys,
       kmsEncryptionKeyId: env.KMS_ENCRYPTION_KEY_ID,
-      kmsEndpoint: env.AWS_ENDPOINT_URL_KMS
+      kmsEndpoint: env.AWS_ENDPOINT_URL_KMS ?? env.AWS_ENDPOINT_URL,
+      secretsManagerEndpoint: env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL
     },
     cookieSecret: env.COOKIE_SECRET,
     cookieSecretArn: env.COOKIE_SECRET_ARN,

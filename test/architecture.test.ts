@@ -1,5 +1,5 @@
 // The dependency rule (docs/architecture.md, "Module structure"): routes → plugins → rules (src/oauth,
-// src/mcp) → ports ← adapters (src/store, src/crypto, src/upstream). Read from the import statements of
+// src/mcp) → ports ← adapters (src/store, src/crypto, src/upstream, src/aws). Read from the import statements of
 // every source file, so a new import that points back up fails here, not in a review.
 import t from 'tap'
 import { readdir, readFile } from 'node:fs/promises'
@@ -46,7 +46,7 @@ t.test('src/ports imports nothing but other ports', async t => {
 
 t.test('the OAuth rules (src/oauth) import neither Fastify, nor the AWS SDK, nor an adapter, route or plugin', async t => {
   const frameworks = (spec: string): boolean => /^(fastify|@fastify\/|fastify-plugin|@aws-sdk\/)/.test(spec)
-  const upward = (spec: string): boolean => ['store', 'crypto', 'upstream', 'routes', 'plugins', 'pages', 'gateway', 'compose.ts', 'app.ts'].some(area => inside(area)(spec))
+  const upward = (spec: string): boolean => ['store', 'crypto', 'upstream', 'aws', 'routes', 'plugins', 'pages', 'gateway', 'compose.ts', 'app.ts'].some(area => inside(area)(spec))
   t.same(offending(inside('oauth'), spec => frameworks(spec) || upward(spec)), [])
 })
 
@@ -55,8 +55,8 @@ t.test('the MCP rules (src/mcp) import no Fastify, no AWS SDK, no route or plugi
   t.same(offending(inside('mcp'), forbidden), [])
 })
 
-t.test('adapters (src/store, src/crypto, src/upstream) implement ports and import no rules above the errors, no routes, no plugins', async t => {
-  const adapter = (path: string): boolean => ['store', 'crypto', 'upstream'].some(area => inside(area)(path))
+t.test('adapters (src/store, src/crypto, src/upstream, src/aws) implement ports and import no rules above the errors, no routes, no plugins', async t => {
+  const adapter = (path: string): boolean => ['store', 'crypto', 'upstream', 'aws'].some(area => inside(area)(path))
   // oauth/errors.ts is the shared vocabulary of client-visible failures; anything else in src/oauth is a rule.
   const upward = (spec: string): boolean => (inside('oauth')(spec) && spec !== 'oauth/errors.ts') || ['mcp', 'routes', 'plugins', 'pages', 'gateway', 'app.ts', 'compose.ts'].some(area => inside(area)(spec))
   t.same(offending(adapter, upward), [])

@@ -2,12 +2,15 @@
 // the data dir otherwise. app.ts/lambda.ts call these once at start.
 import { randomBytes } from 'node:crypto'
 import type { KMSClient } from '@aws-sdk/client-kms'
+import { AwsJsonClient, KMS, SECRETS_MANAGER } from '../aws/json-client.ts'
+import type { AwsCredentials } from '../aws/sigv4.ts'
 import type { Config } from '../config.ts'
 import type { Cipher } from '../ports/cipher.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { KeySet } from '../ports/keys.ts'
 import { LocalCipher } from './local-cipher.ts'
 import { LocalKeySet } from './local-keys.ts'
+import type { KmsApi, KmsClientSource } from './kms-keys.ts'
 import { loadOrCreateLocalSecret, readOnFirstUse, resolveSecretArn, type SecretClients } from './secrets.ts'
 
 // The KMS adapters (and the AWS SDK client behind them) are loaded only when KMS is configured: a cold
@@ -19,8 +22,45 @@ export { loadOrCreateLocalSecret, resolveSecretArn, type SecretClients } from '.
 
 export interface CryptoOptions {
   /** Injected in tests (endpoint + static credentials); built from the config otherwise. */
-  kms?: KMSClient
+  kms?: KMSClient | KmsApi
   secrets?: SecretClients
+  /**
+   * The Lambda's role credentials (from its environment): KMS and Secrets Manager are then reached through
+   * the JSON client (src/aws/json-client.ts), with no SDK client to load. Without them, the SDK clients.
+   */
+  credentials?: AwsCredentials | undefined
+}
+
+/** What the SDK's clients would do by default: 3 attempts; a bound on each, which the SDK leaves unset. */
+const JSON_CLIENT_LIMITS = { maxAttempts: 3, attemptTimeoutMs: 5000 }
+
+const sharedJsonKmsClients = new WeakMap<Config, AwsJsonClient>()
+
+function kmsSource (config: Config, options: CryptoOptions): KmsClientSource {
+  if (options.kms !== undefined) return options.kms
+  const credentials = options.credentials
+  if (credentials === undefined) return lazyKmsClient(config)
+  let client = sharedJsonKmsClients.get(config)
+  if (client === undefined) {
+    client = new AwsJsonClient(KMS, { region: config.store.region, endpoint: config.keys.kmsEndpoint, credentials, ...JSON_CLIENT_LIMITS })
+    sharedJsonKmsClients.set(config, client)
+  }
+  return client
+}
+
+function secretClients (config: Config, options: CryptoOptions): SecretClients | undefined {
+  const credentials = options.credentials
+  if (credentials === undefined || options.secrets?.secretsManager !== undefined) return options.secrets
+  const clients = new Map<string, AwsJsonClient>()
+  const secretsManager = (region: string): AwsJsonClient => {
+    let client = clients.get(region)
+    if (client === undefined) {
+      client = new AwsJsonClient(SECRETS_MANAGER, { region, endpoint: config.keys.secretsManagerEndpoint, credentials, ...JSON_CLIENT_LIMITS })
+      clients.set(region, client)
+    }
+    return client
+  }
+  return { ...options.secrets, secretsManager }
 }
 
 export interface ResolvedSecrets {
@@ -60,7 +100,7 @@ export async function createKeySet (config: Config, clock: Clock, options: Crypt
   if (config.keys.kmsSigningKeyId !== undefined) {
     const { KmsKeySet } = await import('./kms-keys.ts')
     return await KmsKeySet.open({
-      client: options.kms ?? lazyKmsClient(config),
+      client: kmsSource(config, options),
       currentKeyId: config.keys.kmsSigningKeyId,
       previousKeyIds: config.keys.kmsPreviousSigningKeyIds,
       ...(config.keys.kmsSigningPublicKeys === undefined ? {} : { delivered: config.keys.kmsSigningPublicKeys })
@@ -76,7 +116,7 @@ export async function createKeySet (config: Config, clock: Clock, options: Crypt
 export async function createCipher (config: Config, options: CryptoOptions = {}): Promise<Cipher> {
   if (config.keys.kmsEncryptionKeyId !== undefined) {
     const { KmsCipher } = await import('./kms-cipher.ts')
-    return new KmsCipher({ client: options.kms ?? lazyKmsClient(config), keyId: config.keys.kmsEncryptionKeyId })
+    return new KmsCipher({ client: kmsSource(config, options), keyId: config.keys.kmsEncryptionKeyId })
   }
   if (config.inLambda) throw new Error('KMS_ENCRYPTION_KEY_ID: required in Lambda (local keys are for development)')
   return await LocalCipher.open(config.dataDir)
@@ -96,9 +136,10 @@ export interface SecretsOnFirstUse {
  */
 export async function secretsOnFirstUse (config: Config, options: CryptoOptions = {}): Promise<SecretsOnFirstUse> {
   const upstreamArn = config.upstream.clientSecretArn
+  const clients = secretClients(config, options)
   return {
-    upstreamClientSecret: upstreamArn === undefined ? config.upstream.clientSecret : readOnFirstUse(upstreamArn, options.secrets),
-    cookieSecret: config.cookieSecretArn === undefined ? await cookieSecretWithoutArn(config) : readOnFirstUse(config.cookieSecretArn, options.secrets)
+    upstreamClientSecret: upstreamArn === undefined ? config.upstream.clientSecret : readOnFirstUse(upstreamArn, clients),
+    cookieSecret: config.cookieSecretArn === undefined ? await cookieSecretWithoutArn(config) : readOnFirstUse(config.cookieSecretArn, clients)
   }
 }
 

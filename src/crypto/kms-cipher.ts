@@ -3,7 +3,8 @@
 // an EncryptionContext that includes the caller's context, so only a Decrypt naming the same context
 // (visible in CloudTrail; contexts are ids, never secrets) gets the key back.
 // Format: `k1.<encrypted data key>.<iv>.<ciphertext>.<tag>`, see sealed-format.ts.
-import { clientOf, type KmsClientSource } from './kms-keys.ts'
+import type { DecryptCommandOutput, GenerateDataKeyCommandOutput } from '@aws-sdk/client-kms'
+import { apiOf, type KmsClientSource } from './kms-keys.ts'
 import { DataKeyCache } from './data-key-cache.ts'
 import { KeyServiceError, SealedValueError, type Cipher } from '../ports/cipher.ts'
 import { KEY_BYTES, openWith, parseSealed, sealWith } from './sealed-format.ts'
@@ -60,8 +61,7 @@ export class KmsCipher implements Cipher {
   async #generate (context: string): Promise<DataKey> {
     let out
     try {
-      const { GenerateDataKeyCommand } = await import('@aws-sdk/client-kms')
-      out = await (await clientOf(this.#client)).send(new GenerateDataKeyCommand({ KeyId: this.#keyId, KeySpec: 'AES_256', EncryptionContext: { [CONTEXT_KEY]: context } }))
+      out = await (await apiOf(this.#client)).send<GenerateDataKeyCommandOutput>('GenerateDataKey', { KeyId: this.#keyId, KeySpec: 'AES_256', EncryptionContext: { [CONTEXT_KEY]: context } })
     } catch (err) {
       throw new KeyServiceError(`KMS GenerateDataKey failed for ${this.#keyId}`, { cause: err })
     }
@@ -72,8 +72,7 @@ export class KmsCipher implements Cipher {
   async #decrypt (encrypted: string, context: string): Promise<DataKey> {
     let out
     try {
-      const { DecryptCommand } = await import('@aws-sdk/client-kms')
-      out = await (await clientOf(this.#client)).send(new DecryptCommand({ KeyId: this.#keyId, CiphertextBlob: Buffer.from(encrypted, 'base64url'), EncryptionContext: { [CONTEXT_KEY]: context } }))
+      out = await (await apiOf(this.#client)).send<DecryptCommandOutput>('Decrypt', { KeyId: this.#keyId, CiphertextBlob: Buffer.from(encrypted, 'base64url'), EncryptionContext: { [CONTEXT_KEY]: context } })
     } catch (err) {
       const name = (err as { name?: string }).name ?? ''
       if (PERMANENT.has(name)) throw new SealedValueError(`KMS refused the data key (${name})`, { cause: err })

@@ -4,17 +4,35 @@
 // (KMS public keys never change), which also fails the start-up fast when a key id is wrong, disabled,
 // or not an RSA signing key. The KMS client itself is loaded on the first signature.
 import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto'
-import type { KMSClient } from '@aws-sdk/client-kms'
+import type { GetPublicKeyCommandOutput, KMSClient, SignCommandOutput } from '@aws-sdk/client-kms'
 import type { KeySet, PublicJwk, Signer } from '../ports/keys.ts'
 import { KeyServiceError } from '../ports/cipher.ts'
 import { rsaPublicJwk } from './jwk.ts'
 
 const ALGORITHM = 'RSASSA_PKCS1_V1_5_SHA_256'
 
-/** A client, or how to get one when it is first needed. */
-export type KmsClientSource = KMSClient | (() => Promise<KMSClient>)
+/**
+ * The KMS operations the adapters send, by name with the API's input and output (blobs as Uint8Array): the
+ * JSON client (src/aws/json-client.ts, in Lambda: no SDK client to load) or an SDK client.
+ */
+export interface KmsApi {
+  send<O>(operation: 'Sign' | 'GetPublicKey' | 'GenerateDataKey' | 'Decrypt', input: object): Promise<O>
+}
 
-export const clientOf = async (source: KmsClientSource): Promise<KMSClient> => typeof source === 'function' ? await source() : source
+/** A client, or how to get one when it is first needed. */
+export type KmsClientSource = KMSClient | KmsApi | (() => Promise<KMSClient | KmsApi>)
+
+/** The source's client as a KmsApi. Whoever holds an SDK client has loaded the SDK, so its commands cost nothing more. */
+export async function apiOf (source: KmsClientSource): Promise<KmsApi> {
+  const client = typeof source === 'function' ? await source() : source
+  if (!('middlewareStack' in client)) return client
+  return {
+    async send<O>(operation: string, input: object): Promise<O> {
+      const commands = await import('@aws-sdk/client-kms') as unknown as Record<string, new (input: object) => Parameters<KMSClient['send']>[0]>
+      return await client.send(new (commands[`${operation}Command`] as new (input: object) => Parameters<KMSClient['send']>[0])(input)) as O
+    }
+  }
+}
 
 export interface KmsKeySetOptions {
   client: KmsClientSource
@@ -46,8 +64,7 @@ class KmsSigner implements Signer {
     const digest = createHash('sha256').update(data).digest()
     let out
     try {
-      const { SignCommand } = await import('@aws-sdk/client-kms')
-      out = await (await clientOf(this.#client)).send(new SignCommand({ KeyId: this.#keyArn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: ALGORITHM }))
+      out = await (await apiOf(this.#client)).send<SignCommandOutput>('Sign', { KeyId: this.#keyArn, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: ALGORITHM })
     } catch (err) {
       throw new KeyServiceError(`KMS Sign failed for ${this.#keyArn}`, { cause: err })
     }
@@ -106,8 +123,7 @@ export class KmsKeySet implements KeySet {
 async function fetchPublicKey (client: KmsClientSource, keyId: string): Promise<{ arn: string, jwk: PublicJwk }> {
   let out
   try {
-    const { GetPublicKeyCommand } = await import('@aws-sdk/client-kms')
-    out = await (await clientOf(client)).send(new GetPublicKeyCommand({ KeyId: keyId }))
+    out = await (await apiOf(client)).send<GetPublicKeyCommandOutput>('GetPublicKey', { KeyId: keyId })
   } catch (err) {
     throw new KeyServiceError(`KMS GetPublicKey failed for ${keyId}`, { cause: err })
   }

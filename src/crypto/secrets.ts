@@ -7,9 +7,14 @@ import type { SSMClient } from '@aws-sdk/client-ssm'
 import { KeyServiceError } from '../ports/cipher.ts'
 import { createPrivateFile, ensurePrivateDir, readPrivateFile } from './private-files.ts'
 
+/** Secrets Manager's GetSecretValue through the JSON client (src/aws/json-client.ts): no SDK client to load. */
+export interface SecretsManagerApi {
+  send<O>(operation: 'GetSecretValue', input: { SecretId: string }): Promise<O>
+}
+
 export interface SecretClients {
-  /** Built for the ARN's region when absent. */
-  secretsManager?: (region: string) => SecretsManagerClient
+  /** Built for the ARN's region when absent. An SDK client, or (the Lambda) the JSON client. */
+  secretsManager?: (region: string) => SecretsManagerClient | SecretsManagerApi
   ssm?: (region: string) => SSMClient
 }
 
@@ -23,11 +28,16 @@ export async function resolveSecretArn (arn: string, clients: SecretClients = {}
   let value: string | undefined
   try {
     if (service === 'secretsmanager') {
-      // Loaded on use: a cold start pays only for the SDK clients it needs.
-      const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
-      const client = clients.secretsManager?.(region) ?? new SecretsManagerClient({ region })
-      const out = await client.send(new GetSecretValueCommand({ SecretId: arn }))
-      value = out.SecretString
+      const given = clients.secretsManager?.(region)
+      if (given !== undefined && !('middlewareStack' in given)) {
+        value = (await given.send<{ SecretString?: string }>('GetSecretValue', { SecretId: arn })).SecretString
+      } else {
+        // Loaded on use: a cold start pays only for the SDK clients it needs.
+        const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager')
+        const client = given ?? new SecretsManagerClient({ region })
+        const out = await client.send(new GetSecretValueCommand({ SecretId: arn }))
+        value = out.SecretString
+      }
     } else {
       const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm')
       const client = clients.ssm?.(region) ?? new SSMClient({ region })

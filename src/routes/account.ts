@@ -4,7 +4,8 @@
 // HttpOnly, SameSite=Lax cookie of its own (`__Host-` over https), 15 minutes long.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import browserCookies from '../plugins/cookies.ts'
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import * as Type from 'typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Gatehouse } from '../compose.ts'
 import {
   ACCOUNT_LOGIN_TTL, ACCOUNT_SESSION_TTL, checkAccountCsrf, finishAccountLogin, startAccountLogin, type AccountSession, type PendingAccountLogin

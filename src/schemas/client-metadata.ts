@@ -1,7 +1,8 @@
 // RFC 7591 client metadata: the /register body, the registration response, and the compiled check of
 // Client ID Metadata Documents. The schema checks shape (types, lengths, counts); what the values may be
 // (redirect URI rules, supported methods and grants, known scopes) stays in src/oauth/clients.ts.
-import { Type, type Static, type TSchema } from 'typebox'
+import * as Type from 'typebox'
+import type { Static, TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
 
 /** RFC 7591 §2: a member may be null, which reads as absent. */

@@ -1,7 +1,7 @@
 // Discovery documents, the JWKS and the health answer. The metadata documents are open-ended by their
 // RFCs (RFC 8414 §2, RFC 9728 §2: unknown members are ignored by clients), so members beyond those
 // listed are serialized too rather than silently dropped.
-import { Type } from 'typebox'
+import * as Type from 'typebox'
 
 const Strings = Type.Array(Type.String())
 

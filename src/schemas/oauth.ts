@@ -1,6 +1,7 @@
 // The OAuth endpoints' wire shapes: form bodies, the error JSON, token and introspection responses.
 // Response schemas also serialize (fast-json-stringify): a member not declared here is not sent.
-import { Type, type Static } from 'typebox'
+import * as Type from 'typebox'
+import type { Static } from 'typebox'
 
 const Field = Type.String({ maxLength: 8192 })
 /** Form parameters must not repeat (RFC 6749 §3.2): a repeated one arrives as an array and fails this schema. */

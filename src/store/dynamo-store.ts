@@ -2,12 +2,10 @@
 // the record models in ./models/ (one per port), which share the generic table access in ./dynamo-table.ts.
 // Every single-use transition is one conditional write (no read-modify-write, no transactions), and
 // every read treats an item whose `expiresAt` has passed as absent, because DynamoDB's TTL deletes lazily.
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DatasetRecord, DatasetStore } from '../ports/dataset.ts'
 import type { AuthorizationCodeRecord, AuthorizationTransaction, ClientRecord, ConsentRecord, GrantRecord, RefreshTokenRecord } from '../ports/records.ts'
 import type { AdminStore, CodeRedemption, ConsumeResult, RefreshRotation, Store } from '../ports/store.ts'
 import type { StreamEventRecord, StreamEventStore } from '../ports/stream-events.ts'
-import { createDynamoClient, type DynamoClientOptions } from './dynamo-client.ts'
 import { DynamoTable, type DynamoTableOptions } from './dynamo-table.ts'
 import { DynamoClientStore } from './models/clients.ts'
 import { DynamoCodeStore } from './models/codes.ts'
@@ -18,7 +16,6 @@ import { DynamoRefreshTokenStore } from './models/refresh-tokens.ts'
 import { DynamoStreamEventStore } from './models/stream-events.ts'
 import { DynamoTransactionStore } from './models/transactions.ts'
 
-export { createDynamoClient, isLoopbackEndpoint, type DynamoClientOptions } from './dynamo-client.ts'
 export type DynamoStoreOptions = DynamoTableOptions
 
 export class DynamoStore implements Store, DatasetStore, StreamEventStore, AdminStore {
@@ -42,10 +39,6 @@ export class DynamoStore implements Store, DatasetStore, StreamEventStore, Admin
     this.#consents = new DynamoConsentStore(table)
     this.#dataset = new DynamoDatasetStore(table)
     this.#streamEvents = new DynamoStreamEventStore(table)
-  }
-
-  static createClient (options: DynamoClientOptions): DynamoDBClient {
-    return createDynamoClient(options)
   }
 
   get table (): string { return this.#table.name }

@@ -1,9 +1,10 @@
 // Generic access to gatehouse's one DynamoDB table, shared by the record models in ./models/: every call
-// under a hard deadline, SDK errors turned into the port's errors, records encoded to items and back, and
-// expired items read as absent (DynamoDB's TTL deletes lazily). No record type is known here.
-import {
-  DeleteItemCommand, DescribeTableCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateItemCommand,
-  type AttributeValue, type DynamoDBClient
+// under a hard deadline, the client's errors (the SDK's or the JSON client's, named alike) turned into the
+// port's errors, records encoded to items and back, and expired items read as absent (DynamoDB's TTL deletes
+// lazily). No record type is known here.
+import type {
+  AttributeValue, DeleteItemCommandOutput, DescribeTableCommandOutput, DynamoDBClient, GetItemCommandOutput, PutItemCommandOutput,
+  QueryCommandInput, QueryCommandOutput, ScanCommandInput, UpdateItemCommandOutput
 } from '@aws-sdk/client-dynamodb'
 import type { Clock } from '../ports/clock.ts'
 import { StoreConflictError, StoreUnavailableError, type ConsumeResult } from '../ports/store.ts'
@@ -11,8 +12,29 @@ import { isConditionFailed, toStoreError } from './errors.ts'
 import { USER_INDEX, type ItemKey, type Kind } from './keys.ts'
 import { fromItem, toAttribute, toItem, type Item } from './marshal.ts'
 
+/**
+ * The DynamoDB operations the table sends, by name with the API's input and output: the JSON client
+ * (src/aws/json-client.ts, in Lambda: no SDK client to load at a cold start) or an SDK client (`sdkDynamoApi`).
+ */
+export interface DynamoApi {
+  send<O>(operation: DynamoOperation, input: object, options: { abortSignal?: AbortSignal }): Promise<O>
+}
+
+export type DynamoOperation = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan' | 'DescribeTable'
+
+/** An SDK client as a DynamoApi. Whoever holds one has loaded the SDK already, so its commands cost nothing more. */
+export function sdkDynamoApi (client: DynamoDBClient): DynamoApi {
+  return {
+    async send<O>(operation: DynamoOperation, input: object, options: { abortSignal?: AbortSignal }): Promise<O> {
+      const commands = await import('@aws-sdk/client-dynamodb') as unknown as Record<`${DynamoOperation}Command`, new (input: object) => Parameters<DynamoDBClient['send']>[0]>
+      return await client.send(new commands[`${operation}Command`](input), options) as O
+    }
+  }
+}
+
 export interface DynamoTableOptions {
-  client: DynamoDBClient
+  /** An SDK client (local runs, the CLI, tests) or a DynamoApi (the Lambda's JSON client). */
+  client: DynamoDBClient | DynamoApi
   table: string
   clock: Clock
   /** Upper bound on every store call, retries included. */
@@ -40,13 +62,13 @@ export interface UpdateOptions {
 }
 
 export class DynamoTable {
-  readonly #client: DynamoDBClient
+  readonly #client: DynamoApi
   readonly #table: string
   readonly #clock: Clock
   readonly #timeoutMs: number
 
   constructor (options: DynamoTableOptions) {
-    this.#client = options.client
+    this.#client = 'middlewareStack' in options.client ? sdkDynamoApi(options.client) : options.client
     this.#table = options.table
     this.#clock = options.clock
     this.#timeoutMs = options.timeoutMs
@@ -61,11 +83,11 @@ export class DynamoTable {
 
   /** Strongly consistent: every find guards a security decision or follows a write in the same flow. */
   async find<T> (key: ItemKey): Promise<T | undefined> {
-    const out = await this.call('GetItem', signal => this.#client.send(new GetItemCommand({
+    const out = await this.call('GetItem', signal => this.#client.send<GetItemCommandOutput>('GetItem', {
       TableName: this.#table,
       Key: keyItem(key),
       ConsistentRead: true
-    }), { abortSignal: signal }))
+    }, { abortSignal: signal }))
     if (out.Item === undefined) return undefined
     const record = decode(out.Item)
     return this.#isExpired(record) ? undefined : record as T
@@ -73,23 +95,23 @@ export class DynamoTable {
 
   /** Create-only: a random id never collides, so an existing item means a bug or a replay; refuse to overwrite (it could erase consumedAt, usedAt or revokedAt). */
   async create (kind: Kind, key: ItemKey, record: object, conflict = `${kind} ${key.pk} already exists`): Promise<void> {
-    const result = await this.write(`PutItem ${kind}`, signal => this.#client.send(new PutItemCommand({
+    const result = await this.write(`PutItem ${kind}`, signal => this.#client.send<PutItemCommandOutput>('PutItem', {
       TableName: this.#table,
       Item: encode(kind, key, record),
       ConditionExpression: 'attribute_not_exists(pk)'
-    }), { abortSignal: signal }))
+    }, { abortSignal: signal }))
     if (result === CONDITION_FAILED) throw new StoreConflictError(conflict)
   }
 
   /** Overwrites whatever item has this key. */
   async replace (kind: Kind, key: ItemKey, record: object): Promise<void> {
     const item = encode(kind, key, record)
-    await this.call(`PutItem ${kind}`, signal => this.#client.send(new PutItemCommand({ TableName: this.#table, Item: item }), { abortSignal: signal }))
+    await this.call(`PutItem ${kind}`, signal => this.#client.send<PutItemCommandOutput>('PutItem', { TableName: this.#table, Item: item }, { abortSignal: signal }))
   }
 
   /** A conditional update; the item as it is after the update, or CONDITION_FAILED. */
   async update (operation: string, key: ItemKey, options: UpdateOptions): Promise<Record<string, unknown> | ConditionFailed> {
-    const result = await this.write(operation, signal => this.#client.send(new UpdateItemCommand({
+    const result = await this.write(operation, signal => this.#client.send<UpdateItemCommandOutput>('UpdateItem', {
       TableName: this.#table,
       Key: keyItem(key),
       UpdateExpression: options.update,
@@ -97,7 +119,7 @@ export class DynamoTable {
       ExpressionAttributeValues: options.values,
       ...(options.names === undefined ? {} : { ExpressionAttributeNames: options.names }),
       ReturnValues: 'ALL_NEW'
-    }), { abortSignal: signal }))
+    }, { abortSignal: signal }))
     return result === CONDITION_FAILED ? CONDITION_FAILED : decode(result.Attributes ?? {})
   }
 
@@ -114,13 +136,13 @@ export class DynamoTable {
 
   /** Deletes the item if it exists and is live, and returns it; undefined otherwise. */
   async take<T> (operation: string, key: ItemKey): Promise<T | undefined> {
-    const result = await this.write(operation, signal => this.#client.send(new DeleteItemCommand({
+    const result = await this.write(operation, signal => this.#client.send<DeleteItemCommandOutput>('DeleteItem', {
       TableName: this.#table,
       Key: keyItem(key),
       ConditionExpression: EXISTS_AND_LIVE,
       ExpressionAttributeValues: this.live(),
       ReturnValues: 'ALL_OLD'
-    }), { abortSignal: signal }))
+    }, { abortSignal: signal }))
     if (result === CONDITION_FAILED || result.Attributes === undefined) return undefined
     return decode(result.Attributes) as T
   }
@@ -130,7 +152,7 @@ export class DynamoTable {
    * consistent. Records with an expiry (`withExpiry`) are read as every read does: expired ones as absent.
    */
   async queryPrefix<T> (operation: string, pk: string, prefix: string, options: { withExpiry: boolean }): Promise<T[]> {
-    const items = await this.#allPages(operation, start => new QueryCommand({
+    const items = await this.#allPages(operation, 'Query', start => ({
       TableName: this.#table,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: prefix } },
@@ -146,13 +168,13 @@ export class DynamoTable {
    * consistent, expired ones left out: a bounded read for a caller that continues after the last item itself.
    */
   async queryRange<T> (operation: string, pk: string, range: { from: string, to: string }, limit: number): Promise<T[]> {
-    const page = await this.call(operation, signal => this.#client.send(new QueryCommand({
+    const page = await this.call(operation, signal => this.#client.send<QueryCommandOutput>('Query', {
       TableName: this.#table,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': { S: pk }, ':from': { S: range.from }, ':to': { S: range.to } },
       ConsistentRead: true,
       Limit: limit
-    }), { abortSignal: signal }))
+    }, { abortSignal: signal }))
     return (page.Items ?? []).map(item => decode(item)).filter(record => !this.#isExpired(record)) as T[]
   }
 
@@ -161,7 +183,7 @@ export class DynamoTable {
    * eventually consistent: an item written a moment ago may be missing (lists for people, never a security check).
    */
   async queryUserIndex<T> (operation: string, partition: string): Promise<T[]> {
-    const items = await this.#allPages(operation, start => new QueryCommand({
+    const items = await this.#allPages(operation, 'Query', start => ({
       TableName: this.#table,
       IndexName: USER_INDEX.name,
       KeyConditionExpression: '#pk = :pk',
@@ -177,7 +199,7 @@ export class DynamoTable {
    * `expired`: 'skip' (as every read does) or 'only' (what prune removes).
    */
   async scanKind<T> (operation: string, kind: Kind, options: { expired: 'skip' | 'only', filter?: string, values?: Record<string, AttributeValue> }): Promise<T[]> {
-    const items = await this.#allPages(operation, start => new ScanCommand({
+    const items = await this.#allPages(operation, 'Scan', start => ({
       TableName: this.#table,
       FilterExpression: `#kind = :kind${options.filter === undefined ? '' : ` AND ${options.filter}`}`,
       ExpressionAttributeNames: { '#kind': 'kind' },
@@ -189,12 +211,12 @@ export class DynamoTable {
   }
 
   /** Follows LastEvaluatedKey until the last page; each page is one bounded store call. */
-  async #allPages (operation: string, command: (start: { ExclusiveStartKey?: Item }) => QueryCommand | ScanCommand): Promise<Item[]> {
+  async #allPages (operation: string, kind: 'Query' | 'Scan', input: (start: { ExclusiveStartKey?: Item }) => QueryCommandInput | ScanCommandInput): Promise<Item[]> {
     const items: Item[] = []
     let start: Item | undefined
     do {
-      const next = command(start === undefined ? {} : { ExclusiveStartKey: start })
-      const page = await this.call(operation, signal => this.#client.send(next as QueryCommand, { abortSignal: signal }))
+      const next = input(start === undefined ? {} : { ExclusiveStartKey: start })
+      const page = await this.call(operation, signal => this.#client.send<QueryCommandOutput>(kind, next, { abortSignal: signal }))
       items.push(...(page.Items ?? []))
       start = page.LastEvaluatedKey
     } while (start !== undefined)
@@ -203,18 +225,18 @@ export class DynamoTable {
 
   /** Deletes the item when `condition` holds; false when it did not (or the item is gone). */
   async remove (operation: string, key: ItemKey, condition: string, values: Record<string, AttributeValue> = {}): Promise<boolean> {
-    const result = await this.write(operation, signal => this.#client.send(new DeleteItemCommand({
+    const result = await this.write(operation, signal => this.#client.send<DeleteItemCommandOutput>('DeleteItem', {
       TableName: this.#table,
       Key: keyItem(key),
       ConditionExpression: condition,
       ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values })
-    }), { abortSignal: signal }))
+    }, { abortSignal: signal }))
     return result !== CONDITION_FAILED
   }
 
   /** DescribeTable, bounded by the timeout: proves the endpoint, the credentials and the table. */
   async ping (): Promise<void> {
-    const out = await this.call('DescribeTable', signal => this.#client.send(new DescribeTableCommand({ TableName: this.#table }), { abortSignal: signal }))
+    const out = await this.call('DescribeTable', signal => this.#client.send<DescribeTableCommandOutput>('DescribeTable', { TableName: this.#table }, { abortSignal: signal }))
     const status = out.Table?.TableStatus
     if (status !== 'ACTIVE' && status !== 'UPDATING') throw new StoreUnavailableError(`table ${this.#table} is ${status ?? 'unknown'}`)
   }
@@ -235,7 +257,7 @@ export class DynamoTable {
   }
 
   /**
-   * One SDK call under a hard deadline. The abort signal cancels the HTTP request (retries included);
+   * One DynamoDB call under a hard deadline. The abort signal cancels the HTTP request (retries included);
    * the race also covers stages the signal does not reach, such as credential resolution.
    */
   async call<O> (operation: string, run: (signal: AbortSignal) => Promise<O>): Promise<O> {

@@ -1,4 +1,5 @@
-// Turns whatever the AWS SDK throws into the port's vocabulary. Callers of the store see
+// Turns whatever the AWS SDK or src/aws/json-client.ts (same names, same $metadata) throws into the port's
+// vocabulary. Callers of the store see
 // StoreUnavailableError for anything operational (network, timeout, throttling, 5xx, missing table,
 // credentials) and never a raw SDK error; a ValidationException is a bug in our request and stays as is.
 import { StoreUnavailableError } from '../ports/store.ts'

@@ -6,12 +6,14 @@
 // key moto answers AccessDeniedException where AWS answers IncorrectKeyException). Skipped, and counted as
 // skipped, when moto is not installed.
 import t from 'tap'
-import { CreateKeyCommand, DecryptCommand, KMSClient } from '@aws-sdk/client-kms'
+import { CreateKeyCommand, DecryptCommand, type KMSClient } from '@aws-sdk/client-kms'
 import { KeyServiceError, SealedValueError } from '../../src/ports/cipher.ts'
 import { KmsCipher } from '../../src/crypto/kms-cipher.ts'
 import { LocalCipher } from '../../src/crypto/local-cipher.ts'
-import { EMULATOR_CREDENTIALS, emulatorUnavailable, startAwsEmulator } from '../support/aws-emulator.ts'
+import { emulatorUnavailable, startAwsEmulator } from '../support/aws-emulator.ts'
+import type { KmsApi } from '../../src/crypto/kms-keys.ts'
 import { startAwsProxy } from '../support/aws-proxy.ts'
+import { kmsClientAt } from '../support/kms-client.ts'
 import { FIELD, flipBit } from './tamper.ts'
 
 const unavailable = await emulatorUnavailable({ moto: true })
@@ -29,7 +31,7 @@ if (unavailable !== undefined) {
     return { keyId: KeyMetadata!.KeyId!, arn: KeyMetadata!.Arn! }
   }
   /** gatehouse's client: through the counting proxy. */
-  const client = (): KMSClient => new KMSClient({ endpoint: proxy.endpoint, region: aws.region, credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 })
+  const client = (): KMSClient | KmsApi => kmsClientAt(proxy.endpoint, aws.region)
   const key = await createEncryptionKey()
   const TOKENS = JSON.stringify({ accessToken: 'upstream-access', refreshToken: 'upstream-refresh' })
 

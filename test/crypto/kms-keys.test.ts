@@ -5,11 +5,13 @@
 // moto 5.2.1 keeps signing with a disabled key). Skipped, and counted as skipped, when moto is not installed.
 import t from 'tap'
 import { createPublicKey, verify } from 'node:crypto'
-import { CreateAliasCommand, CreateKeyCommand, GetPublicKeyCommand, KMSClient, UpdateAliasCommand } from '@aws-sdk/client-kms'
+import { CreateAliasCommand, CreateKeyCommand, GetPublicKeyCommand, UpdateAliasCommand, type KMSClient } from '@aws-sdk/client-kms'
 import { KeyServiceError } from '../../src/ports/cipher.ts'
 import { KmsKeySet } from '../../src/crypto/kms-keys.ts'
-import { EMULATOR_CREDENTIALS, emulatorUnavailable, startAwsEmulator } from '../support/aws-emulator.ts'
+import { emulatorUnavailable, startAwsEmulator } from '../support/aws-emulator.ts'
+import type { KmsApi } from '../../src/crypto/kms-keys.ts'
 import { startAwsProxy } from '../support/aws-proxy.ts'
+import { kmsClientAt } from '../support/kms-client.ts'
 import { signJwt, verifiesWithJwk, verifyWithJwks } from './jwt-helpers.ts'
 
 const unavailable = await emulatorUnavailable({ moto: true })
@@ -23,7 +25,7 @@ if (unavailable !== undefined) {
   /** Administrative calls (creating keys, aliases) go straight to moto and are not counted. */
   const admin = aws.kms()
   /** gatehouse's client: through the counting proxy. */
-  const client = (): KMSClient => new KMSClient({ endpoint: proxy.endpoint, region: aws.region, credentials: EMULATOR_CREDENTIALS, maxAttempts: 1 })
+  const client = (): KMSClient | KmsApi => kmsClientAt(proxy.endpoint, aws.region)
   const createKey = async (usage: 'SIGN_VERIFY' | 'ENCRYPT_DECRYPT' = 'SIGN_VERIFY'): Promise<{ keyId: string, arn: string }> => {
     const { KeyMetadata } = await admin.send(new CreateKeyCommand(usage === 'SIGN_VERIFY' ? { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' } : { KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }))
     return { keyId: KeyMetadata!.KeyId!, arn: KeyMetadata!.Arn! }

@@ -10,7 +10,7 @@ import { startHarness } from '../support/oauth-harness.ts'
 import { TestOAuthProvider, connectWithOAuth, formWalker, type BrowserWalk } from '../support/mcp-oauth-client.ts'
 import { startFakeJira } from '../support/fake-jira.ts'
 import { startFakeJenkins } from '../support/fake-jenkins.ts'
-import { createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { adfToText } from '../../src/connectors/jira/adf.ts'
 
 t.test('alice writes attributed to her, bob reads his projects only, mcp:read steps up; no token leaks', async t => {

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { authorize, exchangeCode, postForm, registerClient, registerResourceServer, startHarness, type Harness, type RegisteredClient } from '../support/oauth-harness.ts'
-import { createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { RETIRED_REFRESH_TOKENS_KEPT } from '../../src/oauth/refresh-tokens.ts'
 import { randomToken, sha256 } from '../../src/oauth/secrets.ts'
 

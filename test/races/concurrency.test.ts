@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { authorize, postForm, registerClient, startHarness, CLIENT_REDIRECT, type Harness } from '../support/oauth-harness.ts'
 import { buildTestApp } from '../support/app.ts'
 import { makeCertificates, startHttpsServer } from '../support/tls.ts'
-import { createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { createMetadataDocumentFetcher, LOOPBACK_FOR_TESTS } from '../../src/upstream/client-metadata-documents.ts'
 import { sha256 } from '../../src/oauth/secrets.ts'
 

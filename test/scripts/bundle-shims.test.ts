@@ -53,3 +53,18 @@ t.test('semver shim: the same answers as semver for every range form plugins dec
   t.throws(() => shim.satisfies('05.0.0', '5.x'), /Invalid Version/)
   t.throws(() => shim.satisfies('not-a-version', '5.x'), /Invalid Version/)
 })
+
+t.test('http2 on first use: fastify/lib/server.js calls only the two functions it forwards, which are the real module\'s, loaded on the first call', async t => {
+  const source = await readFile(require.resolve('fastify/lib/server.js'), 'utf8')
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')
+  t.same([...new Set([...code.matchAll(/\bhttp2\.(\w+)/g)].map(m => m[1]))].sort(), ['createSecureServer', 'createServer'], 'server.js uses no other member of http2')
+  const { execFileSync } = await import('node:child_process')
+  const shimPath = require.resolve('../../scripts/bundle/shims/http2-on-first-use.cjs')
+  const probe = `const shim = require(${JSON.stringify(shimPath)});
+const before = process.moduleLoadList.some(m => m === 'NativeModule http2');
+const server = shim.createServer();
+const real = require('node:http2');
+console.log(JSON.stringify({ before, after: process.moduleLoadList.some(m => m === 'NativeModule http2'), same: Object.getPrototypeOf(server) === Object.getPrototypeOf(real.createServer()), secure: typeof shim.createSecureServer({ allowHTTP1: true }).listen }))`
+  const result = JSON.parse(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' })) as Record<string, unknown>
+  t.same(result, { before: false, after: true, same: true, secure: 'function' }, 'not loaded by requiring the shim; a real Http2Server once called')
+})

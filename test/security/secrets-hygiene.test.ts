@@ -4,7 +4,7 @@
 import t from 'tap'
 import { ScanCommand } from '@aws-sdk/client-dynamodb'
 import { authorize, exchangeCode, postForm, registerClient, registerResourceServer, startHarness } from '../support/oauth-harness.ts'
-import { createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import type { GrantRecord } from '../../src/ports/records.ts'
 import type { UpstreamTokens } from '../../src/ports/upstream.ts'
 

@@ -5,17 +5,17 @@ import { createServer as createHttpServer } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { StoreUnavailableError } from '../../src/ports/store.ts'
-import { DynamoStore, createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { DynamoStore } from '../../src/store/dynamo-store.ts'
 import { toStoreError } from '../../src/store/errors.ts'
 import { T0, code, fullClient, grant, redemption, rotation } from './fixtures.ts'
-import { createFakeClock } from '../support/store.ts'
+import { createFakeClock, storeClient } from '../support/store.ts'
 
 const TIMEOUT_MS = 300
 const clock = createFakeClock(T0)
 
 function storeAt (endpoint: string, timeoutMs = TIMEOUT_MS): DynamoStore {
-  const client = createDynamoClient({ region: 'us-east-1', endpoint, timeoutMs })
-  t.teardown(() => client.destroy())
+  const { client, destroy } = storeClient(endpoint, timeoutMs)
+  t.teardown(destroy)
   return new DynamoStore({ client, table: 'gatehouse-test', clock, timeoutMs })
 }
 

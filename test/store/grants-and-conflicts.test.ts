@@ -1,6 +1,6 @@
 import t from 'tap'
 import { QueryCommand } from '@aws-sdk/client-dynamodb'
-import { createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { datasetPartition } from '../../src/store/keys.ts'
 import { StoreConflictError } from '../../src/ports/store.ts'
 import { createFakeClock, startTestStore } from '../support/store.ts'

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { clientKey, codeKey } from '../../src/store/keys.ts'
 import { createFakeClock, startTestStore } from '../support/store.ts'
 import { T0, code, consent, fullClient, grant, identity, minimalClient, refreshToken, transaction } from './fixtures.ts'

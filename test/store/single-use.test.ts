@@ -2,8 +2,8 @@
 // each is one conditional write. Callers are spread over several clients (separate connection pools),
 // as concurrent Lambda instances would be.
 import t from 'tap'
-import { DynamoStore, createDynamoClient } from '../../src/store/dynamo-store.ts'
-import { createFakeClock, startTestStore } from '../support/store.ts'
+import { DynamoStore } from '../../src/store/dynamo-store.ts'
+import { createFakeClock, startTestStore, storeClient } from '../support/store.ts'
 import { T0, code, grant, grantRefreshToken, redemption, refreshToken, rotation, transaction } from './fixtures.ts'
 
 const CALLERS = 50
@@ -11,8 +11,8 @@ const clock = createFakeClock(T0)
 const { endpoint, table } = await startTestStore(t, { clock })
 
 const stores = Array.from({ length: 5 }, () => {
-  const client = createDynamoClient({ region: 'us-east-1', endpoint })
-  t.teardown(() => client.destroy())
+  const { client, destroy } = storeClient(endpoint)
+  t.teardown(destroy)
   return new DynamoStore({ client, table, clock, timeoutMs: 5000 })
 })
 const storeFor = (i: number): DynamoStore => stores[i % stores.length] as DynamoStore

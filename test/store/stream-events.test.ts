@@ -3,7 +3,7 @@
 // attribute set, expired ones read as absent) unless a live one's expiry is moved on.
 import t from 'tap'
 import { QueryCommand } from '@aws-sdk/client-dynamodb'
-import { createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { TTL_ATTRIBUTE } from '../../src/store/table.ts'
 import { StoreConflictError } from '../../src/ports/store.ts'
 import type { StreamEventRecord } from '../../src/ports/stream-events.ts'

@@ -5,9 +5,29 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { SYSTEM_CLOCK, type Clock } from '../../src/ports/clock.ts'
-import { DynamoStore, createDynamoClient } from '../../src/store/dynamo-store.ts'
+import { DynamoStore } from '../../src/store/dynamo-store.ts'
+import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { startEmbeddedStore } from '../../src/store/embedded.ts'
 import { ensureTable } from '../../src/store/table.ts'
+import type { DynamoApi } from '../../src/store/dynamo-table.ts'
+import { AwsJsonClient, DYNAMODB } from '../../src/aws/json-client.ts'
+
+/**
+ * Which client the store under test uses: the SDK's (default), or with TEST_STORE_CLIENT=json the JSON client
+ * the Lambda uses (src/aws/json-client.ts, as openStore builds it with credentials). The *.json-client.test.ts
+ * files set it and run a store test file again, so both clients pass the same tests.
+ */
+export const STORE_CLIENT: 'sdk' | 'json' = process.env.TEST_STORE_CLIENT === 'json' ? 'json' : 'sdk'
+
+/** A client for the store at `endpoint`, of the kind STORE_CLIENT says, and how to release it. */
+export function storeClient (endpoint: string, timeoutMs = 3000): { client: DynamoApi | ReturnType<typeof createDynamoClient>, destroy: () => void } {
+  if (STORE_CLIENT === 'json') {
+    const client = new AwsJsonClient(DYNAMODB, { region: 'us-east-1', endpoint, credentials: { accessKeyId: 'gatehouse-local', secretAccessKey: 'gatehouse-local' }, attemptTimeoutMs: timeoutMs, maxAttempts: 2 })
+    return { client, destroy: () => client.destroy() }
+  }
+  const client = createDynamoClient({ region: 'us-east-1', endpoint, timeoutMs })
+  return { client, destroy: () => client.destroy() }
+}
 
 export interface FakeClock extends Clock {
   /** Moves time forward by `seconds`. */
@@ -53,11 +73,13 @@ export async function startTestStore (t?: Test, options: TestStoreOptions = {}):
   const emulator = await startEmbeddedStore({ dataDir, inLambda: false })
   const client = createDynamoClient({ region: 'us-east-1', endpoint: emulator.endpoint, timeoutMs })
   await ensureTable(client, table)
-  const store = new DynamoStore({ client, table, clock, timeoutMs })
+  const used = STORE_CLIENT === 'sdk' ? { client, destroy: () => {} } : storeClient(emulator.endpoint, timeoutMs)
+  const store = new DynamoStore({ client: used.client, table, clock, timeoutMs })
   let closed: Promise<void> | undefined
   const close = (): Promise<void> => {
     closed ??= (async () => {
       client.destroy()
+      used.destroy()
       await emulator.close()
       if (ownDir) await rm(dataDir, { recursive: true, force: true })
     })()

@@ -2,7 +2,8 @@
 // jobs (folders included), read a build with the tail of its console, start a build. A build is started
 // only on jobs that declare the GATEHOUSE_REQUESTED_BY string parameter, which gatehouse fills with the
 // person who asked: the service user is shared, so that parameter is what names them in Jenkins.
-import { Type, type Static, type TSchema } from 'typebox'
+import * as Type from 'typebox'
+import type { Static, TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import type { Caller } from '../../mcp/caller.ts'
 import type { Tool } from '../../mcp/tools/types.ts'

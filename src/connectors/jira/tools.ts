@@ -1,7 +1,8 @@
 // The JIRA pack (Jira Cloud REST API v3, Basic auth with the service account's email and API token):
 // list projects, search with JQL, read an issue, create an issue, add a comment. Every answer is checked
 // against the shape the tools read, so a garbage answer is a tool error, never a crash.
-import { Type, type Static, type TSchema } from 'typebox'
+import * as Type from 'typebox'
+import type { Static, TSchema } from 'typebox'
 import { Value } from 'typebox/value'
 import type { Caller } from '../../mcp/caller.ts'
 import type { Tool } from '../../mcp/tools/types.ts'

@@ -1,6 +1,6 @@
 // add_record: writes a row to the dataset. Needs the mcp:write scope and the `admins` group; the input is
 // validated by its schema (ids, lengths, groups) and the write is conditional, so an id is never overwritten.
-import { Type } from 'typebox'
+import * as Type from 'typebox'
 import { StoreConflictError } from '../../ports/store.ts'
 import { defineTool, jsonResult, toolError } from './types.ts'
 

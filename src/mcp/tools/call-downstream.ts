@@ -1,7 +1,7 @@
 // call_downstream: calls the configured downstream API on the user's behalf with the user's UPSTREAM access
 // token, opened from the grant. The MCP token is never forwarded (no token passthrough), the request cannot
 // leave the configured origin (fixed base URL, no redirects), and the answer is size- and time-bounded.
-import { Type } from 'typebox'
+import * as Type from 'typebox'
 import type { UpstreamTokens } from '../../ports/upstream.ts'
 import { isGrantActive } from '../../oauth/grants/issue.ts'
 import { defineTool, jsonResult, toolError } from './types.ts'

@@ -1,6 +1,6 @@
 // query_data: reads the sample enterprise dataset. Row-level security: a row is returned only when its
 // `visibleTo` is empty or shares a group with the caller; the filter runs here, before anything is shaped.
-import { Type } from 'typebox'
+import * as Type from 'typebox'
 import type { DatasetRecord } from '../../ports/dataset.ts'
 import { defineTool, jsonResult } from './types.ts'
 

@@ -1,5 +1,5 @@
 // whoami: the identity the server acted on for this request — useful to check a login and its scopes.
-import { Type } from 'typebox'
+import * as Type from 'typebox'
 import { defineTool, jsonResult } from './types.ts'
 
 export default defineTool({

@@ -1,7 +1,8 @@
 // GET /authorize, POST /authorize/consent, GET /callback: the browser-facing part of the flow.
 import type { FastifyPluginAsync } from 'fastify'
 import browserCookies from '../../plugins/cookies.ts'
-import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import * as Type from 'typebox'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { completeAuthorization, decideConsent, startAuthorization } from '../../oauth/authorize.ts'
 import { browserId, cookieNames, existingBrowserId, hasRememberedConsent, rememberConsent } from './browser-cookies.ts'
 import { consentPage, PAGE_HEADERS } from '../../pages/index.ts'
