@@ -42,6 +42,20 @@ async function storeHarness (t: Test): Promise<{ h: Harness, proxy: TcpProxy, sc
   return { h, proxy, scan }
 }
 
+/**
+ * The store is back once a request through the app's own client gets through (/healthz reads the store):
+ * a pooled connection the outage left behind, or a first request slowed past the short deadline by a loaded
+ * machine, is spent on this probe, not on the step the test checks next.
+ */
+async function storeBack (h: Harness, proxy: TcpProxy): Promise<void> {
+  proxy.setMode('pass')
+  const until = performance.now() + 5000
+  while ((await fetch(`${h.url}/healthz`)).status !== 200) {
+    if (performance.now() > until) throw new Error('the store did not come back through the proxy within 5 s')
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+}
+
 async function timed<T> (run: () => Promise<T>): Promise<{ value: T, ms: number }> {
   const started = performance.now()
   const value = await run()
@@ -84,7 +98,7 @@ for (const mode of ['drop', 'hang'] as ProxyMode[]) {
     const page = await timed(() => get(authorizeUrl(h, c.client.client_id, 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')))
     t.ok(isCleanPage(page.value), `/authorize: HTML 503 temporarily_unavailable (got ${page.value.status})`)
     t.ok(page.ms < BOUND_MS, `/authorize answered in ${Math.round(page.ms)} ms`)
-    proxy.setMode('pass')
+    await storeBack(h, proxy)
 
     // /callback: the browser comes back from the IdP while the store is out.
     const before = await scan()
@@ -93,7 +107,7 @@ for (const mode of ['drop', 'hang'] as ProxyMode[]) {
     const failed = await timed(() => get(callback.href, cookies))
     t.ok(isCleanPage(failed.value), `/callback: HTML 503 temporarily_unavailable (got ${failed.value.status})`)
     t.ok(failed.ms < BOUND_MS, `/callback answered in ${Math.round(failed.ms)} ms`)
-    proxy.setMode('pass')
+    await storeBack(h, proxy)
     const afterFailure = await scan()
     t.equal(afterFailure.code ?? 0, before.code ?? 0, 'no code was stored by the failed callback')
     t.equal(afterFailure.grant ?? 0, before.grant ?? 0, 'no grant either')
@@ -111,7 +125,7 @@ for (const mode of ['drop', 'hang'] as ProxyMode[]) {
     t.equal(tokenFail.value.body.error, 'temporarily_unavailable', '/token: temporarily_unavailable')
     t.equal(tokenFail.value.headers.get('retry-after'), '5', '/token: Retry-After')
     t.ok(tokenFail.ms < BOUND_MS, `/token answered in ${Math.round(tokenFail.ms)} ms`)
-    proxy.setMode('pass')
+    await storeBack(h, proxy)
     const mid = await scan()
     t.equal(mid.grant ?? 0, before.grant ?? 0, 'no half-written grant')
     t.equal(mid.refresh_token ?? 0, before.refresh_token ?? 0, 'no orphaned refresh token')
@@ -124,7 +138,7 @@ for (const mode of ['drop', 'hang'] as ProxyMode[]) {
     const refreshFail = await timed(() => postForm(h.as.token_endpoint as string, refreshFields))
     t.equal(refreshFail.value.body.error, 'temporarily_unavailable', 'refresh: temporarily_unavailable')
     t.ok(refreshFail.ms < BOUND_MS, `refresh answered in ${Math.round(refreshFail.ms)} ms`)
-    proxy.setMode('pass')
+    await storeBack(h, proxy)
     const refreshed = await postForm(h.as.token_endpoint as string, refreshFields)
     t.equal(refreshed.status, 200, 'the same refresh token rotates once the store is back (the failed try did not use it up)')
 
@@ -135,7 +149,7 @@ for (const mode of ['drop', 'hang'] as ProxyMode[]) {
     t.equal(mcpFail.value.status, 503, '/mcp: 503')
     t.equal(mcpFail.value.body.error, 'temporarily_unavailable', '/mcp: temporarily_unavailable')
     t.ok(mcpFail.ms < BOUND_MS, `/mcp answered in ${Math.round(mcpFail.ms)} ms`)
-    proxy.setMode('pass')
+    await storeBack(h, proxy)
     t.equal((await mcp()).status, 200, '/mcp works again')
 
     // /revoke
@@ -144,7 +158,7 @@ for (const mode of ['drop', 'hang'] as ProxyMode[]) {
     const revokeFail = await timed(() => postForm(h.as.revocation_endpoint as string, revokeFields))
     t.equal(revokeFail.value.body.error, 'temporarily_unavailable', '/revoke: temporarily_unavailable (the client must retry: nothing was revoked)')
     t.ok(revokeFail.ms < BOUND_MS, `/revoke answered in ${Math.round(revokeFail.ms)} ms`)
-    proxy.setMode('pass')
+    await storeBack(h, proxy)
     t.equal((await postForm(h.as.revocation_endpoint as string, revokeFields)).status, 200, '/revoke works again')
     t.equal((await mcp()).status, 401, 'and the revocation took effect')
 
