@@ -38,9 +38,16 @@ export function refreshTokenStanding (grant: GrantRecord, tokenHash: string, now
   return retired.some(r => r.expiresAt > now && safeEqual(r.tokenHash, tokenHash)) ? 'retired' : 'unknown'
 }
 
-/** The retired list once the current token is rotated out: newest first, expired ones dropped, bounded. */
-export function retireCurrentToken (grant: GrantRecord, now: number): RetiredRefreshToken[] {
-  const retired: RetiredRefreshToken[] = grant.refreshToken === undefined ? [] : [{ tokenHash: grant.refreshToken.tokenHash, expiresAt: grant.refreshToken.expiresAt }]
+/**
+ * The retired list once the current token is rotated out: newest first, expired ones dropped, bounded.
+ * 'flooded' when the rotation would forget a token retired less than `recentSeconds` ago (one access-token
+ * lifetime): a client that refreshes when its access token expires never does that, but a thief who rotates
+ * fast to push the victim's token off the list (so that its replay is no longer recognised as reuse) does.
+ */
+export function retireCurrentToken (grant: GrantRecord, now: number, recentSeconds: number): RetiredRefreshToken[] | 'flooded' {
+  const retired: RetiredRefreshToken[] = grant.refreshToken === undefined ? [] : [{ tokenHash: grant.refreshToken.tokenHash, expiresAt: grant.refreshToken.expiresAt, retiredAt: now }]
   for (const r of grant.retiredRefreshTokens ?? []) if (r.expiresAt > now) retired.push(r)
+  const forgotten = retired.slice(RETIRED_REFRESH_TOKENS_KEPT)
+  if (forgotten.some(r => (r.retiredAt ?? 0) > now - recentSeconds)) return 'flooded'
   return retired.slice(0, RETIRED_REFRESH_TOKENS_KEPT)
 }

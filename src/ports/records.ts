@@ -106,6 +106,8 @@ export interface RetiredRefreshToken {
   tokenHash: string
   /** When the token would have expired; after that it is forgotten. */
   expiresAt: number
+  /** When it was rotated out; absent on entries written before this was kept (read as long ago). */
+  retiredAt?: number
 }
 
 /**

@@ -58,11 +58,18 @@ async function rotate (grant: GrantRecord, presentedHash: string | undefined, to
   const scope = narrowScope(params.scope, tokenScope)
   // A refreshed token keeps its grant's audience; naming another resource is refused, never a re-scoping.
   if (resolveResource(params.resource, protectedResources(ctx), grant.resource) !== grant.resource) throw new InvalidGrantError('resource does not match the grant')
+  const retired = retireCurrentToken(grant, now, ctx.ttl.accessToken)
+  if (retired === 'flooded') {
+    // Rotating on would forget a token rotated out moments ago, so its replay would no longer be recognised.
+    await revokeFamily(grant.grantId, client.clientId, 'refresh_flood', ctx)
+    ctx.audit.event('refresh.flood_detected', { clientId: client.clientId, grantId: grant.grantId })
+    throw new InvalidGrantError('the grant was revoked: its refresh token was rotated too often', 'rotation flood')
+  }
   // Sign before the single-use write: a KMS failure must not burn the refresh token.
   const prepared = await prepareTokens(grant, client, scope, ctx)
   if (prepared.refreshToken === undefined) throw new InvalidGrantError('this client may not use refresh tokens')
   const upstream = await refreshUpstream(grant, ctx)
-  const rotation: RefreshRotation = { next: prepared.refreshToken, retired: retireCurrentToken(grant, now), upstream }
+  const rotation: RefreshRotation = { next: prepared.refreshToken, retired, upstream }
   const rotated = await ctx.store.rotateRefreshToken(grant.grantId, presentedHash, rotation, now)
   if (!rotated.won) {
     const still = rotated.record
