@@ -4,7 +4,7 @@
 // consumed revokes the grant it produced. A new grant keeps its client registered (CLIENT_UNUSED_DAYS).
 import { protectedResources, type AuthorizationServerContext } from '../context.ts'
 import { InvalidGrantError, InvalidRequestError, type OAuthError } from '../errors.ts'
-import { s256, verifyCodeVerifier } from '../pkce.ts'
+import { isWellFormedVerifier, s256, verifyCodeVerifier } from '../pkce.ts'
 import { extendClientLife } from '../clients.ts'
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord } from '../../ports/records.ts'
 import { StoreConflictError } from '../../ports/store.ts'
@@ -89,6 +89,8 @@ export const authorizationCodeGrant: GrantHandler = {
       // invalid_target, but only once the code itself has passed its checks (as a consumed code still revokes).
       throw await refusal(await ctx.store.findCode(codeHash), params, undefined, client, ctx, error as OAuthError)
     }
+    // The write compares S256(verifier) only: a malformed verifier (too short, not ASCII) must not redeem.
+    if (!isWellFormedVerifier(params.code_verifier)) throw await refusal(await ctx.store.findCode(codeHash), params, requestedResource, client, ctx)
     const consumed = await ctx.store.consumeCode(codeHash, { clientId: client.clientId, codeChallenge: s256(params.code_verifier), redirectUri: params.redirect_uri, resource: requestedResource }, now)
     if (!consumed.won) throw await refusal(consumed.record, params, requestedResource, client, ctx)
     const code = consumed.record
