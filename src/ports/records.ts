@@ -65,8 +65,10 @@ export interface AuthorizationCodeRecord {
   /** Upstream tokens, encrypted (see Cipher). Moves to the grant on redemption. */
   upstreamSealed?: string
   upstreamExpiresAt?: number
-  /** Set by the single successful redemption, with the grant it produced. */
+  /** Set by the single successful redemption. */
   consumedAt?: number
+  /** The random stamp of the redemption that consumed it: a retried write (its answer lost) recognises its own. */
+  consumedBy?: string
   grantId?: string
   createdAt: number
   expiresAt: number

@@ -33,8 +33,8 @@ export interface CodeStore {
    * and the code stays as it was.
    */
   consumeCode (codeHash: string, expected: CodeRedemption, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>>
-  /** Undoes this redemption (`consumedAt` as stamped) when nothing was issued from it, e.g. signing failed. */
-  releaseCode (codeHash: string, consumedAt: number): Promise<void>
+  /** Undoes this redemption (`consumedBy` as stamped) when nothing was issued from it, e.g. signing failed. */
+  releaseCode (codeHash: string, consumedBy: string): Promise<void>
 }
 
 /** What a redemption must match on the code; a mismatch leaves the code unconsumed. */
@@ -46,6 +46,8 @@ export interface CodeRedemption {
   redirectUri: string | undefined
   /** The resource the token request named; undefined: none, the code's own. */
   resource: string | undefined
+  /** A random stamp of this redemption, written with `consumedAt`. */
+  consumedBy: string
 }
 
 /** One refresh-token rotation on a grant: the next token, the retired list to keep, new upstream tokens if refreshed. */

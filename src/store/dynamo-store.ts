@@ -65,7 +65,7 @@ export class DynamoStore implements Store, DatasetStore, StreamEventStore, Admin
   saveCode (code: AuthorizationCodeRecord): Promise<void> { return this.#codes.saveCode(code) }
   findCode (codeHash: string): Promise<AuthorizationCodeRecord | undefined> { return this.#codes.findCode(codeHash) }
   consumeCode (codeHash: string, expected: CodeRedemption, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>> { return this.#codes.consumeCode(codeHash, expected, now) }
-  releaseCode (codeHash: string, consumedAt: number): Promise<void> { return this.#codes.releaseCode(codeHash, consumedAt) }
+  releaseCode (codeHash: string, consumedBy: string): Promise<void> { return this.#codes.releaseCode(codeHash, consumedBy) }
 
   saveGrant (grant: GrantRecord): Promise<void> { return this.#grants.saveGrant(grant) }
   findGrant (grantId: string): Promise<GrantRecord | undefined> { return this.#grants.findGrant(grantId) }

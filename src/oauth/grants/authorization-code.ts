@@ -9,7 +9,7 @@ import { extendClientLife } from '../clients.ts'
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord } from '../../ports/records.ts'
 import { StoreConflictError } from '../../ports/store.ts'
 import { resolveResource } from '../resource.ts'
-import { sha256 } from '../secrets.ts'
+import { randomToken, safeEqual, sha256 } from '../secrets.ts'
 import { grantWithTokens, prepareTokens, type PreparedTokens } from './issue.ts'
 import type { GrantHandler, TokenParams } from './types.ts'
 
@@ -91,9 +91,12 @@ export const authorizationCodeGrant: GrantHandler = {
     }
     // The write compares S256(verifier) only: a malformed verifier (too short, not ASCII) must not redeem.
     if (!isWellFormedVerifier(params.code_verifier)) throw await refusal(await ctx.store.findCode(codeHash), params, requestedResource, client, ctx)
-    const consumed = await ctx.store.consumeCode(codeHash, { clientId: client.clientId, codeChallenge: s256(params.code_verifier), redirectUri: params.redirect_uri, resource: requestedResource }, now)
-    if (!consumed.won) throw await refusal(consumed.record, params, requestedResource, client, ctx)
-    const code = consumed.record
+    const consumedBy = randomToken(16)
+    const consumed = await ctx.store.consumeCode(codeHash, { clientId: client.clientId, codeChallenge: s256(params.code_verifier), redirectUri: params.redirect_uri, resource: requestedResource, consumedBy }, now)
+    // Consumed by this very request: its write committed but the answer was lost, and the store client's retry
+    // of it failed the condition. It won; anyone else finding the code consumed is a replay.
+    const code = consumed.won || (consumed.record !== undefined && consumed.record.consumedBy !== undefined && safeEqual(consumed.record.consumedBy, consumedBy)) ? consumed.record : undefined
+    if (code === undefined) throw await refusal(consumed.record, params, requestedResource, client, ctx)
     const grant = grantFromCode(code, code.grantId as string, now, ctx)
     let prepared: PreparedTokens
     try {
@@ -101,7 +104,7 @@ export const authorizationCodeGrant: GrantHandler = {
     } catch (error) {
       // Nothing was issued: give the code back so the client's retry redeems it (a KMS failure must not burn
       // it). Should that write fail too, the code stays spent and the retry is answered invalid_grant.
-      await ctx.store.releaseCode(codeHash, now).catch(() => undefined)
+      await ctx.store.releaseCode(codeHash, consumedBy).catch(() => undefined)
       throw error
     }
     try {

@@ -10,7 +10,7 @@ import { UpstreamGrantRevokedError, type UpstreamTokens } from '../../ports/upst
 import { refreshTokenGrantId, refreshTokenStanding, retireCurrentToken } from '../refresh-tokens.ts'
 import { resolveResource } from '../resource.ts'
 import { narrowScope } from '../scopes.ts'
-import { sha256 } from '../secrets.ts'
+import { safeEqual, sha256 } from '../secrets.ts'
 import { isGrantActive, prepareTokens } from './issue.ts'
 import type { GrantHandler, TokenParams } from './types.ts'
 
@@ -71,7 +71,10 @@ async function rotate (grant: GrantRecord, presentedHash: string | undefined, to
   const upstream = await refreshUpstream(grant, ctx)
   const rotation: RefreshRotation = { next: prepared.refreshToken, retired, upstream }
   const rotated = await ctx.store.rotateRefreshToken(grant.grantId, presentedHash, rotation, now)
-  if (!rotated.won) {
+  // The grant already holds the token this request was writing: its write committed but the answer was lost,
+  // and the store client's retry of it failed the condition. It won.
+  const ownWrite = !rotated.won && rotated.record !== undefined && isGrantActive(rotated.record, now) && rotated.record.refreshToken !== undefined && safeEqual(rotated.record.refreshToken.tokenHash, rotation.next.tokenHash)
+  if (!rotated.won && !ownWrite) {
     const still = rotated.record
     // Still this token on the grant: the grant was revoked or ended meanwhile. Otherwise another request rotated it first.
     if (still === undefined || still.refreshToken?.tokenHash === presentedHash) throw new InvalidGrantError('the grant was revoked or has expired', 'ended during rotation')
