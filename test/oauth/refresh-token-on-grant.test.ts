@@ -214,3 +214,14 @@ t.test('a legacy refresh token can still be revoked (RFC 7009), and a legacy tok
   t.ok(await isRevoked(gid), 'revoked')
   t.equal((await refresh(registered, old)).body.error, 'invalid_grant')
 })
+
+t.test('a legacy refresh token refused for its request (a scope it does not hold) is not used up: the corrected retry refreshes', async t => {
+  const { registered, gid } = await legacyGrant(h)
+  const old = await legacyToken(registered, gid, ['mcp:read'])
+  const refused = await refresh(registered, old, { scope: 'mcp:write' })
+  t.equal(refused.body.error, 'invalid_scope')
+  t.equal((await h.store.store.findRefreshToken(sha256(old)))?.usedAt, undefined, 'the legacy token is not marked used')
+  const retried = await refresh(registered, old)
+  t.equal(retried.status, 200, 'the retry without the extra scope refreshes')
+  t.notOk(await isRevoked(gid), 'and the grant is not revoked')
+})

@@ -12,7 +12,7 @@ import { resolveResource } from '../resource.ts'
 import { narrowScope } from '../scopes.ts'
 import { safeEqual, sha256 } from '../secrets.ts'
 import { isGrantActive, prepareTokens } from './issue.ts'
-import type { GrantHandler, TokenParams } from './types.ts'
+import type { GrantHandler, TokenParams, TokenResponse } from './types.ts'
 
 /** Refresh the upstream tokens when they expire within this many seconds. */
 const UPSTREAM_REFRESH_MARGIN = 300
@@ -49,11 +49,17 @@ async function refreshUpstream (grant: GrantRecord, ctx: AuthorizationServerCont
   return { sealed: await ctx.cipher.seal(JSON.stringify(merged), context), expiresAt: merged.expiresAt }
 }
 
+/** A refresh's tokens and the write that rotates to them, before that write. */
+interface PreparedRotation {
+  response: TokenResponse
+  rotation: RefreshRotation
+}
+
 /**
- * Issues new tokens from an active grant and rotates its refresh token: `presentedHash` is the grant's current
- * token (undefined: a legacy token, already marked used, whose grant holds none yet).
+ * Everything a refresh does that can fail, before its single-use write, so that a failure (the request's scope
+ * or resource, signing, the upstream IdP) leaves the presented token usable: the client's corrected retry works.
  */
-async function rotate (grant: GrantRecord, presentedHash: string | undefined, tokenScope: string[], params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
+async function prepareRotation (grant: GrantRecord, tokenScope: string[], params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext): Promise<PreparedRotation> {
   const now = ctx.clock.now()
   const scope = narrowScope(params.scope, tokenScope)
   // A refreshed token keeps its grant's audience; naming another resource is refused, never a re-scoping.
@@ -65,15 +71,22 @@ async function rotate (grant: GrantRecord, presentedHash: string | undefined, to
     ctx.audit.event('refresh.flood_detected', { clientId: client.clientId, grantId: grant.grantId })
     throw new InvalidGrantError('the grant was revoked: its refresh token was rotated too often', 'rotation flood')
   }
-  // Sign before the single-use write: a KMS failure must not burn the refresh token.
   const prepared = await prepareTokens(grant, client, scope, ctx)
   if (prepared.refreshToken === undefined) throw new InvalidGrantError('this client may not use refresh tokens')
   const upstream = await refreshUpstream(grant, ctx)
-  const rotation: RefreshRotation = { next: prepared.refreshToken, retired, upstream }
-  const rotated = await ctx.store.rotateRefreshToken(grant.grantId, presentedHash, rotation, now)
+  return { response: prepared.response, rotation: { next: prepared.refreshToken, retired, upstream } }
+}
+
+/**
+ * The single-use write: rotates the grant's refresh token from `presentedHash` (undefined: a legacy token, already
+ * marked used, whose grant holds none yet) and answers with the prepared tokens.
+ */
+async function commitRotation (grant: GrantRecord, presentedHash: string | undefined, prepared: PreparedRotation, client: ClientRecord, ctx: AuthorizationServerContext) {
+  const now = ctx.clock.now()
+  const rotated = await ctx.store.rotateRefreshToken(grant.grantId, presentedHash, prepared.rotation, now)
   // The grant already holds the token this request was writing: its write committed but the answer was lost,
   // and the store client's retry of it failed the condition. It won.
-  const ownWrite = !rotated.won && rotated.record !== undefined && isGrantActive(rotated.record, now) && rotated.record.refreshToken !== undefined && safeEqual(rotated.record.refreshToken.tokenHash, rotation.next.tokenHash)
+  const ownWrite = !rotated.won && rotated.record !== undefined && isGrantActive(rotated.record, now) && rotated.record.refreshToken !== undefined && safeEqual(rotated.record.refreshToken.tokenHash, prepared.rotation.next.tokenHash)
   if (!rotated.won && !ownWrite) {
     const still = rotated.record
     // Still this token on the grant: the grant was revoked or ended meanwhile. Otherwise another request rotated it first.
@@ -85,7 +98,10 @@ async function rotate (grant: GrantRecord, presentedHash: string | undefined, to
   return prepared.response
 }
 
-/** A refresh token issued before tokens moved onto their grant: used up as before, then the grant gets a new-form token. */
+/**
+ * A refresh token issued before tokens moved onto their grant: everything that can fail is done first, then the
+ * token is used up as before, then the grant gets a new-form token.
+ */
 async function refreshLegacy (refreshToken: string, params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
   const tokenHash = sha256(refreshToken)
   const token = await ctx.store.findRefreshToken(tokenHash)
@@ -95,15 +111,15 @@ async function refreshLegacy (refreshToken: string, params: TokenParams, client:
     await reuseDetected(token.grantId, client.clientId, ctx)
     throw new InvalidGrantError('refresh token was already used', 'reuse')
   }
-  const now = ctx.clock.now()
   const grant = await ctx.store.findGrant(token.grantId)
-  if (!isGrantActive(grant, now)) throw new InvalidGrantError('the grant was revoked or has expired')
-  const used = await ctx.store.markRefreshTokenUsed(tokenHash, now)
+  if (!isGrantActive(grant, ctx.clock.now())) throw new InvalidGrantError('the grant was revoked or has expired')
+  const prepared = await prepareRotation(grant, token.scope, params, client, ctx)
+  const used = await ctx.store.markRefreshTokenUsed(tokenHash, ctx.clock.now())
   if (!used.won) {
     await reuseDetected(token.grantId, client.clientId, ctx)
     throw new InvalidGrantError('refresh token was already used', 'lost rotation race')
   }
-  return await rotate(grant, undefined, token.scope, params, client, ctx)
+  return await commitRotation(grant, undefined, prepared, client, ctx)
 }
 
 export const refreshTokenGrant: GrantHandler = {
@@ -127,6 +143,6 @@ export const refreshTokenGrant: GrantHandler = {
       throw new InvalidGrantError('refresh token was already used', 'reuse')
     }
     if (!isGrantActive(grant, now) || grant.refreshToken === undefined) throw new InvalidGrantError('the grant was revoked or has expired')
-    return await rotate(grant, tokenHash, grant.refreshToken.scope, params, client, ctx)
+    return await commitRotation(grant, tokenHash, await prepareRotation(grant, grant.refreshToken.scope, params, client, ctx), client, ctx)
   }
 }
