@@ -97,7 +97,7 @@ export interface GrantRecord {
 /** A refresh token held on its grant: `<grantId>.<secret>`, stored only as the SHA-256 of the whole token. */
 export interface GrantRefreshToken {
   tokenHash: string
-  /** May be narrower than the grant's (a refresh may ask for less). */
+  /** The scope it was issued with (RFC 6749 §6: a refresh asking for less narrows the access token only). */
   scope: string[]
   createdAt: number
   /** Sliding (REFRESH_TOKEN_TTL), never past the grant's own expiresAt. */

@@ -136,16 +136,24 @@ t.test('RFC 9700 §4.14.2: a thief cannot rotate the victim\'s token off the ret
   t.equal((await refresh(registered, victim)).body.error, 'invalid_grant', 'and the victim\'s too')
 })
 
+t.test('RFC 6749 §6: a refresh asking for a narrower scope narrows its access token, not the new refresh token', async t => {
+  const { registered, refreshToken: first, gid } = await newGrant()
+  const granted = (await h.store.store.findGrant(gid))?.scope.join(' ')
+  t.equal(granted, 'mcp:read mcp:write', 'the grant holds more than the narrowed scope')
+  const narrowed = await refresh(registered, first, { scope: 'mcp:read' })
+  t.equal(narrowed.body.scope, 'mcp:read', 'the access token is narrowed')
+  t.equal((await introspect(narrowed.body.refresh_token as string)).scope, granted, 'the new refresh token keeps the scope of the one it replaced')
+  const again = await refresh(registered, narrowed.body.refresh_token as string)
+  t.equal(again.body.scope, granted, 'so the next refresh without a scope gets the original scope back')
+})
+
 t.test('RFC 7662 / RFC 7009: introspection sees the current token only; /revoke with a rotated-out token revokes the grant', async t => {
   const { registered, refreshToken: first, gid } = await newGrant()
-  const narrowed = await refresh(registered, first, { scope: 'mcp:read' })
-  t.equal(narrowed.body.scope, 'mcp:read')
-  const current = narrowed.body.refresh_token as string
+  const rotated = await refresh(registered, first)
+  const current = rotated.body.refresh_token as string
   const described = await introspect(current)
-  t.match(described, { active: true, token_type: 'refresh_token', scope: 'mcp:read', client_id: registered.client.client_id, aud: `${h.url}/mcp` })
+  t.match(described, { active: true, token_type: 'refresh_token', scope: (await h.store.store.findGrant(gid))?.scope.join(' '), client_id: registered.client.client_id, aud: `${h.url}/mcp` })
   t.equal((await introspect(first)).active, false, 'the rotated-out one is inactive')
-  const again = await refresh(registered, current)
-  t.equal(again.body.scope, 'mcp:read', 'a narrowed scope stays narrowed on the next rotation')
 
   const { registered: other, refreshToken: otherFirst, gid: otherGid } = await newGrant()
   await refresh(other, otherFirst)

@@ -7,11 +7,11 @@ import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
 import type { ClientRecord, GrantRecord } from '../../ports/records.ts'
 import type { RefreshRotation } from '../../ports/store.ts'
 import { UpstreamGrantRevokedError, type UpstreamTokens } from '../../ports/upstream.ts'
-import { refreshTokenGrantId, refreshTokenStanding, retireCurrentToken } from '../refresh-tokens.ts'
+import { newRefreshToken, refreshTokenGrantId, refreshTokenStanding, retireCurrentToken } from '../refresh-tokens.ts'
 import { resolveResource } from '../resource.ts'
 import { narrowScope } from '../scopes.ts'
 import { safeEqual, sha256 } from '../secrets.ts'
-import { isGrantActive, prepareTokens } from './issue.ts'
+import { isGrantActive, signAccessToken } from './issue.ts'
 import type { GrantHandler, TokenParams, TokenResponse } from './types.ts'
 
 /** Refresh the upstream tokens when they expire within this many seconds. */
@@ -71,10 +71,12 @@ async function prepareRotation (grant: GrantRecord, tokenScope: string[], params
     ctx.audit.event('refresh.flood_detected', { clientId: client.clientId, grantId: grant.grantId })
     throw new InvalidGrantError('the grant was revoked: its refresh token was rotated too often', 'rotation flood')
   }
-  const prepared = await prepareTokens(grant, client, scope, ctx)
-  if (prepared.refreshToken === undefined) throw new InvalidGrantError('this client may not use refresh tokens')
+  const response = await signAccessToken(grant, scope, ctx)
+  // RFC 6749 §6: a narrower scope is this access token's; the new refresh token keeps the one it replaces.
+  const next = newRefreshToken(grant, tokenScope, now, ctx.ttl.refreshToken)
+  response.refresh_token = next.token
   const upstream = await refreshUpstream(grant, ctx)
-  return { response: prepared.response, rotation: { next: prepared.refreshToken, retired, upstream } }
+  return { response, rotation: { next: next.record, retired, upstream } }
 }
 
 /**
