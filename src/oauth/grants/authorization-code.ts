@@ -3,7 +3,7 @@
 // alone (DESIGN decision 3) and a match consumes it without a read first. A code presented after it was
 // consumed revokes the grant it produced. A new grant keeps its client registered (CLIENT_UNUSED_DAYS).
 import { protectedResources, type AuthorizationServerContext } from '../context.ts'
-import { InvalidGrantError, InvalidRequestError, type OAuthError } from '../errors.ts'
+import { InvalidGrantError, InvalidRequestError, InvalidTargetError, type OAuthError } from '../errors.ts'
 import { isWellFormedVerifier, s256, verifyCodeVerifier } from '../pkce.ts'
 import { extendClientLife } from '../clients.ts'
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord } from '../../ports/records.ts'
@@ -67,7 +67,8 @@ async function refusal (code: AuthorizationCodeRecord | undefined, params: Token
     return error as OAuthError
   }
   if (last !== undefined) return last
-  if (requestedResource !== undefined && requestedResource !== code.resource) return new InvalidGrantError('resource does not match the authorization request')
+  // RFC 8707 §2.2: a resource the authorization request did not name is not this code's to give.
+  if (requestedResource !== undefined && requestedResource !== code.resource) return new InvalidTargetError('resource does not match the authorization request')
   // Everything matched the code as it now is: it expired at the instant of the write.
   return new InvalidGrantError('authorization code is invalid or expired', 'expired during redemption')
 }

@@ -3,7 +3,7 @@
 // when near expiry; a revoked upstream session ends the grant. A refresh reads the grant, signs, and then
 // rotates with one conditional write on the grant (src/oauth/refresh-tokens.ts has the token's form).
 import { protectedResources, type AuthorizationServerContext } from '../context.ts'
-import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
+import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../errors.ts'
 import type { ClientRecord, GrantRecord } from '../../ports/records.ts'
 import type { RefreshRotation } from '../../ports/store.ts'
 import { UpstreamGrantRevokedError, type UpstreamTokens } from '../../ports/upstream.ts'
@@ -62,8 +62,8 @@ interface PreparedRotation {
 async function prepareRotation (grant: GrantRecord, tokenScope: string[], params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext): Promise<PreparedRotation> {
   const now = ctx.clock.now()
   const scope = narrowScope(params.scope, tokenScope)
-  // A refreshed token keeps its grant's audience; naming another resource is refused, never a re-scoping.
-  if (resolveResource(params.resource, protectedResources(ctx), grant.resource) !== grant.resource) throw new InvalidGrantError('resource does not match the grant')
+  // A refreshed token keeps its grant's audience; naming another resource is refused (RFC 8707 §2.2), never a re-scoping.
+  if (resolveResource(params.resource, protectedResources(ctx), grant.resource) !== grant.resource) throw new InvalidTargetError('resource does not match the grant')
   const retired = retireCurrentToken(grant, now, ctx.ttl.accessToken)
   if (retired === 'flooded') {
     // Rotating on would forget a token rotated out moments ago, so its replay would no longer be recognised.
