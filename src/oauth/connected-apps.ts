@@ -26,11 +26,11 @@ export type UpstreamRevocation = 'revoked' | 'none' | 'failed'
 
 /** Revokes the grant (and so its refresh tokens), then its upstream refresh token. Idempotent. */
 export async function revokeGrantEverywhere (grant: GrantRecord, reason: RevocationReason, ctx: GrantRevocationContext): Promise<UpstreamRevocation> {
-  await ctx.store.revokeGrant(grant.grantId, ctx.clock.now())
+  // Already revoked: that revocation was audited and ended the upstream session (or tried to).
+  if (!await ctx.store.revokeGrant(grant.grantId, ctx.clock.now())) return 'none'
   const fields = { clientId: grant.clientId, grantId: grant.grantId, sub: grant.identity.sub, reason }
   ctx.audit.event('grant.revoked', fields)
-  // An earlier revocation already ended the upstream session (or tried to).
-  if (grant.upstreamSealed === undefined || grant.revokedAt !== undefined) return 'none'
+  if (grant.upstreamSealed === undefined) return 'none'
   try {
     const tokens = JSON.parse(await ctx.cipher.open(grant.upstreamSealed, `grant:${grant.grantId}`)) as UpstreamTokens
     if (tokens.refreshToken === undefined) return 'none'

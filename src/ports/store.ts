@@ -61,7 +61,8 @@ export interface GrantStore {
   /** Create-only: fails with StoreConflictError when it exists (a re-save must never clear revokedAt). */
   saveGrant (grant: GrantRecord): Promise<void>
   findGrant (grantId: string): Promise<GrantRecord | undefined>
-  revokeGrant (grantId: string, now: number): Promise<void>
+  /** Idempotent, keeps the first revocation time; true when this call revoked it (audit the transition only). */
+  revokeGrant (grantId: string, now: number): Promise<boolean>
   /**
    * Rotates the grant's refresh token in one conditional write, which also stamps `lastUsedAt`: only while the
    * grant is live and unrevoked and its current token is `presentedHash` (undefined: it has none yet, its token

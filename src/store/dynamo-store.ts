@@ -69,7 +69,7 @@ export class DynamoStore implements Store, DatasetStore, StreamEventStore, Admin
 
   saveGrant (grant: GrantRecord): Promise<void> { return this.#grants.saveGrant(grant) }
   findGrant (grantId: string): Promise<GrantRecord | undefined> { return this.#grants.findGrant(grantId) }
-  revokeGrant (grantId: string, now: number): Promise<void> { return this.#grants.revokeGrant(grantId, now) }
+  revokeGrant (grantId: string, now: number): Promise<boolean> { return this.#grants.revokeGrant(grantId, now) }
   rotateRefreshToken (grantId: string, presentedHash: string | undefined, rotation: RefreshRotation, now: number): Promise<ConsumeResult<GrantRecord>> { return this.#grants.rotateRefreshToken(grantId, presentedHash, rotation, now) }
   listGrantsByUser (sub: string): Promise<GrantRecord[]> { return this.#grants.listGrantsByUser(sub) }
   listGrantsByClient (clientId: string): Promise<GrantRecord[]> { return this.#grants.listGrantsByClient(clientId) }

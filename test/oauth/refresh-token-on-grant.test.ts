@@ -62,6 +62,9 @@ t.test('RFC 9700 §4.14.2: a rotated-out token presented again revokes the grant
   t.equal((await refresh(registered, latest)).body.error, 'invalid_grant', 'the family\'s live token is dead too')
   t.equal(audits('refresh.reuse_detected', gid).length, 1, 'refresh.reuse_detected')
   t.ok(audits('grant.revoked', gid).some(e => e.reason === 'refresh_reuse'), 'grant.revoked, reason refresh_reuse')
+  t.equal((await refresh(registered, chain[1] as string)).body.error, 'invalid_grant', 'another rotated-out token, after the revocation')
+  t.equal(audits('refresh.reuse_detected', gid).length, 1, 'is no second reuse event: only the revocation is audited')
+  t.equal(audits('grant.revoked', gid).length, 1, 'and no second grant.revoked')
 })
 
 t.test('a made-up token naming a real grant id, or a real token from another client, ends nothing', async t => {

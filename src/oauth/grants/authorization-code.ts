@@ -34,12 +34,15 @@ async function revokeForReuse (code: AuthorizationCodeRecord, clientId: string, 
   const now = ctx.clock.now()
   // The first redemption may not have saved its grant yet (revoking a missing grant does nothing): create it
   // already revoked, so that redemption's own save fails and it issues nothing.
+  let revoked = true
   try {
     await ctx.store.saveGrant({ ...grantFromCode(code, grantId, now, ctx), revokedAt: now })
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error
-    await ctx.store.revokeGrant(grantId, now)
+    revoked = await ctx.store.revokeGrant(grantId, now)
   }
+  // Audited once, by the replay that revoked it.
+  if (!revoked) return
   ctx.audit.event('code.reuse_detected', { clientId, grantId })
   ctx.audit.event('grant.revoked', { clientId, grantId, reason: 'code_reuse' })
 }

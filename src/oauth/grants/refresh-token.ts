@@ -17,14 +17,15 @@ import type { GrantHandler, TokenParams, TokenResponse } from './types.ts'
 /** Refresh the upstream tokens when they expire within this many seconds. */
 const UPSTREAM_REFRESH_MARGIN = 300
 
-async function revokeFamily (grantId: string, clientId: string, reason: string, ctx: AuthorizationServerContext): Promise<void> {
-  await ctx.store.revokeGrant(grantId, ctx.clock.now())
-  ctx.audit.event('grant.revoked', { clientId, grantId, reason })
+/** Revokes the grant; audits only when this call revoked it (a replay against a revoked grant is no news). True then. */
+async function revokeFamily (grantId: string, clientId: string, reason: string, ctx: AuthorizationServerContext): Promise<boolean> {
+  const revoked = await ctx.store.revokeGrant(grantId, ctx.clock.now())
+  if (revoked) ctx.audit.event('grant.revoked', { clientId, grantId, reason })
+  return revoked
 }
 
 async function reuseDetected (grantId: string, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
-  await revokeFamily(grantId, clientId, 'refresh_reuse', ctx)
-  ctx.audit.event('refresh.reuse_detected', { clientId, grantId })
+  if (await revokeFamily(grantId, clientId, 'refresh_reuse', ctx)) ctx.audit.event('refresh.reuse_detected', { clientId, grantId })
 }
 
 /** The grant's new sealed upstream tokens when they were due for a refresh; stored by the rotation's write. */
@@ -67,8 +68,7 @@ async function prepareRotation (grant: GrantRecord, tokenScope: string[], params
   const retired = retireCurrentToken(grant, now, ctx.ttl.accessToken)
   if (retired === 'flooded') {
     // Rotating on would forget a token rotated out moments ago, so its replay would no longer be recognised.
-    await revokeFamily(grant.grantId, client.clientId, 'refresh_flood', ctx)
-    ctx.audit.event('refresh.flood_detected', { clientId: client.clientId, grantId: grant.grantId })
+    if (await revokeFamily(grant.grantId, client.clientId, 'refresh_flood', ctx)) ctx.audit.event('refresh.flood_detected', { clientId: client.clientId, grantId: grant.grantId })
     throw new InvalidGrantError('the grant was revoked: its refresh token was rotated too often', 'rotation flood')
   }
   const response = await signAccessToken(grant, scope, ctx)
