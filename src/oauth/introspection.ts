@@ -5,7 +5,7 @@ import { InvalidRequestError } from './errors.ts'
 import { revokeGrantEverywhere } from './connected-apps.ts'
 import { isGrantActive } from './grants/issue.ts'
 import type { AccessTokenClaims } from './access-tokens.ts'
-import { refreshTokenGrantId, refreshTokenStanding } from './refresh-tokens.ts'
+import { parseRefreshToken, refreshTokenStanding } from './refresh-tokens.ts'
 import { sha256 } from './secrets.ts'
 import type { GrantRecord } from '../ports/records.ts'
 import type { IntrospectionResponse } from '../schemas/oauth.ts'
@@ -40,10 +40,10 @@ async function describeToken (token: string, now: number, ctx: AuthorizationServ
     if (!isGrantActive(grant, now)) return { active: false }
     return { active: true, scope: claims.scope, client_id: claims.client_id, sub: claims.sub, aud: claims.aud, iss: claims.iss, exp: claims.exp, iat: claims.iat, token_type: 'Bearer', groups: claims.groups }
   }
-  if (token.length > 200) return { active: false }
-  const grantId = refreshTokenGrantId(token)
-  if (grantId !== undefined) {
-    const grant = await ctx.store.findGrant(grantId)
+  const parsed = parseRefreshToken(token)
+  if (parsed.form === 'malformed') return { active: false }
+  if (parsed.form === 'grant') {
+    const grant = await ctx.store.findGrant(parsed.grantId)
     if (!isGrantActive(grant, now) || grant.refreshToken === undefined || refreshTokenStanding(grant, sha256(token), now) !== 'current') return { active: false }
     const current = grant.refreshToken
     return { active: true, scope: current.scope.join(' '), client_id: grant.clientId, sub: grant.identity.sub, aud: grant.resource, iss: ctx.issuer, exp: current.expiresAt, iat: current.createdAt, token_type: 'refresh_token' }
@@ -72,11 +72,11 @@ async function grantToRevoke (token: string, clientId: string, ctx: Authorizatio
   if (token.length > 8192) return undefined
   const claims = tryAccessToken(token, ctx)
   if (claims !== undefined) return claims.client_id === clientId ? await ctx.store.findGrant(claims.gid) : undefined
-  if (token.length > 200) return undefined
-  const named = refreshTokenGrantId(token)
-  if (named !== undefined) {
+  const parsed = parseRefreshToken(token)
+  if (parsed.form === 'malformed') return undefined
+  if (parsed.form === 'grant') {
     // A rotated-out token of the grant revokes it too (as a used legacy token does); a made-up one does nothing.
-    const grant = await ctx.store.findGrant(named)
+    const grant = await ctx.store.findGrant(parsed.grantId)
     return grant !== undefined && grant.clientId === clientId && refreshTokenStanding(grant, sha256(token), ctx.clock.now()) !== 'unknown' ? grant : undefined
   }
   const refresh = await ctx.store.findRefreshToken(sha256(token))

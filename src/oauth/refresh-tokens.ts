@@ -9,14 +9,19 @@ import { randomToken, safeEqual, sha256 } from './secrets.ts'
 /** Rotated-out tokens a grant remembers (newest first); an older one presented again is only "invalid". */
 export const RETIRED_REFRESH_TOKENS_KEPT = 16
 
-/** Grant ids are base64url, so the last `.` separates the id from the secret. */
 const SEPARATOR = '.'
+/** `<grantId>.<secret>`: grant ids are base64url (random, or a UUID), the secret is 32 random bytes in base64url. */
+const GRANT_FORM = /^([A-Za-z0-9_-]{1,128})\.[A-Za-z0-9_-]{43}$/
+/** A legacy token: a bare base64url secret. */
+const LEGACY_FORM = /^[A-Za-z0-9_-]{1,200}$/
 
-/** The grant a refresh token names; undefined for a legacy token (a bare secret). */
-export function refreshTokenGrantId (token: string): string | undefined {
-  const at = token.lastIndexOf(SEPARATOR)
-  if (at <= 0 || at === token.length - 1) return undefined
-  return token.slice(0, at)
+/** What a presented refresh token is, from its shape alone: one naming its grant, a legacy one, or neither. */
+export type RefreshTokenForm = { form: 'grant', grantId: string } | { form: 'legacy' } | { form: 'malformed' }
+
+export function parseRefreshToken (token: string): RefreshTokenForm {
+  const named = GRANT_FORM.exec(token)
+  if (named !== null) return { form: 'grant', grantId: named[1] as string }
+  return LEGACY_FORM.test(token) ? { form: 'legacy' } : { form: 'malformed' }
 }
 
 /** A new refresh token for `grant`: its sliding expiry never passes the grant's cap. */

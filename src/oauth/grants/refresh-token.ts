@@ -7,7 +7,7 @@ import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../e
 import type { ClientRecord, GrantRecord } from '../../ports/records.ts'
 import type { RefreshRotation } from '../../ports/store.ts'
 import { UpstreamGrantRevokedError, type UpstreamTokens } from '../../ports/upstream.ts'
-import { newRefreshToken, refreshTokenGrantId, refreshTokenStanding, retireCurrentToken } from '../refresh-tokens.ts'
+import { newRefreshToken, parseRefreshToken, refreshTokenStanding, retireCurrentToken } from '../refresh-tokens.ts'
 import { resolveResource } from '../resource.ts'
 import { narrowScope } from '../scopes.ts'
 import { safeEqual, sha256 } from '../secrets.ts'
@@ -130,9 +130,11 @@ export const refreshTokenGrant: GrantHandler = {
   async handle (params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
     const presented = params.refresh_token
     if (presented === undefined || presented === '') throw new InvalidRequestError('refresh_token is required')
-    if (presented.length > 200) throw new InvalidGrantError()
-    const grantId = refreshTokenGrantId(presented)
-    if (grantId === undefined) return await refreshLegacy(presented, params, client, ctx)
+    // Nothing of the wrong shape reaches the store.
+    const parsed = parseRefreshToken(presented)
+    if (parsed.form === 'malformed') throw new InvalidGrantError('refresh token is invalid or expired', 'malformed')
+    if (parsed.form === 'legacy') return await refreshLegacy(presented, params, client, ctx)
+    const grantId = parsed.grantId
     const tokenHash = sha256(presented)
     const now = ctx.clock.now()
     const grant = await ctx.store.findGrant(grantId)
