@@ -69,7 +69,8 @@ export interface AuthorizationCodeRecord {
   consumedAt?: number
   /** The random stamp of the redemption that consumed it: a retried write (its answer lost) recognises its own. */
   consumedBy?: string
-  grantId?: string
+  /** The grant its redemption produces, drawn when the code is made: a replay can revoke it even before it is saved. */
+  grantId: string
   createdAt: number
   expiresAt: number
 }

@@ -1,5 +1,6 @@
-// A key service (KMS) failure while issuing tokens is a 503 that burns nothing: tokens are signed before the
-// code or refresh token is consumed, so the client's retry succeeds.
+// A key service (KMS) failure while issuing tokens is a 503 that burns nothing, so the client's retry succeeds:
+// a refresh (legacy RT# tokens too) signs before its single-use write; a code exchange signs after consuming
+// the code and gives it back when signing fails.
 import t, { type Test } from 'tap'
 import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { mkdtemp, rm } from 'node:fs/promises'

@@ -30,7 +30,6 @@ function grantFromCode (code: AuthorizationCodeRecord, grantId: string, now: num
 
 async function revokeForReuse (code: AuthorizationCodeRecord, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
   const grantId = code.grantId
-  if (grantId === undefined) return
   const now = ctx.clock.now()
   // The first redemption may not have saved its grant yet (revoking a missing grant does nothing): create it
   // already revoked, so that redemption's own save fails and it issues nothing.
@@ -101,7 +100,7 @@ export const authorizationCodeGrant: GrantHandler = {
     // of it failed the condition. It won; anyone else finding the code consumed is a replay.
     const code = consumed.won || (consumed.record !== undefined && consumed.record.consumedBy !== undefined && safeEqual(consumed.record.consumedBy, consumedBy)) ? consumed.record : undefined
     if (code === undefined) throw await refusal(consumed.record, params, requestedResource, client, ctx)
-    const grant = grantFromCode(code, code.grantId as string, now, ctx)
+    const grant = grantFromCode(code, code.grantId, now, ctx)
     let prepared: PreparedTokens
     try {
       prepared = await prepareTokens(grant, client, grant.scope, ctx)
