@@ -39,7 +39,6 @@ export function grantWithTokens (grant: GrantRecord, prepared: PreparedTokens): 
   return prepared.refreshToken === undefined ? grant : { ...grant, refreshToken: prepared.refreshToken, retiredRefreshTokens: [] }
 }
 
-
 /** A grant is usable when it exists, is not revoked and has not reached its cap. */
 export function isGrantActive (grant: GrantRecord | undefined, now: number): grant is GrantRecord {
   return grant !== undefined && grant.revokedAt === undefined && grant.expiresAt > now
