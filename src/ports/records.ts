@@ -126,6 +126,8 @@ export interface RefreshTokenRecord {
   expiresAt: number
   /** Set by the single rotation that used it; a second use is reuse. */
   usedAt?: number
+  /** The random stamp of that rotation: a retried write (its answer lost) recognises its own. */
+  usedBy?: string
 }
 
 export interface ConsentRecord {

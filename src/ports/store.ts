@@ -88,8 +88,8 @@ export interface RefreshTokenStore {
   /** Create-only: fails with StoreConflictError when it exists. Writes the legacy shape (tests, migrations). */
   saveRefreshToken (token: RefreshTokenRecord): Promise<void>
   findRefreshToken (tokenHash: string): Promise<RefreshTokenRecord | undefined>
-  /** Single use: exactly one caller wins; a loser learns the token was used before (reuse). */
-  markRefreshTokenUsed (tokenHash: string, now: number): Promise<ConsumeResult<RefreshTokenRecord>>
+  /** Single use: exactly one caller wins; a loser learns the token was used before (reuse), and by whom (`usedBy`, a random stamp). */
+  markRefreshTokenUsed (tokenHash: string, now: number, usedBy: string): Promise<ConsumeResult<RefreshTokenRecord>>
 }
 
 export interface ConsentStore {

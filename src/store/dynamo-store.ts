@@ -76,7 +76,7 @@ export class DynamoStore implements Store, DatasetStore, StreamEventStore, Admin
 
   saveRefreshToken (token: RefreshTokenRecord): Promise<void> { return this.#refreshTokens.saveRefreshToken(token) }
   findRefreshToken (tokenHash: string): Promise<RefreshTokenRecord | undefined> { return this.#refreshTokens.findRefreshToken(tokenHash) }
-  markRefreshTokenUsed (tokenHash: string, now: number): Promise<ConsumeResult<RefreshTokenRecord>> { return this.#refreshTokens.markRefreshTokenUsed(tokenHash, now) }
+  markRefreshTokenUsed (tokenHash: string, now: number, usedBy: string): Promise<ConsumeResult<RefreshTokenRecord>> { return this.#refreshTokens.markRefreshTokenUsed(tokenHash, now, usedBy) }
 
   saveConsent (consent: ConsentRecord): Promise<void> { return this.#consents.saveConsent(consent) }
   findConsent (sub: string, clientId: string): Promise<ConsentRecord | undefined> { return this.#consents.findConsent(sub, clientId) }

@@ -3,12 +3,13 @@
 // instead of taking it for a replay. The 500 comes from a proxy in front of the emulator that lets the write
 // through and replaces only its answer (test/support/aws-proxy.ts), so the SDK's real retry runs.
 import t from 'tap'
+import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { authorize, exchangeCode, postForm, registerClient, startHarness, CLIENT_REDIRECT } from '../support/oauth-harness.ts'
 import { startTestStore } from '../support/store.ts'
 import { startAwsProxy } from '../support/aws-proxy.ts'
 import { DynamoStore, createDynamoClient } from '../../src/store/dynamo-store.ts'
 import { SYSTEM_CLOCK } from '../../src/ports/clock.ts'
-import { sha256 } from '../../src/oauth/secrets.ts'
+import { randomToken, sha256 } from '../../src/oauth/secrets.ts'
 
 const backing = await startTestStore(t)
 const proxy = await startAwsProxy(backing.endpoint)
@@ -56,4 +57,22 @@ t.test('a code exchange whose consuming write committed but answered 500 succeed
   const replay = await postForm(h.as.token_endpoint as string, form)
   t.equal(replay.body.error, 'invalid_grant', 'the same code from another request is still a replay')
   t.ok((await store.findGrant(gidOf(exchanged.body.access_token as string)))?.revokedAt, 'and revokes the grant')
+})
+
+t.test('a legacy refresh token (its own RT# item) whose marking as used committed but answered 500 still refreshes', async t => {
+  const c = await registerClient(h)
+  const tokens = await exchangeCode(h, c, await authorize(h, c.client))
+  // The grant and token in the shape stored before refresh tokens moved onto their grant.
+  const { refreshToken: _token, retiredRefreshTokens: _retired, ...template } = (await store.findGrant(gidOf(tokens.access_token)))!
+  const gid = `legacy${randomToken(12)}`
+  await store.saveGrant({ ...template, grantId: gid })
+  const legacy = randomToken()
+  const hash = sha256(legacy)
+  const now = Math.floor(Date.now() / 1000)
+  await client.send(new PutItemCommand({ TableName: backing.table, Item: { pk: { S: `RT#${hash}` }, sk: { S: `RT#${hash}` }, kind: { S: 'refresh_token' }, tokenHash: { S: hash }, grantId: { S: gid }, clientId: { S: c.client.client_id }, scope: { L: [{ S: 'mcp:read' }] }, createdAt: { N: String(now) }, expiresAt: { N: String(now + 3600) } } }))
+  proxy.fail('UpdateItem', LOST_ANSWER)
+  const { result: refreshed, updates } = await updatesDuring(() => postForm(h.as.token_endpoint as string, { grant_type: 'refresh_token', refresh_token: legacy, client_id: c.client.client_id }))
+  t.equal(updates, 3, 'marking it used was sent twice (the SDK retried it), then the grant got its new-form token')
+  t.equal(refreshed.status, 200, 'the refresh succeeds')
+  t.equal((await store.findGrant(gid))?.revokedAt, undefined, 'the grant is not revoked')
 })

@@ -31,7 +31,7 @@ t.test('codes, grants, refresh tokens and transactions are create-only, so a re-
 
   const rt = refreshToken()
   await store.saveRefreshToken(rt)
-  await store.markRefreshTokenUsed(rt.tokenHash, T0 + 1)
+  await store.markRefreshTokenUsed(rt.tokenHash, T0 + 1, 'rotation-stamp')
   await t.rejects(store.saveRefreshToken(rt), StoreConflictError)
   t.equal((await store.findRefreshToken(rt.tokenHash))?.usedAt, T0 + 1)
 

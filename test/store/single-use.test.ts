@@ -130,18 +130,18 @@ t.test('rotateRefreshToken (RFC 9700 §4.14.2): 50 concurrent rotations of one t
 t.test('markRefreshTokenUsed (RFC 9700 §4.14.2 rotation): 50 concurrent uses, one winner, losers see it used', async t => {
   const rt = refreshToken()
   await store.saveRefreshToken(rt)
-  const results = await callers(s => s.markRefreshTokenUsed(rt.tokenHash, T0 + 5))
+  const results = await callers((s, i) => s.markRefreshTokenUsed(rt.tokenHash, T0 + 5, `rotation-${i}`))
   const winners = results.filter(r => r.won)
   t.equal(winners.length, 1)
-  t.strictSame(winners[0]?.record, { ...rt, usedAt: T0 + 5 })
+  t.strictSame(winners[0]?.record, { ...rt, usedAt: T0 + 5, usedBy: `rotation-${results.findIndex(r => r.won)}` }, 'the winner\'s stamp')
   t.ok(results.filter(r => !r.won).every(r => r.record?.usedAt === T0 + 5), 'losers see the token as used: reuse')
 })
 
 t.test('markRefreshTokenUsed: a token used once is reuse on every later use', async t => {
   const rt = refreshToken()
   await store.saveRefreshToken(rt)
-  t.equal((await store.markRefreshTokenUsed(rt.tokenHash, T0 + 1)).won, true)
-  const again = await store.markRefreshTokenUsed(rt.tokenHash, T0 + 2)
+  t.equal((await store.markRefreshTokenUsed(rt.tokenHash, T0 + 1, 'rotation-stamp')).won, true)
+  const again = await store.markRefreshTokenUsed(rt.tokenHash, T0 + 2, 'rotation-stamp')
   t.equal(again.won, false)
   t.equal(again.record?.usedAt, T0 + 1, 'the first use time is kept')
 })

@@ -10,7 +10,7 @@ import { UpstreamGrantRevokedError, type UpstreamTokens } from '../../ports/upst
 import { newRefreshToken, parseRefreshToken, refreshTokenStanding, retireCurrentToken } from '../refresh-tokens.ts'
 import { resolveResource } from '../resource.ts'
 import { narrowScope } from '../scopes.ts'
-import { safeEqual, sha256 } from '../secrets.ts'
+import { randomToken, safeEqual, sha256 } from '../secrets.ts'
 import { isGrantActive, signAccessToken } from './issue.ts'
 import type { GrantHandler, TokenParams, TokenResponse } from './types.ts'
 
@@ -116,8 +116,11 @@ async function refreshLegacy (refreshToken: string, params: TokenParams, client:
   const grant = await ctx.store.findGrant(token.grantId)
   if (!isGrantActive(grant, ctx.clock.now())) throw new InvalidGrantError('the grant was revoked or has expired')
   const prepared = await prepareRotation(grant, token.scope, params, client, ctx)
-  const used = await ctx.store.markRefreshTokenUsed(tokenHash, ctx.clock.now())
-  if (!used.won) {
+  const usedBy = randomToken(16)
+  const used = await ctx.store.markRefreshTokenUsed(tokenHash, ctx.clock.now(), usedBy)
+  // Used by this very request: its write committed but the answer was lost, and the retry failed the condition.
+  const ownWrite = !used.won && used.record?.usedBy !== undefined && safeEqual(used.record.usedBy, usedBy)
+  if (!used.won && !ownWrite) {
     await reuseDetected(token.grantId, client.clientId, ctx)
     throw new InvalidGrantError('refresh token was already used', 'lost rotation race')
   }
