@@ -137,6 +137,16 @@ async function serveStore (): Promise<Target> {
   return { port: Number(new URL(emulator.endpoint).port), path: '', headers: {}, body: '', expect: '' }
 }
 
+/** Simulated seconds per real second on the refresh target: 60 s (its access-token lifetime) every 1.7 ms. */
+const REFRESH_CLOCK_SPEED = 36_000
+/** The longest lifetimes, so that the fast clock does not expire the grants within a run (a year is 15 min). */
+const REFRESH_TTLS = { ACCESS_TOKEN_TTL: '60', REFRESH_TOKEN_TTL: '31536000', GRANT_MAX_TTL: '31536000' }
+
+function fastClock (speed: number): { now: () => number } {
+  const startMs = Date.now()
+  return { now: () => Math.floor((startMs + (Date.now() - startMs) * speed) / 1000) }
+}
+
 async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string, backendName?: string } = {}): Promise<Target> {
   const { default: Fastify } = await import('fastify')
   const { default: gatehouse, options: serverOptions } = await import('../src/app.ts')
@@ -148,13 +158,18 @@ async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string
   const { SYSTEM_CLOCK } = await import('../src/ports/clock.ts')
 
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-'))
+  // A refresh that would forget a token rotated out less than an access-token lifetime ago revokes the grant
+  // (a thief flushing the retired list), and every connection rotates its grant back to back: the refresh
+  // target's clock runs fast enough that each rotation looks one access-token lifetime apart, as a client
+  // refreshing when its token expires would be. The clock changes no cost.
+  const clock = options.refresh === true ? fastClock(REFRESH_CLOCK_SPEED) : SYSTEM_CLOCK
   const client = createDynamoClient({ region: 'us-east-1', endpoint: process.env.BENCH_STORE_ENDPOINT!, timeoutMs: 3000 })
-  const store = new DynamoStore({ client, table: 'gatehouse-bench', clock: SYSTEM_CLOCK, timeoutMs: 3000 })
+  const store = new DynamoStore({ client, table: 'gatehouse-bench', clock, timeoutMs: 3000 })
   const keys = await LocalKeySet.open({ dataDir, clock: SYSTEM_CLOCK })
   const cipher = new LocalCipher(randomBytes(32))
   const port = Number(process.env.BENCH_PORT)
   const backendName = options.backendName ?? 'sdk'
-  const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), UPSTREAM_ISSUER: 'http://127.0.0.1:9', COOKIE_SECRET: randomBytes(32).toString('hex'), ...(options.backendUrl === undefined ? {} : { GATEHOUSE_BACKENDS: JSON.stringify({ [backendName]: { url: options.backendUrl } }) }) })
+  const config = loadConfig({ GATEHOUSE_DATA_DIR: dataDir, PORT: String(port), UPSTREAM_ISSUER: 'http://127.0.0.1:9', COOKIE_SECRET: randomBytes(32).toString('hex'), ...(options.refresh === true ? REFRESH_TTLS : {}), ...(options.backendUrl === undefined ? {} : { GATEHOUSE_BACKENDS: JSON.stringify({ [backendName]: { url: options.backendUrl } }) }) })
   // The gateway target's token is for the backend's resource, as a client's would be (RFC 8707).
   const resource = options.backendUrl === undefined ? config.resourceUrl : `${config.publicUrl}/mcp/${backendName}`
   const unused = async (): Promise<never> => { throw new Error('not used by the benchmark') }
@@ -169,6 +184,7 @@ async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string
     config,
     services: {
       store,
+      clock,
       keys,
       cipher,
       cookieSecret: config.cookieSecret!,
@@ -180,7 +196,7 @@ async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string
   await app.listen({ host: '127.0.0.1', port })
   closeServer = async () => { await app.close() }
 
-  const now = SYSTEM_CLOCK.now()
+  const now = clock.now()
   const identity = { sub: 'user-1', email: 'user@example.com', groups: ['engineering'] }
   const grantId = randomUUID()
   await store.saveGrant({ grantId, clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource, createdAt: now, expiresAt: now + 86400 })
@@ -190,8 +206,8 @@ async function serveGatehouse (options: { refresh?: boolean, backendUrl?: string
     await store.saveClient({ clientId: 'bench-client', tokenEndpointAuthMethod: 'none', redirectUris: ['http://127.0.0.1/cb'], grantTypes: ['authorization_code', 'refresh_token'], responseTypes: ['code'], clientName: 'bench', createdAt: now, expiresAt: 0 })
     const refreshTokens: string[] = []
     for (let i = 0; i < 64; i++) {
-      const connectionGrant = { grantId: randomUUID(), clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource: config.resourceUrl, createdAt: now, expiresAt: now + 86400 }
-      const first = newRefreshToken(connectionGrant, connectionGrant.scope, now, 86400)
+      const connectionGrant = { grantId: randomUUID(), clientId: 'bench-client', identity, scope: ['mcp:read', 'mcp:write'], resource: config.resourceUrl, createdAt: now, expiresAt: now + config.ttl.grantMax }
+      const first = newRefreshToken(connectionGrant, connectionGrant.scope, now, config.ttl.refreshToken)
       await store.saveGrant({ ...connectionGrant, refreshToken: first.record, retiredRefreshTokens: [] })
       refreshTokens.push(first.token)
     }

@@ -22,6 +22,11 @@ const DURATION_S = Number(process.env.LOAD_DURATION_S ?? 60)
 const CONCURRENCY = Number(process.env.LOAD_CONCURRENCY ?? 100)
 const WARMUP_S = Number(process.env.LOAD_WARMUP_S ?? Math.min(10, Math.floor(DURATION_S / 6)))
 const REFRESH_PER_S = Number(process.env.REFRESH_PER_S ?? 1.5)
+/**
+ * Grants, each with its refresh-token chain, taken in turn by the refresher: enough that no chain rotates more
+ * than 16 times in the run, since more within an access-token lifetime revokes the grant (SECURITY.md).
+ */
+const GRANTS = Math.max(20, Math.ceil((DURATION_S + WARMUP_S) * REFRESH_PER_S / 16) + 1)
 const MAX_REQUESTS = Number(process.env.LOAD_MAX_REQUESTS ?? 3_000_000)
 const RSS_TOLERANCE = Number(process.env.RSS_TOLERANCE ?? 0.15)
 const RSS_SLACK_BYTES = 8 * 1024 * 1024
@@ -67,7 +72,7 @@ async function serve (endpoint: string): Promise<void> {
   const client = await registerTestClient(app)
   const accessTokens: string[] = []
   const refreshTokens: string[] = []
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < GRANTS; i++) {
     const minted = await mintGrant(app, client.clientId, { identity: { sub: `load-user-${i}`, groups: i % 2 === 0 ? ['admins'] : [] } })
     accessTokens.push(minted.accessToken)
     refreshTokens.push(minted.refreshToken as string)

@@ -2,7 +2,8 @@
 // grants and revokes one of them; the admin command lists clients and grants, revokes a grant, all of a
 // user's grants, or a client with its grants, and prunes unused registrations. Revoking a grant ends its
 // refresh-token family (every refresh checks the grant) and its upstream session (UpstreamIdp.revoke);
-// /mcp refuses its access tokens once its grant-check cache (GRANT_CACHE_TTL) forgets the grant.
+// /mcp refuses its access tokens once its grant-check cache (GRANT_CACHE_TTL) forgets the grant. RFC 7009
+// revocation (src/oauth/introspection.ts) ends a grant the same way.
 import type { AuditLog } from '../ports/audit.ts'
 import type { Cipher } from '../ports/cipher.ts'
 import type { Clock } from '../ports/clock.ts'
@@ -19,18 +20,19 @@ export interface GrantRevocationContext {
   audit: AuditLog
 }
 
-export type RevocationReason = 'user_revocation' | 'admin_revocation' | 'client_removed'
+/** Why a grant was revoked by someone's decision (the user, the operator, the client through RFC 7009). */
+export type RevocationReason = 'user_revocation' | 'admin_revocation' | 'client_removed' | 'client_revocation'
 
 /** What happened to the upstream session: revoked, there was none, or the IdP call failed (the grant is revoked regardless). */
 export type UpstreamRevocation = 'revoked' | 'none' | 'failed'
 
 /** Revokes the grant (and so its refresh tokens), then its upstream refresh token. Idempotent. */
 export async function revokeGrantEverywhere (grant: GrantRecord, reason: RevocationReason, ctx: GrantRevocationContext): Promise<UpstreamRevocation> {
-  await ctx.store.revokeGrant(grant.grantId, ctx.clock.now())
+  // Already revoked: that revocation was audited and ended the upstream session (or tried to).
+  if (!await ctx.store.revokeGrant(grant.grantId, ctx.clock.now())) return 'none'
   const fields = { clientId: grant.clientId, grantId: grant.grantId, sub: grant.identity.sub, reason }
   ctx.audit.event('grant.revoked', fields)
-  // An earlier revocation already ended the upstream session (or tried to).
-  if (grant.upstreamSealed === undefined || grant.revokedAt !== undefined) return 'none'
+  if (grant.upstreamSealed === undefined) return 'none'
   try {
     const tokens = JSON.parse(await ctx.cipher.open(grant.upstreamSealed, `grant:${grant.grantId}`)) as UpstreamTokens
     if (tokens.refreshToken === undefined) return 'none'

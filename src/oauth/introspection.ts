@@ -1,15 +1,14 @@
 // RFC 7662 introspection and RFC 7009 revocation.
 import { authenticateClient, type ClientCredentials } from './clients.ts'
 import { clientRules, protectedResources, type AuthorizationServerContext } from './context.ts'
-import { InvalidRequestError, OAuthError } from './errors.ts'
+import { InvalidRequestError } from './errors.ts'
+import { revokeGrantEverywhere } from './connected-apps.ts'
 import { isGrantActive } from './grants/issue.ts'
 import type { AccessTokenClaims } from './access-tokens.ts'
-import type { UpstreamTokens } from '../ports/upstream.ts'
-import { refreshTokenGrantId, refreshTokenStanding } from './refresh-tokens.ts'
+import { parseRefreshToken, refreshTokenStanding } from './refresh-tokens.ts'
 import { sha256 } from './secrets.ts'
 import type { GrantRecord } from '../ports/records.ts'
 import type { IntrospectionResponse } from '../schemas/oauth.ts'
-
 
 function tryAccessToken (token: string, ctx: AuthorizationServerContext): AccessTokenClaims | undefined {
   try { return ctx.accessTokens.verify(token, protectedResources(ctx)) } catch { return undefined }
@@ -41,10 +40,10 @@ async function describeToken (token: string, now: number, ctx: AuthorizationServ
     if (!isGrantActive(grant, now)) return { active: false }
     return { active: true, scope: claims.scope, client_id: claims.client_id, sub: claims.sub, aud: claims.aud, iss: claims.iss, exp: claims.exp, iat: claims.iat, token_type: 'Bearer', groups: claims.groups }
   }
-  if (token.length > 200) return { active: false }
-  const grantId = refreshTokenGrantId(token)
-  if (grantId !== undefined) {
-    const grant = await ctx.store.findGrant(grantId)
+  const parsed = parseRefreshToken(token)
+  if (parsed.form === 'malformed') return { active: false }
+  if (parsed.form === 'grant') {
+    const grant = await ctx.store.findGrant(parsed.grantId)
     if (!isGrantActive(grant, now) || grant.refreshToken === undefined || refreshTokenStanding(grant, sha256(token), now) !== 'current') return { active: false }
     const current = grant.refreshToken
     return { active: true, scope: current.scope.join(' '), client_id: grant.clientId, sub: grant.identity.sub, aud: grant.resource, iss: ctx.issuer, exp: current.expiresAt, iat: current.createdAt, token_type: 'refresh_token' }
@@ -64,37 +63,22 @@ export async function revoke (params: Record<string, string | undefined>, creden
   const client = await authenticateClient(credentials, clientRules(ctx))
   const token = params.token
   if (token === undefined || token === '') throw new InvalidRequestError('token is required')
-  if (token.length > 8192) return
-  let grantId: string | undefined
-  let grant: GrantRecord | undefined
+  const grant = await grantToRevoke(token, client.clientId, ctx)
+  if (grant !== undefined) await revokeGrantEverywhere(grant, 'client_revocation', ctx)
+}
+
+/** The grant `token` belongs to, when it is a token of `clientId`'s; undefined for anything else. */
+async function grantToRevoke (token: string, clientId: string, ctx: AuthorizationServerContext): Promise<GrantRecord | undefined> {
+  if (token.length > 8192) return undefined
   const claims = tryAccessToken(token, ctx)
-  if (claims !== undefined) {
-    if (claims.client_id === client.clientId) grantId = claims.gid
-  } else if (token.length <= 200) {
-    const named = refreshTokenGrantId(token)
-    if (named !== undefined) {
-      // A rotated-out token of the grant revokes it too (as a used legacy token does); a made-up one does nothing.
-      const found = await ctx.store.findGrant(named)
-      if (found !== undefined && found.clientId === client.clientId && refreshTokenStanding(found, sha256(token), ctx.clock.now()) !== 'unknown') {
-        grantId = named
-        grant = found
-      }
-    } else {
-      const refresh = await ctx.store.findRefreshToken(sha256(token))
-      if (refresh !== undefined && refresh.clientId === client.clientId) grantId = refresh.grantId
-    }
+  if (claims !== undefined) return claims.client_id === clientId ? await ctx.store.findGrant(claims.gid) : undefined
+  const parsed = parseRefreshToken(token)
+  if (parsed.form === 'malformed') return undefined
+  if (parsed.form === 'grant') {
+    // A rotated-out token of the grant revokes it too (as a used legacy token does); a made-up one does nothing.
+    const grant = await ctx.store.findGrant(parsed.grantId)
+    return grant !== undefined && grant.clientId === clientId && refreshTokenStanding(grant, sha256(token), ctx.clock.now()) !== 'unknown' ? grant : undefined
   }
-  if (grantId === undefined) return
-  grant ??= await ctx.store.findGrant(grantId)
-  await ctx.store.revokeGrant(grantId, ctx.clock.now())
-  ctx.audit.event('grant.revoked', { clientId: client.clientId, grantId, sub: grant?.identity.sub, reason: 'client_revocation' })
-  if (grant?.upstreamSealed !== undefined && grant.revokedAt === undefined) {
-    try {
-      const upstream = JSON.parse(await ctx.cipher.open(grant.upstreamSealed, `grant:${grantId}`)) as UpstreamTokens
-      if (upstream.refreshToken !== undefined) await ctx.upstream.revoke(upstream.refreshToken)
-    } catch (error) {
-      // The gatehouse grant is already revoked; an upstream failure is logged, not shown.
-      ctx.audit.event('grant.revoked', { clientId: client.clientId, grantId, upstreamRevocation: 'failed', reason: error instanceof OAuthError ? error.code : (error as Error).name })
-    }
-  }
+  const refresh = await ctx.store.findRefreshToken(sha256(token))
+  return refresh !== undefined && refresh.clientId === clientId ? await ctx.store.findGrant(refresh.grantId) : undefined
 }

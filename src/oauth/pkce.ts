@@ -14,12 +14,17 @@ export function validateCodeChallenge (challenge: string | undefined, method: st
   return challenge
 }
 
+/** RFC 7636 §4.1: 43–128 characters, each unreserved (so ASCII, which s256 hashes). */
+export function isWellFormedVerifier (verifier: string): boolean {
+  return VERIFIER.test(verifier)
+}
+
 export function s256 (verifier: string): string {
   return createHash('sha256').update(verifier, 'ascii').digest('base64url')
 }
 
 export function verifyCodeVerifier (verifier: string | undefined, challenge: string): void {
   if (verifier === undefined || verifier === '') throw new InvalidRequestError('code_verifier is required')
-  if (!VERIFIER.test(verifier)) throw new InvalidGrantError('code_verifier does not match the code challenge', 'malformed verifier')
+  if (!isWellFormedVerifier(verifier)) throw new InvalidGrantError('code_verifier does not match the code challenge', 'malformed verifier')
   if (s256(verifier) !== challenge) throw new InvalidGrantError('code_verifier does not match the code challenge')
 }

@@ -9,14 +9,19 @@ import { randomToken, safeEqual, sha256 } from './secrets.ts'
 /** Rotated-out tokens a grant remembers (newest first); an older one presented again is only "invalid". */
 export const RETIRED_REFRESH_TOKENS_KEPT = 16
 
-/** Grant ids are base64url, so the last `.` separates the id from the secret. */
 const SEPARATOR = '.'
+/** `<grantId>.<secret>`: grant ids are base64url (random, or a UUID), the secret is 32 random bytes in base64url. */
+const GRANT_FORM = /^([A-Za-z0-9_-]{1,128})\.[A-Za-z0-9_-]{43}$/
+/** A legacy token: a bare base64url secret. */
+const LEGACY_FORM = /^[A-Za-z0-9_-]{1,200}$/
 
-/** The grant a refresh token names; undefined for a legacy token (a bare secret). */
-export function refreshTokenGrantId (token: string): string | undefined {
-  const at = token.lastIndexOf(SEPARATOR)
-  if (at <= 0 || at === token.length - 1) return undefined
-  return token.slice(0, at)
+/** What a presented refresh token is, from its shape alone: one naming its grant, a legacy one, or neither. */
+export type RefreshTokenForm = { form: 'grant', grantId: string } | { form: 'legacy' } | { form: 'malformed' }
+
+export function parseRefreshToken (token: string): RefreshTokenForm {
+  const named = GRANT_FORM.exec(token)
+  if (named !== null) return { form: 'grant', grantId: named[1] as string }
+  return LEGACY_FORM.test(token) ? { form: 'legacy' } : { form: 'malformed' }
 }
 
 /** A new refresh token for `grant`: its sliding expiry never passes the grant's cap. */
@@ -38,9 +43,16 @@ export function refreshTokenStanding (grant: GrantRecord, tokenHash: string, now
   return retired.some(r => r.expiresAt > now && safeEqual(r.tokenHash, tokenHash)) ? 'retired' : 'unknown'
 }
 
-/** The retired list once the current token is rotated out: newest first, expired ones dropped, bounded. */
-export function retireCurrentToken (grant: GrantRecord, now: number): RetiredRefreshToken[] {
-  const retired: RetiredRefreshToken[] = grant.refreshToken === undefined ? [] : [{ tokenHash: grant.refreshToken.tokenHash, expiresAt: grant.refreshToken.expiresAt }]
+/**
+ * The retired list once the current token is rotated out: newest first, expired ones dropped, bounded.
+ * 'flooded' when the rotation would forget a token retired less than `recentSeconds` ago (one access-token
+ * lifetime): a client that refreshes when its access token expires never does that, but a thief who rotates
+ * fast to push the victim's token off the list (so that its replay is no longer recognised as reuse) does.
+ */
+export function retireCurrentToken (grant: GrantRecord, now: number, recentSeconds: number): RetiredRefreshToken[] | 'flooded' {
+  const retired: RetiredRefreshToken[] = grant.refreshToken === undefined ? [] : [{ tokenHash: grant.refreshToken.tokenHash, expiresAt: grant.refreshToken.expiresAt, retiredAt: now }]
   for (const r of grant.retiredRefreshTokens ?? []) if (r.expiresAt > now) retired.push(r)
+  const forgotten = retired.slice(RETIRED_REFRESH_TOKENS_KEPT)
+  if (forgotten.some(r => (r.retiredAt ?? 0) > now - recentSeconds)) return 'flooded'
   return retired.slice(0, RETIRED_REFRESH_TOKENS_KEPT)
 }

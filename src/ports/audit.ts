@@ -15,6 +15,7 @@ export type AuditEventName =
   | 'token.refreshed'
   | 'code.reuse_detected'
   | 'refresh.reuse_detected'
+  | 'refresh.flood_detected'
   | 'grant.revoked'
   | 'grant.upstream_revoked'
   | 'client.removed'

@@ -65,9 +65,12 @@ export interface AuthorizationCodeRecord {
   /** Upstream tokens, encrypted (see Cipher). Moves to the grant on redemption. */
   upstreamSealed?: string
   upstreamExpiresAt?: number
-  /** Set by the single successful redemption, with the grant it produced. */
+  /** Set by the single successful redemption. */
   consumedAt?: number
-  grantId?: string
+  /** The random stamp of the redemption that consumed it: a retried write (its answer lost) recognises its own. */
+  consumedBy?: string
+  /** The grant its redemption produces, drawn when the code is made: a replay can revoke it even before it is saved. */
+  grantId: string
   createdAt: number
   expiresAt: number
 }
@@ -95,7 +98,7 @@ export interface GrantRecord {
 /** A refresh token held on its grant: `<grantId>.<secret>`, stored only as the SHA-256 of the whole token. */
 export interface GrantRefreshToken {
   tokenHash: string
-  /** May be narrower than the grant's (a refresh may ask for less). */
+  /** The scope it was issued with (RFC 6749 §6: a refresh asking for less narrows the access token only). */
   scope: string[]
   createdAt: number
   /** Sliding (REFRESH_TOKEN_TTL), never past the grant's own expiresAt. */
@@ -106,6 +109,8 @@ export interface RetiredRefreshToken {
   tokenHash: string
   /** When the token would have expired; after that it is forgotten. */
   expiresAt: number
+  /** When it was rotated out; absent on entries written before this was kept (read as long ago). */
+  retiredAt?: number
 }
 
 /**
@@ -121,6 +126,8 @@ export interface RefreshTokenRecord {
   expiresAt: number
   /** Set by the single rotation that used it; a second use is reuse. */
   usedAt?: number
+  /** The random stamp of that rotation: a retried write (its answer lost) recognises its own. */
+  usedBy?: string
 }
 
 export interface ConsentRecord {

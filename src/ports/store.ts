@@ -33,8 +33,8 @@ export interface CodeStore {
    * and the code stays as it was.
    */
   consumeCode (codeHash: string, expected: CodeRedemption, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>>
-  /** Undoes this redemption (`consumedAt` as stamped) when nothing was issued from it, e.g. signing failed. */
-  releaseCode (codeHash: string, consumedAt: number): Promise<void>
+  /** Undoes this redemption (`consumedBy` as stamped) when nothing was issued from it, e.g. signing failed. */
+  releaseCode (codeHash: string, consumedBy: string): Promise<void>
 }
 
 /** What a redemption must match on the code; a mismatch leaves the code unconsumed. */
@@ -46,6 +46,8 @@ export interface CodeRedemption {
   redirectUri: string | undefined
   /** The resource the token request named; undefined: none, the code's own. */
   resource: string | undefined
+  /** A random stamp of this redemption, written with `consumedAt`. */
+  consumedBy: string
 }
 
 /** One refresh-token rotation on a grant: the next token, the retired list to keep, new upstream tokens if refreshed. */
@@ -59,7 +61,8 @@ export interface GrantStore {
   /** Create-only: fails with StoreConflictError when it exists (a re-save must never clear revokedAt). */
   saveGrant (grant: GrantRecord): Promise<void>
   findGrant (grantId: string): Promise<GrantRecord | undefined>
-  revokeGrant (grantId: string, now: number): Promise<void>
+  /** Idempotent, keeps the first revocation time; true when this call revoked it (audit the transition only). */
+  revokeGrant (grantId: string, now: number): Promise<boolean>
   /**
    * Rotates the grant's refresh token in one conditional write, which also stamps `lastUsedAt`: only while the
    * grant is live and unrevoked and its current token is `presentedHash` (undefined: it has none yet, its token
@@ -85,8 +88,8 @@ export interface RefreshTokenStore {
   /** Create-only: fails with StoreConflictError when it exists. Writes the legacy shape (tests, migrations). */
   saveRefreshToken (token: RefreshTokenRecord): Promise<void>
   findRefreshToken (tokenHash: string): Promise<RefreshTokenRecord | undefined>
-  /** Single use: exactly one caller wins; a loser learns the token was used before (reuse). */
-  markRefreshTokenUsed (tokenHash: string, now: number): Promise<ConsumeResult<RefreshTokenRecord>>
+  /** Single use: exactly one caller wins; a loser learns the token was used before (reuse), and by whom (`usedBy`, a random stamp). */
+  markRefreshTokenUsed (tokenHash: string, now: number, usedBy: string): Promise<ConsumeResult<RefreshTokenRecord>>
 }
 
 export interface ConsentStore {

@@ -58,18 +58,18 @@ export class DynamoStore implements Store, DatasetStore, StreamEventStore, Admin
   saveCode (code: AuthorizationCodeRecord): Promise<void> { return this.#codes.saveCode(code) }
   findCode (codeHash: string): Promise<AuthorizationCodeRecord | undefined> { return this.#codes.findCode(codeHash) }
   consumeCode (codeHash: string, expected: CodeRedemption, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>> { return this.#codes.consumeCode(codeHash, expected, now) }
-  releaseCode (codeHash: string, consumedAt: number): Promise<void> { return this.#codes.releaseCode(codeHash, consumedAt) }
+  releaseCode (codeHash: string, consumedBy: string): Promise<void> { return this.#codes.releaseCode(codeHash, consumedBy) }
 
   saveGrant (grant: GrantRecord): Promise<void> { return this.#grants.saveGrant(grant) }
   findGrant (grantId: string): Promise<GrantRecord | undefined> { return this.#grants.findGrant(grantId) }
-  revokeGrant (grantId: string, now: number): Promise<void> { return this.#grants.revokeGrant(grantId, now) }
+  revokeGrant (grantId: string, now: number): Promise<boolean> { return this.#grants.revokeGrant(grantId, now) }
   rotateRefreshToken (grantId: string, presentedHash: string | undefined, rotation: RefreshRotation, now: number): Promise<ConsumeResult<GrantRecord>> { return this.#grants.rotateRefreshToken(grantId, presentedHash, rotation, now) }
   listGrantsByUser (sub: string): Promise<GrantRecord[]> { return this.#grants.listGrantsByUser(sub) }
   listGrantsByClient (clientId: string): Promise<GrantRecord[]> { return this.#grants.listGrantsByClient(clientId) }
 
   saveRefreshToken (token: RefreshTokenRecord): Promise<void> { return this.#refreshTokens.saveRefreshToken(token) }
   findRefreshToken (tokenHash: string): Promise<RefreshTokenRecord | undefined> { return this.#refreshTokens.findRefreshToken(tokenHash) }
-  markRefreshTokenUsed (tokenHash: string, now: number): Promise<ConsumeResult<RefreshTokenRecord>> { return this.#refreshTokens.markRefreshTokenUsed(tokenHash, now) }
+  markRefreshTokenUsed (tokenHash: string, now: number, usedBy: string): Promise<ConsumeResult<RefreshTokenRecord>> { return this.#refreshTokens.markRefreshTokenUsed(tokenHash, now, usedBy) }
 
   saveConsent (consent: ConsentRecord): Promise<void> { return this.#consents.saveConsent(consent) }
   findConsent (sub: string, clientId: string): Promise<ConsentRecord | undefined> { return this.#consents.findConsent(sub, clientId) }

@@ -8,6 +8,7 @@ import { authorize, exchangeCode, postForm, registerClient, registerResourceServ
 import { createDynamoClient } from '../../src/store/dynamo-client.ts'
 import { RETIRED_REFRESH_TOKENS_KEPT } from '../../src/oauth/refresh-tokens.ts'
 import { randomToken, sha256 } from '../../src/oauth/secrets.ts'
+import { createFakeClock } from '../support/store.ts'
 
 interface LogLine { audit?: string, [key: string]: unknown }
 
@@ -61,6 +62,9 @@ t.test('RFC 9700 §4.14.2: a rotated-out token presented again revokes the grant
   t.equal((await refresh(registered, latest)).body.error, 'invalid_grant', 'the family\'s live token is dead too')
   t.equal(audits('refresh.reuse_detected', gid).length, 1, 'refresh.reuse_detected')
   t.ok(audits('grant.revoked', gid).some(e => e.reason === 'refresh_reuse'), 'grant.revoked, reason refresh_reuse')
+  t.equal((await refresh(registered, chain[1] as string)).body.error, 'invalid_grant', 'another rotated-out token, after the revocation')
+  t.equal(audits('refresh.reuse_detected', gid).length, 1, 'is no second reuse event: only the revocation is audited')
+  t.equal(audits('grant.revoked', gid).length, 1, 'and no second grant.revoked')
 })
 
 t.test('a made-up token naming a real grant id, or a real token from another client, ends nothing', async t => {
@@ -88,33 +92,71 @@ t.test('concurrent refreshes with the same token: exactly one wins, and the lose
   t.equal((await refresh(registered, winners[0]?.body.refresh_token as string)).body.error, 'invalid_grant')
 })
 
-t.test(`the grant keeps the last ${RETIRED_REFRESH_TOKENS_KEPT} rotated-out tokens; an older one is unknown, not reuse`, async t => {
-  const { registered, refreshToken: first, gid } = await newGrant()
-  const chain = [first]
-  for (let i = 0; i < RETIRED_REFRESH_TOKENS_KEPT + 1; i++) {
-    const rotated = await refresh(registered, chain.at(-1) as string)
-    t.equal(rotated.status, 200)
+t.test(`the grant keeps the last ${RETIRED_REFRESH_TOKENS_KEPT} rotated-out tokens; when it refreshes once per access-token lifetime an older one is unknown, not reuse`, async t => {
+  // A client that refreshes when its access token expires (here every 60 s): the oldest retired token is
+  // forgotten at each rotation, and that is no sign of abuse.
+  const clock = createFakeClock()
+  const paced = await startHarness(t, { clock, env: { GRANT_CACHE_TTL: '0', ACCESS_TOKEN_TTL: '60' } })
+  const registered = await registerClient(paced)
+  const tokens = await exchangeCode(paced, registered, await authorize(paced, registered.client))
+  const gid = gidOf(tokens.access_token)
+  const chain = [tokens.refresh_token as string]
+  const refreshPaced = async (token: string) => await postForm(paced.as.token_endpoint as string, { grant_type: 'refresh_token', refresh_token: token, client_id: registered.client.client_id })
+  for (let i = 0; i < RETIRED_REFRESH_TOKENS_KEPT + 4; i++) {
+    clock.advance(60)
+    const rotated = await refreshPaced(chain.at(-1) as string)
+    t.equal(rotated.status, 200, `rotation ${i + 1}`)
     chain.push(rotated.body.refresh_token as string)
   }
-  const grant = await h.store.store.findGrant(gid)
+  const grant = await paced.store.store.findGrant(gid)
   t.equal(grant?.retiredRefreshTokens?.length, RETIRED_REFRESH_TOKENS_KEPT, 'bounded')
   t.equal(grant?.retiredRefreshTokens?.[0]?.tokenHash, sha256(chain.at(-2) as string), 'newest first')
-  t.equal((await refresh(registered, first)).body.error, 'invalid_grant', 'the forgotten one is refused')
-  t.notOk(await isRevoked(gid), 'without ending the grant')
-  t.equal((await refresh(registered, chain.at(-2) as string)).body.error, 'invalid_grant', 'a kept one is reuse')
-  t.ok(await isRevoked(gid), 'and ends it')
+  t.equal(grant?.retiredRefreshTokens?.[0]?.retiredAt, clock.now(), 'with when it was rotated out')
+  t.equal((await refreshPaced(chain[0] as string)).body.error, 'invalid_grant', 'the forgotten one is refused')
+  t.notOk((await paced.store.store.findGrant(gid))?.revokedAt, 'without ending the grant')
+  t.equal((await refreshPaced(chain.at(-2) as string)).body.error, 'invalid_grant', 'a kept one is reuse')
+  t.ok((await paced.store.store.findGrant(gid))?.revokedAt, 'and ends it')
+})
+
+t.test('RFC 9700 §4.14.2: a thief cannot rotate the victim\'s token off the retired list: rotating faster than it can remember revokes the grant', async t => {
+  // The thief refreshes with the stolen token in a burst, so that the victim's copy (rotated out first) would
+  // be forgotten before the victim presents it again: the rotation that would forget a token retired less
+  // than an access-token lifetime ago ends the grant instead.
+  const { registered, refreshToken: victim, gid } = await newGrant()
+  let thief = victim
+  for (let i = 0; i < RETIRED_REFRESH_TOKENS_KEPT; i++) {
+    const rotated = await postForm(h.as.token_endpoint as string, { grant_type: 'refresh_token', refresh_token: thief, client_id: registered.client.client_id }, { 'x-forwarded-for': '10.9.9.9' })
+    t.equal(rotated.status, 200, `rotation ${i + 1} of ${RETIRED_REFRESH_TOKENS_KEPT}: the list still holds every token`)
+    thief = rotated.body.refresh_token as string
+  }
+  const flood = await refresh(registered, thief)
+  t.equal(flood.status, 400)
+  t.equal(flood.body.error, 'invalid_grant', 'the rotation that would forget the victim\'s token is refused')
+  t.ok(await isRevoked(gid), 'and the grant is revoked')
+  t.equal(audits('refresh.flood_detected', gid).length, 1, 'refresh.flood_detected')
+  t.ok(audits('grant.revoked', gid).some(e => e.reason === 'refresh_flood'), 'grant.revoked, reason refresh_flood')
+  t.equal((await refresh(registered, thief)).body.error, 'invalid_grant', 'the thief\'s token is dead')
+  t.equal((await refresh(registered, victim)).body.error, 'invalid_grant', 'and the victim\'s too')
+})
+
+t.test('RFC 6749 §6: a refresh asking for a narrower scope narrows its access token, not the new refresh token', async t => {
+  const { registered, refreshToken: first, gid } = await newGrant()
+  const granted = (await h.store.store.findGrant(gid))?.scope.join(' ')
+  t.equal(granted, 'mcp:read mcp:write', 'the grant holds more than the narrowed scope')
+  const narrowed = await refresh(registered, first, { scope: 'mcp:read' })
+  t.equal(narrowed.body.scope, 'mcp:read', 'the access token is narrowed')
+  t.equal((await introspect(narrowed.body.refresh_token as string)).scope, granted, 'the new refresh token keeps the scope of the one it replaced')
+  const again = await refresh(registered, narrowed.body.refresh_token as string)
+  t.equal(again.body.scope, granted, 'so the next refresh without a scope gets the original scope back')
 })
 
 t.test('RFC 7662 / RFC 7009: introspection sees the current token only; /revoke with a rotated-out token revokes the grant', async t => {
   const { registered, refreshToken: first, gid } = await newGrant()
-  const narrowed = await refresh(registered, first, { scope: 'mcp:read' })
-  t.equal(narrowed.body.scope, 'mcp:read')
-  const current = narrowed.body.refresh_token as string
+  const rotated = await refresh(registered, first)
+  const current = rotated.body.refresh_token as string
   const described = await introspect(current)
-  t.match(described, { active: true, token_type: 'refresh_token', scope: 'mcp:read', client_id: registered.client.client_id, aud: `${h.url}/mcp` })
+  t.match(described, { active: true, token_type: 'refresh_token', scope: (await h.store.store.findGrant(gid))?.scope.join(' '), client_id: registered.client.client_id, aud: `${h.url}/mcp` })
   t.equal((await introspect(first)).active, false, 'the rotated-out one is inactive')
-  const again = await refresh(registered, current)
-  t.equal(again.body.scope, 'mcp:read', 'a narrowed scope stays narrowed on the next rotation')
 
   const { registered: other, refreshToken: otherFirst, gid: otherGid } = await newGrant()
   await refresh(other, otherFirst)
@@ -182,4 +224,15 @@ t.test('a legacy refresh token can still be revoked (RFC 7009), and a legacy tok
   t.equal((await postForm(h.as.revocation_endpoint as string, { token: old, client_id: registered.client.client_id })).status, 200)
   t.ok(await isRevoked(gid), 'revoked')
   t.equal((await refresh(registered, old)).body.error, 'invalid_grant')
+})
+
+t.test('a legacy refresh token refused for its request (a scope it does not hold) is not used up: the corrected retry refreshes', async t => {
+  const { registered, gid } = await legacyGrant(h)
+  const old = await legacyToken(registered, gid, ['mcp:read'])
+  const refused = await refresh(registered, old, { scope: 'mcp:write' })
+  t.equal(refused.body.error, 'invalid_scope')
+  t.equal((await h.store.store.findRefreshToken(sha256(old)))?.usedAt, undefined, 'the legacy token is not marked used')
+  const retried = await refresh(registered, old)
+  t.equal(retried.status, 200, 'the retry without the extra scope refreshes')
+  t.notOk(await isRevoked(gid), 'and the grant is not revoked')
 })

@@ -91,3 +91,16 @@ t.test('a legacy refresh token (its own item) costs 5 round trips once, then its
   t.same(legacyTrips, ['GetItem CLIENT', 'GetItem RT', 'GetItem GRANT', 'UpdateItem RT', 'UpdateItem GRANT'], 'client, legacy token, grant, mark it used, the grant gets a new-form token')
   t.same(await trips(() => refresh(h, registered, moved!.refresh_token!)), REFRESH, 'from then on, 3')
 })
+
+t.test('a refresh token of neither shape (<grantId>.<43-character secret>, or a legacy bare secret) costs no store read beyond the client', async t => {
+  const h = await startHarness(t, { store })
+  const registered = await registerClient(h)
+  for (const malformed of ['.', 'a.b.c', `${randomToken(18)}.${randomToken()}.x`, `${randomToken(18)}.short`, 'GRANT#x.y', 'é.x']) {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: malformed, client_id: registered.client.client_id })
+    const answered = await trips(async () => {
+      const res = await fetch(h.as.token_endpoint as string, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form })
+      t.equal(((await res.json()) as { error?: string }).error, 'invalid_grant', `${malformed.slice(0, 12)}: invalid_grant`)
+    })
+    t.same(answered, ['GetItem CLIENT'], `${malformed.slice(0, 12)}: the client only`)
+  }
+})

@@ -55,7 +55,7 @@ t.test('RFC 8707: resource at /authorize selects the backend; the consent page n
   t.match(atMcp.headers.get('www-authenticate'), /error="invalid_token"/)
 
   const other = await tokensFor(h, registered, resource, `${h.url}/mcp/jira`).catch((error: unknown) => error)
-  t.match(other, { error: 'invalid_grant' }, 'a code for one resource cannot buy a token for another')
+  t.match(other, { error: 'invalid_target' }, 'RFC 8707 §2.2: a code for one resource cannot buy a token for another')
   const unknown = await postForm(`${h.url}/token`, { grant_type: 'authorization_code', code: 'x', code_verifier: 'v'.repeat(43), redirect_uri: CLIENT_REDIRECT, client_id: registered.client.client_id, resource: `${h.url}/mcp/nope` })
   t.equal(unknown.body.error, 'invalid_grant', 'an unknown code is refused before anything else')
 
@@ -65,7 +65,7 @@ t.test('RFC 8707: resource at /authorize selects the backend; the consent page n
   t.match(introspected.body, { active: true, aud: resource })
 })
 
-t.test('refresh keeps the audience: without resource, with the same one; another resource is invalid_grant', async t => {
+t.test('refresh keeps the audience: without resource, with the same one; another resource is invalid_target (RFC 8707 §2.2)', async t => {
   const h = await startHarness(t, { env: { GATEHOUSE_BACKENDS: BACKENDS } })
   const registered = await registerClient(h)
   const resource = `${h.url}/mcp/jira`
@@ -78,7 +78,7 @@ t.test('refresh keeps the audience: without resource, with the same one; another
   t.equal(claimsOf(third.access_token).aud, resource, 'the same resource')
   const other = await postForm(`${h.url}/token`, { grant_type: 'refresh_token', refresh_token: third.refresh_token as string, client_id: registered.client.client_id, resource: `${h.url}/mcp` })
   t.equal(other.status, 400)
-  t.equal(other.body.error, 'invalid_grant', 'the /mcp resource is not this grant\'s')
+  t.equal(other.body.error, 'invalid_target', 'the /mcp resource is not this grant\'s')
   const foreign = await postForm(`${h.url}/token`, { grant_type: 'refresh_token', refresh_token: third.refresh_token as string, client_id: registered.client.client_id, resource: 'https://evil.example/mcp' })
   t.equal(foreign.body.error, 'invalid_target')
 })

@@ -1,8 +1,8 @@
 // Grants and tokens for tests that need a live token without the browser flow: a real client (through
-// POST /register), a real grant in the store and tokens issued by the app's own rules (issueTokens), so
+// POST /register), a real grant in the store and tokens issued by the app's own rules (prepareTokens, as a code exchange does), so
 // what /mcp, /introspect and /revoke see is exactly what /token would have produced.
 import type { FastifyInstance } from 'fastify'
-import { issueTokens } from '../../src/oauth/grants/issue.ts'
+import { grantWithTokens, prepareTokens } from '../../src/oauth/grants/issue.ts'
 import type { GrantRecord, UserIdentity } from '../../src/ports/records.ts'
 import { randomToken } from '../../src/oauth/secrets.ts'
 
@@ -49,6 +49,7 @@ export async function mintGrant (app: FastifyInstance, clientId: string, options
     expiresAt: now + ctx.ttl.grantMax
   }
   if (options.upstream !== undefined) grant.upstreamSealed = await ctx.cipher.seal(JSON.stringify(options.upstream), `grant:${grantId}`)
-  const tokens = await issueTokens(grant, client, grant.scope, ctx)
-  return { grant, accessToken: tokens.access_token, refreshToken: tokens.refresh_token }
+  const prepared = await prepareTokens(grant, client, grant.scope, ctx)
+  await ctx.store.saveGrant(grantWithTokens(grant, prepared))
+  return { grant, accessToken: prepared.response.access_token, refreshToken: prepared.response.refresh_token }
 }

@@ -68,7 +68,7 @@ t.test('an expired refresh token cannot be used', async t => {
   const rt = refreshToken({ expiresAt: T0 + 10 })
   await store.saveRefreshToken(rt)
   clock.set(T0 + 10)
-  t.strictSame(await store.markRefreshTokenUsed(rt.tokenHash, T0 + 10), { won: false })
+  t.strictSame(await store.markRefreshTokenUsed(rt.tokenHash, T0 + 10, 'rotation-stamp'), { won: false })
 })
 
 t.test('an expired grant cannot rotate its refresh token (nor take new upstream tokens with it)', async t => {

@@ -80,7 +80,7 @@ export function code (overrides: Partial<AuthorizationCodeRecord> = {}): Authori
 
 /** A token request that matches `cd` (naming its resource), with `overrides` to make it not. */
 export function redemption (cd: AuthorizationCodeRecord, overrides: Partial<CodeRedemption> = {}): CodeRedemption {
-  return { clientId: cd.clientId, codeChallenge: cd.codeChallenge, redirectUri: cd.redirectUri, resource: cd.resource, ...overrides }
+  return { clientId: cd.clientId, codeChallenge: cd.codeChallenge, redirectUri: cd.redirectUri, resource: cd.resource, consumedBy: id('redemption'), ...overrides }
 }
 
 /** A grant's refresh token as the grant stores it. */

@@ -31,7 +31,7 @@ t.test('codes, grants, refresh tokens and transactions are create-only, so a re-
 
   const rt = refreshToken()
   await store.saveRefreshToken(rt)
-  await store.markRefreshTokenUsed(rt.tokenHash, T0 + 1)
+  await store.markRefreshTokenUsed(rt.tokenHash, T0 + 1, 'rotation-stamp')
   await t.rejects(store.saveRefreshToken(rt), StoreConflictError)
   t.equal((await store.findRefreshToken(rt.tokenHash))?.usedAt, T0 + 1)
 
@@ -43,14 +43,14 @@ t.test('codes, grants, refresh tokens and transactions are create-only, so a re-
 t.test('revokeGrant is visible to findGrant, idempotent, and keeps the first revocation time', async t => {
   const g = grant()
   await store.saveGrant(g)
-  await store.revokeGrant(g.grantId, T0 + 10)
+  t.equal(await store.revokeGrant(g.grantId, T0 + 10), true, 'this call revoked it')
   t.strictSame(await store.findGrant(g.grantId), { ...g, revokedAt: T0 + 10 }, 'the revoked grant is still returned, with revokedAt')
-  await store.revokeGrant(g.grantId, T0 + 20)
+  t.equal(await store.revokeGrant(g.grantId, T0 + 20), false, 'again: already revoked')
   t.equal((await store.findGrant(g.grantId))?.revokedAt, T0 + 10)
 })
 
 t.test('revokeGrant of an unknown grant is a no-op and creates nothing', async t => {
-  await store.revokeGrant('no-such-grant', T0)
+  t.equal(await store.revokeGrant('no-such-grant', T0), false)
   t.equal(await store.findGrant('no-such-grant'), undefined)
 })
 

@@ -4,6 +4,7 @@
 import t from 'tap'
 import { DynamoStore } from '../../src/store/dynamo-store.ts'
 import { createFakeClock, startTestStore, storeClient } from '../support/store.ts'
+import type { CodeRedemption } from '../../src/ports/store.ts'
 import { T0, code, grant, grantRefreshToken, redemption, refreshToken, rotation, transaction } from './fixtures.ts'
 
 const CALLERS = 50
@@ -47,10 +48,12 @@ t.test('markTransactionApproved: 50 concurrent callers, exactly one records its 
 t.test('consumeCode (RFC 6749 §4.1.2): 50 concurrent redemptions, one winner, losers see the code consumed and its grantId', async t => {
   const cd = code()
   await store.saveCode(cd)
-  const results = await callers(s => s.consumeCode(cd.codeHash, redemption(cd), T0 + 1))
+  const attempts = Array.from({ length: CALLERS }, () => redemption(cd))
+  const results = await callers((s, i) => s.consumeCode(cd.codeHash, attempts[i] as CodeRedemption, T0 + 1))
   const winners = results.filter(r => r.won)
   t.equal(winners.length, 1)
-  t.strictSame(winners[0]?.record, { ...cd, consumedAt: T0 + 1 }, 'the winner gets the code from the write itself')
+  const stamp = attempts[results.findIndex(r => r.won)]?.consumedBy
+  t.strictSame(winners[0]?.record, { ...cd, consumedAt: T0 + 1, consumedBy: stamp }, 'the winner gets the code from the write itself, with its stamp')
   const losers = results.filter(r => !r.won)
   t.equal(losers.length, CALLERS - 1)
   t.ok(losers.every(r => r.record?.consumedAt === T0 + 1 && r.record.grantId === cd.grantId), 'every loser learns which grant to revoke')
@@ -93,16 +96,17 @@ t.test('consumeCode: an unknown code loses with no record', async t => {
   t.strictSame(await store.consumeCode('no-such-code', redemption(code()), T0), { won: false })
 })
 
-t.test('releaseCode undoes only the redemption that stamped consumedAt', async t => {
+t.test('releaseCode undoes only the redemption that stamped consumedBy (another one in the same second is left alone)', async t => {
   const cd = code()
   await store.saveCode(cd)
-  t.equal((await store.consumeCode(cd.codeHash, redemption(cd), T0 + 1)).won, true)
-  await store.releaseCode(cd.codeHash, T0 + 2)
-  t.equal((await store.findCode(cd.codeHash))?.consumedAt, T0 + 1, 'another stamp: left consumed')
-  await store.releaseCode(cd.codeHash, T0 + 1)
+  const mine = redemption(cd)
+  t.equal((await store.consumeCode(cd.codeHash, mine, T0 + 1)).won, true)
+  await store.releaseCode(cd.codeHash, redemption(cd).consumedBy)
+  t.equal((await store.findCode(cd.codeHash))?.consumedBy, mine.consumedBy, 'another stamp: left consumed')
+  await store.releaseCode(cd.codeHash, mine.consumedBy)
   t.strictSame(await store.findCode(cd.codeHash), cd, 'released: as before the redemption')
-  t.equal((await store.consumeCode(cd.codeHash, redemption(cd), T0 + 3)).won, true, 'and redeemable once more')
-  await store.releaseCode('no-such-code', T0 + 1)
+  t.equal((await store.consumeCode(cd.codeHash, redemption(cd), T0 + 1)).won, true, 'and redeemable once more')
+  await store.releaseCode('no-such-code', mine.consumedBy)
   t.equal(await store.findCode('no-such-code'), undefined, 'releasing an unknown code creates nothing')
 })
 
@@ -126,18 +130,18 @@ t.test('rotateRefreshToken (RFC 9700 §4.14.2): 50 concurrent rotations of one t
 t.test('markRefreshTokenUsed (RFC 9700 §4.14.2 rotation): 50 concurrent uses, one winner, losers see it used', async t => {
   const rt = refreshToken()
   await store.saveRefreshToken(rt)
-  const results = await callers(s => s.markRefreshTokenUsed(rt.tokenHash, T0 + 5))
+  const results = await callers((s, i) => s.markRefreshTokenUsed(rt.tokenHash, T0 + 5, `rotation-${i}`))
   const winners = results.filter(r => r.won)
   t.equal(winners.length, 1)
-  t.strictSame(winners[0]?.record, { ...rt, usedAt: T0 + 5 })
+  t.strictSame(winners[0]?.record, { ...rt, usedAt: T0 + 5, usedBy: `rotation-${results.findIndex(r => r.won)}` }, 'the winner\'s stamp')
   t.ok(results.filter(r => !r.won).every(r => r.record?.usedAt === T0 + 5), 'losers see the token as used: reuse')
 })
 
 t.test('markRefreshTokenUsed: a token used once is reuse on every later use', async t => {
   const rt = refreshToken()
   await store.saveRefreshToken(rt)
-  t.equal((await store.markRefreshTokenUsed(rt.tokenHash, T0 + 1)).won, true)
-  const again = await store.markRefreshTokenUsed(rt.tokenHash, T0 + 2)
+  t.equal((await store.markRefreshTokenUsed(rt.tokenHash, T0 + 1, 'rotation-stamp')).won, true)
+  const again = await store.markRefreshTokenUsed(rt.tokenHash, T0 + 2, 'rotation-stamp')
   t.equal(again.won, false)
   t.equal(again.record?.usedAt, T0 + 1, 'the first use time is kept')
 })

@@ -7,7 +7,9 @@
 //   failure (KMSInternalException, 500), a disabled key (moto 5.2.1 keeps serving Sign, GenerateDataKey and
 //   Decrypt for a key after DisableKey), and the error codes where moto answers differently from AWS
 //   (IncorrectKeyException: moto says AccessDeniedException). An injected fault is answered here, in the
-//   service's JSON error shape, and never reaches the emulator; every other request is passed on unchanged.
+//   service's JSON error shape, and never reaches the emulator, unless it is `afterApplying`: then the request
+//   is applied by the emulator and only its answer is replaced by the fault (a 500 after a committed write,
+//   which the SDK retries); every other request is passed on unchanged.
 // The SDK signs the proxy's Host; the emulator checks that requests are signed, not the signature.
 import { createServer, request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -18,6 +20,8 @@ export interface AwsFault {
   /** HTTP status: 400 by default (AWS JSON protocols answer client-side and throttling errors with 400). */
   status?: number
   message?: string
+  /** Pass the request on (the emulator applies it) and answer the fault instead of its answer. */
+  afterApplying?: boolean
 }
 
 export interface ProxiedRequest {
@@ -56,12 +60,21 @@ export async function startAwsProxy (target: string): Promise<AwsProxy> {
       try { parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8')) as Record<string, unknown> } catch { /* not JSON: passed on as is */ }
       const fault = faults.get(operation)?.shift()
       requests.push({ operation, body: parsed, ...(fault === undefined ? {} : { fault: fault.type }) })
-      if (fault !== undefined) {
+      const answerFault = (): void => {
+        if (fault === undefined) return
         res.writeHead(fault.status ?? 400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': `injected-${requests.length}` })
         res.end(JSON.stringify({ __type: fault.type, message: fault.message ?? `${fault.type} (injected by test/support/aws-proxy.ts)` }))
+      }
+      if (fault !== undefined && fault.afterApplying !== true) {
+        answerFault()
         return
       }
       const forward = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, answer => {
+        if (fault !== undefined) {
+          answer.resume()
+          answer.on('end', answerFault)
+          return
+        }
         res.writeHead(answer.statusCode ?? 502, answer.headers)
         answer.pipe(res)
       })

@@ -3,13 +3,13 @@
 // alone (DESIGN decision 3) and a match consumes it without a read first. A code presented after it was
 // consumed revokes the grant it produced. A new grant keeps its client registered (CLIENT_UNUSED_DAYS).
 import { protectedResources, type AuthorizationServerContext } from '../context.ts'
-import { InvalidGrantError, InvalidRequestError, type OAuthError } from '../errors.ts'
-import { s256, verifyCodeVerifier } from '../pkce.ts'
+import { InvalidGrantError, InvalidRequestError, InvalidTargetError, type OAuthError } from '../errors.ts'
+import { isWellFormedVerifier, s256, verifyCodeVerifier } from '../pkce.ts'
 import { extendClientLife } from '../clients.ts'
 import type { AuthorizationCodeRecord, ClientRecord, GrantRecord } from '../../ports/records.ts'
 import { StoreConflictError } from '../../ports/store.ts'
 import { resolveResource } from '../resource.ts'
-import { sha256 } from '../secrets.ts'
+import { randomToken, safeEqual, sha256 } from '../secrets.ts'
 import { grantWithTokens, prepareTokens, type PreparedTokens } from './issue.ts'
 import type { GrantHandler, TokenParams } from './types.ts'
 
@@ -30,16 +30,18 @@ function grantFromCode (code: AuthorizationCodeRecord, grantId: string, now: num
 
 async function revokeForReuse (code: AuthorizationCodeRecord, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
   const grantId = code.grantId
-  if (grantId === undefined) return
   const now = ctx.clock.now()
   // The first redemption may not have saved its grant yet (revoking a missing grant does nothing): create it
   // already revoked, so that redemption's own save fails and it issues nothing.
+  let revoked = true
   try {
     await ctx.store.saveGrant({ ...grantFromCode(code, grantId, now, ctx), revokedAt: now })
   } catch (error) {
     if (!(error instanceof StoreConflictError)) throw error
-    await ctx.store.revokeGrant(grantId, now)
+    revoked = await ctx.store.revokeGrant(grantId, now)
   }
+  // Audited once, by the replay that revoked it.
+  if (!revoked) return
   ctx.audit.event('code.reuse_detected', { clientId, grantId })
   ctx.audit.event('grant.revoked', { clientId, grantId, reason: 'code_reuse' })
 }
@@ -67,7 +69,8 @@ async function refusal (code: AuthorizationCodeRecord | undefined, params: Token
     return error as OAuthError
   }
   if (last !== undefined) return last
-  if (requestedResource !== undefined && requestedResource !== code.resource) return new InvalidGrantError('resource does not match the authorization request')
+  // RFC 8707 §2.2: a resource the authorization request did not name is not this code's to give.
+  if (requestedResource !== undefined && requestedResource !== code.resource) return new InvalidTargetError('resource does not match the authorization request')
   // Everything matched the code as it now is: it expired at the instant of the write.
   return new InvalidGrantError('authorization code is invalid or expired', 'expired during redemption')
 }
@@ -89,17 +92,22 @@ export const authorizationCodeGrant: GrantHandler = {
       // invalid_target, but only once the code itself has passed its checks (as a consumed code still revokes).
       throw await refusal(await ctx.store.findCode(codeHash), params, undefined, client, ctx, error as OAuthError)
     }
-    const consumed = await ctx.store.consumeCode(codeHash, { clientId: client.clientId, codeChallenge: s256(params.code_verifier), redirectUri: params.redirect_uri, resource: requestedResource }, now)
-    if (!consumed.won) throw await refusal(consumed.record, params, requestedResource, client, ctx)
-    const code = consumed.record
-    const grant = grantFromCode(code, code.grantId as string, now, ctx)
+    // The write compares S256(verifier) only: a malformed verifier (too short, not ASCII) must not redeem.
+    if (!isWellFormedVerifier(params.code_verifier)) throw await refusal(await ctx.store.findCode(codeHash), params, requestedResource, client, ctx)
+    const consumedBy = randomToken(16)
+    const consumed = await ctx.store.consumeCode(codeHash, { clientId: client.clientId, codeChallenge: s256(params.code_verifier), redirectUri: params.redirect_uri, resource: requestedResource, consumedBy }, now)
+    // Consumed by this very request: its write committed but the answer was lost, and the store client's retry
+    // of it failed the condition. It won; anyone else finding the code consumed is a replay.
+    const code = consumed.won || (consumed.record !== undefined && consumed.record.consumedBy !== undefined && safeEqual(consumed.record.consumedBy, consumedBy)) ? consumed.record : undefined
+    if (code === undefined) throw await refusal(consumed.record, params, requestedResource, client, ctx)
+    const grant = grantFromCode(code, code.grantId, now, ctx)
     let prepared: PreparedTokens
     try {
       prepared = await prepareTokens(grant, client, grant.scope, ctx)
     } catch (error) {
       // Nothing was issued: give the code back so the client's retry redeems it (a KMS failure must not burn
       // it). Should that write fail too, the code stays spent and the retry is answered invalid_grant.
-      await ctx.store.releaseCode(codeHash, now).catch(() => undefined)
+      await ctx.store.releaseCode(codeHash, consumedBy).catch(() => undefined)
       throw error
     }
     try {

@@ -12,16 +12,22 @@ export interface PreparedTokens {
   refreshToken: GrantRefreshToken | undefined
 }
 
-/**
- * Signs the access token and draws the refresh token. Grants call this before their single-use write (or
- * undo that write when it fails), so a signing (KMS) failure leaves the code or refresh token usable.
- */
-export async function prepareTokens (grant: GrantRecord, client: ClientRecord, scope: string[], ctx: AuthorizationServerContext): Promise<PreparedTokens> {
+/** Signs an access token for `grant` with `scope`: the token response, without a refresh token yet. */
+export async function signAccessToken (grant: GrantRecord, scope: string[], ctx: AuthorizationServerContext): Promise<TokenResponse> {
   // After a key rotation the verifier (/mcp, /introspect) must know the new key before a token signed by it
   // leaves this process; it keeps the previous keys the key set still publishes.
   if (!ctx.accessTokens.hasKey(ctx.keys.current.kid)) ctx.accessTokens.setKeys(await ctx.keys.publicKeys())
   const { token } = await issueAccessToken(grant, scope, { keys: ctx.keys, clock: ctx.clock, issuer: ctx.issuer, audience: grant.resource, ttlSeconds: ctx.ttl.accessToken })
-  const response: TokenResponse = { access_token: token, token_type: 'Bearer', expires_in: ctx.ttl.accessToken, scope: scope.join(' ') }
+  return { access_token: token, token_type: 'Bearer', expires_in: ctx.ttl.accessToken, scope: scope.join(' ') }
+}
+
+/**
+ * A new grant's first tokens: signs the access token and draws the refresh token when the client may use
+ * one. The code exchange calls this after its consuming write and gives the code back when it fails, so a
+ * signing (KMS) failure leaves the code usable.
+ */
+export async function prepareTokens (grant: GrantRecord, client: ClientRecord, scope: string[], ctx: AuthorizationServerContext): Promise<PreparedTokens> {
+  const response = await signAccessToken(grant, scope, ctx)
   if (!client.grantTypes.includes('refresh_token')) return { response, refreshToken: undefined }
   const refresh = newRefreshToken(grant, scope, ctx.clock.now(), ctx.ttl.refreshToken)
   response.refresh_token = refresh.token
@@ -31,13 +37,6 @@ export async function prepareTokens (grant: GrantRecord, client: ClientRecord, s
 /** A new grant as stored: with its first refresh token, so grant and token are one write. */
 export function grantWithTokens (grant: GrantRecord, prepared: PreparedTokens): GrantRecord {
   return prepared.refreshToken === undefined ? grant : { ...grant, refreshToken: prepared.refreshToken, retiredRefreshTokens: [] }
-}
-
-/** Stores a new grant together with its first tokens and returns the token response. */
-export async function issueTokens (grant: GrantRecord, client: ClientRecord, scope: string[], ctx: AuthorizationServerContext): Promise<TokenResponse> {
-  const prepared = await prepareTokens(grant, client, scope, ctx)
-  await ctx.store.saveGrant(grantWithTokens(grant, prepared))
-  return prepared.response
 }
 
 /** A grant is usable when it exists, is not revoked and has not reached its cap. */

@@ -3,28 +3,29 @@
 // when near expiry; a revoked upstream session ends the grant. A refresh reads the grant, signs, and then
 // rotates with one conditional write on the grant (src/oauth/refresh-tokens.ts has the token's form).
 import { protectedResources, type AuthorizationServerContext } from '../context.ts'
-import { InvalidGrantError, InvalidRequestError } from '../errors.ts'
+import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../errors.ts'
 import type { ClientRecord, GrantRecord } from '../../ports/records.ts'
 import type { RefreshRotation } from '../../ports/store.ts'
 import { UpstreamGrantRevokedError, type UpstreamTokens } from '../../ports/upstream.ts'
-import { refreshTokenGrantId, refreshTokenStanding, retireCurrentToken } from '../refresh-tokens.ts'
+import { newRefreshToken, parseRefreshToken, refreshTokenStanding, retireCurrentToken } from '../refresh-tokens.ts'
 import { resolveResource } from '../resource.ts'
 import { narrowScope } from '../scopes.ts'
-import { sha256 } from '../secrets.ts'
-import { isGrantActive, prepareTokens } from './issue.ts'
-import type { GrantHandler, TokenParams } from './types.ts'
+import { randomToken, safeEqual, sha256 } from '../secrets.ts'
+import { isGrantActive, signAccessToken } from './issue.ts'
+import type { GrantHandler, TokenParams, TokenResponse } from './types.ts'
 
 /** Refresh the upstream tokens when they expire within this many seconds. */
 const UPSTREAM_REFRESH_MARGIN = 300
 
-async function revokeFamily (grantId: string, clientId: string, reason: string, ctx: AuthorizationServerContext): Promise<void> {
-  await ctx.store.revokeGrant(grantId, ctx.clock.now())
-  ctx.audit.event('grant.revoked', { clientId, grantId, reason })
+/** Revokes the grant; audits only when this call revoked it (a replay against a revoked grant is no news). True then. */
+async function revokeFamily (grantId: string, clientId: string, reason: string, ctx: AuthorizationServerContext): Promise<boolean> {
+  const revoked = await ctx.store.revokeGrant(grantId, ctx.clock.now())
+  if (revoked) ctx.audit.event('grant.revoked', { clientId, grantId, reason })
+  return revoked
 }
 
 async function reuseDetected (grantId: string, clientId: string, ctx: AuthorizationServerContext): Promise<void> {
-  await revokeFamily(grantId, clientId, 'refresh_reuse', ctx)
-  ctx.audit.event('refresh.reuse_detected', { clientId, grantId })
+  if (await revokeFamily(grantId, clientId, 'refresh_reuse', ctx)) ctx.audit.event('refresh.reuse_detected', { clientId, grantId })
 }
 
 /** The grant's new sealed upstream tokens when they were due for a refresh; stored by the rotation's write. */
@@ -49,22 +50,46 @@ async function refreshUpstream (grant: GrantRecord, ctx: AuthorizationServerCont
   return { sealed: await ctx.cipher.seal(JSON.stringify(merged), context), expiresAt: merged.expiresAt }
 }
 
+/** A refresh's tokens and the write that rotates to them, before that write. */
+interface PreparedRotation {
+  response: TokenResponse
+  rotation: RefreshRotation
+}
+
 /**
- * Issues new tokens from an active grant and rotates its refresh token: `presentedHash` is the grant's current
- * token (undefined: a legacy token, already marked used, whose grant holds none yet).
+ * Everything a refresh does that can fail, before its single-use write, so that a failure (the request's scope
+ * or resource, signing, the upstream IdP) leaves the presented token usable: the client's corrected retry works.
  */
-async function rotate (grant: GrantRecord, presentedHash: string | undefined, tokenScope: string[], params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
+async function prepareRotation (grant: GrantRecord, tokenScope: string[], params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext): Promise<PreparedRotation> {
   const now = ctx.clock.now()
   const scope = narrowScope(params.scope, tokenScope)
-  // A refreshed token keeps its grant's audience; naming another resource is refused, never a re-scoping.
-  if (resolveResource(params.resource, protectedResources(ctx), grant.resource) !== grant.resource) throw new InvalidGrantError('resource does not match the grant')
-  // Sign before the single-use write: a KMS failure must not burn the refresh token.
-  const prepared = await prepareTokens(grant, client, scope, ctx)
-  if (prepared.refreshToken === undefined) throw new InvalidGrantError('this client may not use refresh tokens')
+  // A refreshed token keeps its grant's audience; naming another resource is refused (RFC 8707 §2.2), never a re-scoping.
+  if (resolveResource(params.resource, protectedResources(ctx), grant.resource) !== grant.resource) throw new InvalidTargetError('resource does not match the grant')
+  const retired = retireCurrentToken(grant, now, ctx.ttl.accessToken)
+  if (retired === 'flooded') {
+    // Rotating on would forget a token rotated out moments ago, so its replay would no longer be recognised.
+    if (await revokeFamily(grant.grantId, client.clientId, 'refresh_flood', ctx)) ctx.audit.event('refresh.flood_detected', { clientId: client.clientId, grantId: grant.grantId })
+    throw new InvalidGrantError('the grant was revoked: its refresh token was rotated too often', 'rotation flood')
+  }
+  const response = await signAccessToken(grant, scope, ctx)
+  // RFC 6749 §6: a narrower scope is this access token's; the new refresh token keeps the one it replaces.
+  const next = newRefreshToken(grant, tokenScope, now, ctx.ttl.refreshToken)
+  response.refresh_token = next.token
   const upstream = await refreshUpstream(grant, ctx)
-  const rotation: RefreshRotation = { next: prepared.refreshToken, retired: retireCurrentToken(grant, now), upstream }
-  const rotated = await ctx.store.rotateRefreshToken(grant.grantId, presentedHash, rotation, now)
-  if (!rotated.won) {
+  return { response, rotation: { next: next.record, retired, upstream } }
+}
+
+/**
+ * The single-use write: rotates the grant's refresh token from `presentedHash` (undefined: a legacy token, already
+ * marked used, whose grant holds none yet) and answers with the prepared tokens.
+ */
+async function commitRotation (grant: GrantRecord, presentedHash: string | undefined, prepared: PreparedRotation, client: ClientRecord, ctx: AuthorizationServerContext) {
+  const now = ctx.clock.now()
+  const rotated = await ctx.store.rotateRefreshToken(grant.grantId, presentedHash, prepared.rotation, now)
+  // The grant already holds the token this request was writing: its write committed but the answer was lost,
+  // and the store client's retry of it failed the condition. It won.
+  const ownWrite = !rotated.won && rotated.record !== undefined && isGrantActive(rotated.record, now) && rotated.record.refreshToken !== undefined && safeEqual(rotated.record.refreshToken.tokenHash, prepared.rotation.next.tokenHash)
+  if (!rotated.won && !ownWrite) {
     const still = rotated.record
     // Still this token on the grant: the grant was revoked or ended meanwhile. Otherwise another request rotated it first.
     if (still === undefined || still.refreshToken?.tokenHash === presentedHash) throw new InvalidGrantError('the grant was revoked or has expired', 'ended during rotation')
@@ -75,7 +100,10 @@ async function rotate (grant: GrantRecord, presentedHash: string | undefined, to
   return prepared.response
 }
 
-/** A refresh token issued before tokens moved onto their grant: used up as before, then the grant gets a new-form token. */
+/**
+ * A refresh token issued before tokens moved onto their grant: everything that can fail is done first, then the
+ * token is used up as before, then the grant gets a new-form token.
+ */
 async function refreshLegacy (refreshToken: string, params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
   const tokenHash = sha256(refreshToken)
   const token = await ctx.store.findRefreshToken(tokenHash)
@@ -85,15 +113,18 @@ async function refreshLegacy (refreshToken: string, params: TokenParams, client:
     await reuseDetected(token.grantId, client.clientId, ctx)
     throw new InvalidGrantError('refresh token was already used', 'reuse')
   }
-  const now = ctx.clock.now()
   const grant = await ctx.store.findGrant(token.grantId)
-  if (!isGrantActive(grant, now)) throw new InvalidGrantError('the grant was revoked or has expired')
-  const used = await ctx.store.markRefreshTokenUsed(tokenHash, now)
-  if (!used.won) {
+  if (!isGrantActive(grant, ctx.clock.now())) throw new InvalidGrantError('the grant was revoked or has expired')
+  const prepared = await prepareRotation(grant, token.scope, params, client, ctx)
+  const usedBy = randomToken(16)
+  const used = await ctx.store.markRefreshTokenUsed(tokenHash, ctx.clock.now(), usedBy)
+  // Used by this very request: its write committed but the answer was lost, and the retry failed the condition.
+  const ownWrite = !used.won && used.record?.usedBy !== undefined && safeEqual(used.record.usedBy, usedBy)
+  if (!used.won && !ownWrite) {
     await reuseDetected(token.grantId, client.clientId, ctx)
     throw new InvalidGrantError('refresh token was already used', 'lost rotation race')
   }
-  return await rotate(grant, undefined, token.scope, params, client, ctx)
+  return await commitRotation(grant, undefined, prepared, client, ctx)
 }
 
 export const refreshTokenGrant: GrantHandler = {
@@ -102,9 +133,11 @@ export const refreshTokenGrant: GrantHandler = {
   async handle (params: TokenParams, client: ClientRecord, ctx: AuthorizationServerContext) {
     const presented = params.refresh_token
     if (presented === undefined || presented === '') throw new InvalidRequestError('refresh_token is required')
-    if (presented.length > 200) throw new InvalidGrantError()
-    const grantId = refreshTokenGrantId(presented)
-    if (grantId === undefined) return await refreshLegacy(presented, params, client, ctx)
+    // Nothing of the wrong shape reaches the store.
+    const parsed = parseRefreshToken(presented)
+    if (parsed.form === 'malformed') throw new InvalidGrantError('refresh token is invalid or expired', 'malformed')
+    if (parsed.form === 'legacy') return await refreshLegacy(presented, params, client, ctx)
+    const grantId = parsed.grantId
     const tokenHash = sha256(presented)
     const now = ctx.clock.now()
     const grant = await ctx.store.findGrant(grantId)
@@ -117,6 +150,6 @@ export const refreshTokenGrant: GrantHandler = {
       throw new InvalidGrantError('refresh token was already used', 'reuse')
     }
     if (!isGrantActive(grant, now) || grant.refreshToken === undefined) throw new InvalidGrantError('the grant was revoked or has expired')
-    return await rotate(grant, tokenHash, grant.refreshToken.scope, params, client, ctx)
+    return await commitRotation(grant, tokenHash, await prepareRotation(grant, grant.refreshToken.scope, params, client, ctx), client, ctx)
   }
 }

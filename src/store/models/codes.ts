@@ -23,7 +23,7 @@ export class DynamoCodeStore implements CodeStore {
    * revoke the grant a first redemption produced.
    */
   async consumeCode (codeHash: string, expected: CodeRedemption, now: number): Promise<ConsumeResult<AuthorizationCodeRecord>> {
-    const values: Record<string, AttributeValue> = { ':now': num(now), ':clientId': { S: expected.clientId }, ':challenge': { S: expected.codeChallenge } }
+    const values: Record<string, AttributeValue> = { ':now': num(now), ':consumedBy': { S: expected.consumedBy }, ':clientId': { S: expected.clientId }, ':challenge': { S: expected.codeChallenge } }
     const matches = ['clientId = :clientId', 'codeChallenge = :challenge']
     if (expected.redirectUri === undefined) {
       matches.push('redirectUriOmitted = :omitted')
@@ -39,19 +39,19 @@ export class DynamoCodeStore implements CodeStore {
       names = { '#resource': 'resource' }
     }
     return await this.#table.transition<AuthorizationCodeRecord>('UpdateItem code', codeKey(codeHash), {
-      update: 'SET consumedAt = :now',
+      update: 'SET consumedAt = :now, consumedBy = :consumedBy',
       condition: `${EXISTS_AND_LIVE} AND attribute_not_exists(consumedAt) AND ${matches.join(' AND ')}`,
       values,
       ...(names === undefined ? {} : { names })
     })
   }
 
-  /** Only the redemption that stamped `consumedAt` can undo itself; anything else is left as it is. */
-  async releaseCode (codeHash: string, consumedAt: number): Promise<void> {
+  /** Only the redemption that stamped `consumedBy` can undo itself; anything else is left as it is. */
+  async releaseCode (codeHash: string, consumedBy: string): Promise<void> {
     await this.#table.update('UpdateItem code release', codeKey(codeHash), {
-      update: 'REMOVE consumedAt',
-      condition: 'consumedAt = :consumedAt',
-      values: { ':consumedAt': num(consumedAt) }
+      update: 'REMOVE consumedAt, consumedBy',
+      condition: 'consumedBy = :consumedBy',
+      values: { ':consumedBy': { S: consumedBy } }
     })
   }
 }

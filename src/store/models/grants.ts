@@ -53,14 +53,15 @@ export class DynamoGrantStore implements GrantStore {
     return await this.#table.find<GrantRecord>(grantKey(grantId))
   }
 
-  async revokeGrant (grantId: string, now: number): Promise<void> {
-    // if_not_exists keeps the first revocation time; the record stays until its TTL so that
-    // introspection and reuse detection keep seeing "revoked" rather than "unknown".
-    // A missing grant (failed condition) is already as revoked as it can be: nothing to do.
-    await this.#table.update('UpdateItem grant revoke', grantKey(grantId), {
-      update: 'SET revokedAt = if_not_exists(revokedAt, :now)',
-      condition: 'attribute_exists(pk)',
+  async revokeGrant (grantId: string, now: number): Promise<boolean> {
+    // Only an unrevoked grant is written, so the first revocation time stays; the record stays until its TTL
+    // so that introspection and reuse detection keep seeing "revoked" rather than "unknown". A missing or
+    // already revoked grant (failed condition) is as revoked as it can be: nothing to do.
+    const result = await this.#table.update('UpdateItem grant revoke', grantKey(grantId), {
+      update: 'SET revokedAt = :now',
+      condition: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
       values: { ':now': num(now) }
     })
+    return result !== CONDITION_FAILED
   }
 }

@@ -16,11 +16,11 @@ export class DynamoRefreshTokenStore implements RefreshTokenStore {
     return await this.#table.find<RefreshTokenRecord>(refreshTokenKey(tokenHash))
   }
 
-  async markRefreshTokenUsed (tokenHash: string, now: number): Promise<ConsumeResult<RefreshTokenRecord>> {
+  async markRefreshTokenUsed (tokenHash: string, now: number, usedBy: string): Promise<ConsumeResult<RefreshTokenRecord>> {
     return await this.#table.transition<RefreshTokenRecord>('UpdateItem refresh token', refreshTokenKey(tokenHash), {
-      update: 'SET usedAt = :now',
+      update: 'SET usedAt = :now, usedBy = :usedBy',
       condition: `${EXISTS_AND_LIVE} AND attribute_not_exists(usedAt)`,
-      values: { ':now': num(now) }
+      values: { ':now': num(now), ':usedBy': { S: usedBy } }
     })
   }
 }
