@@ -6,7 +6,7 @@ import t from 'tap'
 import { createServer, type Server } from 'node:http'
 import * as oauth from 'oauth4webapi'
 import type { Page } from 'playwright-core'
-import { freePort } from '../support/app.ts'
+import type { AddressInfo } from 'node:net'
 import { launchBrowser } from '../support/browser.ts'
 import { authorize, exchangeCode, postForm, registerClient, startHarness } from '../support/oauth-harness.ts'
 
@@ -20,14 +20,14 @@ const editorTokens = await exchangeCode(h, editor, await authorize(h, editor.cli
 // bob's grant must never show on alice's page.
 const bobTokens = await exchangeCode(h, editor, await authorize(h, editor.client, { username: 'bob' }))
 
-const elsewherePort = await freePort()
-const elsewhere = `http://localhost:${elsewherePort}`
 const elsewhereServer: Server = createServer((req, res) => {
   const target = new URL(req.url ?? '/', elsewhere).searchParams.get('to') ?? ''
   res.setHeader('content-type', 'text/html; charset=utf-8')
   res.end(`<!doctype html><title>framer</title><iframe id="f" src="${target.replace(/"/g, '&quot;')}" width="600" height="600"></iframe>`)
 })
-await new Promise<void>(resolve => elsewhereServer.listen(elsewherePort, '127.0.0.1', resolve))
+// Port 0: a port picked first and listened on later can be taken in between by a test running beside this one.
+await new Promise<void>(resolve => elsewhereServer.listen(0, '127.0.0.1', resolve))
+const elsewhere = `http://localhost:${(elsewhereServer.address() as AddressInfo).port}`
 t.teardown(() => new Promise<void>(resolve => { elsewhereServer.closeAllConnections(); elsewhereServer.close(() => resolve()) }))
 
 async function mcpStatus (accessToken: string): Promise<number> {

@@ -4,12 +4,12 @@
 // browser binding of the callback. The client's redirect URI is intercepted, so no server runs there.
 import t from 'tap'
 import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as oauth from 'oauth4webapi'
 import type { BrowserContext, Page, Response } from 'playwright-core'
-import { freePort } from '../support/app.ts'
 import { launchBrowser } from '../support/browser.ts'
 import { CLIENT_REDIRECT, exchangeCode, registerClient, startHarness, type AuthorizationResult } from '../support/oauth-harness.ts'
 import { CookieJar } from '../support/browserless-login.ts'
@@ -25,8 +25,6 @@ const shots = await mkdtemp(join(tmpdir(), 'gatehouse-consent-shots-'))
 t.teardown(() => rm(shots, { recursive: true, force: true }))
 
 // Pages from another site (localhost is a different site from 127.0.0.1): a framing page and a link.
-const elsewherePort = await freePort()
-const elsewhere = `http://localhost:${elsewherePort}`
 const attr = (value: string): string => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')
 const elsewhereServer: Server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', elsewhere)
@@ -38,7 +36,10 @@ const elsewhereServer: Server = createServer((req, res) => {
   else if (url.pathname === '/frameable') res.end('<!doctype html><form><button name="decision" value="allow">Allow</button></form>')
   else { res.statusCode = 404; res.end() }
 })
-await new Promise<void>(resolve => elsewhereServer.listen(elsewherePort, '127.0.0.1', resolve))
+// Port 0: a port picked first and listened on later can be taken in between by a test running beside this one.
+await new Promise<void>(resolve => elsewhereServer.listen(0, '127.0.0.1', resolve))
+const elsewherePort = (elsewhereServer.address() as AddressInfo).port
+const elsewhere = `http://localhost:${elsewherePort}`
 t.teardown(() => new Promise<void>(resolve => { elsewhereServer.closeAllConnections(); elsewhereServer.close(() => resolve()) }))
 
 interface Started { url: string, state: string, verifier: string }
