@@ -8,6 +8,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import { signPost, type AwsCredentials } from './sigv4.ts'
+import { abortableSleep } from '../abortable-sleep.ts'
 
 export interface AwsJsonService {
   /** The endpoint prefix and signing name: dynamodb, kms, secretsmanager. */
@@ -106,7 +107,7 @@ export class AwsJsonClient {
       if (!failure.$retryable || attempt >= this.#options.maxAttempts) throw failure
       const base = THROTTLING.has(failure.name) ? THROTTLING_BASE_DELAY_MS : BASE_DELAY_MS
       // Full jitter, as the SDK: a random delay up to base·2^(attempt-1), capped.
-      await sleep((this.#options.random ?? Math.random)() * Math.min(MAX_DELAY_MS, base * 2 ** (attempt - 1)), signal)
+      await abortableSleep((this.#options.random ?? Math.random)() * Math.min(MAX_DELAY_MS, base * 2 ** (attempt - 1)), signal)
     }
   }
 
@@ -171,13 +172,4 @@ export class AwsJsonClient {
 
 class AttemptTimeout extends Error {
   constructor () { super('attempt timed out'); this.name = 'AttemptTimeout' }
-}
-
-function sleep (ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted === true) { reject(signal.reason); return }
-    const timer = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = (): void => { clearTimeout(timer); reject(signal?.reason) }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }

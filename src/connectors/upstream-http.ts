@@ -3,6 +3,7 @@
 // a ConnectorError whose message the model can act on. The token is never part of a message: messages
 // are written here from the status, plus the upstream's own error text, scrubbed of the token anyway.
 import type { ConnectorAccount } from '../config.ts'
+import { abortableSleep } from '../abortable-sleep.ts'
 
 /** What went wrong, as the model should read it; `kind` is what the audit event records. */
 export class ConnectorError extends Error {
@@ -54,14 +55,6 @@ export interface UpstreamHttpOptions {
 
 const DEFAULT_MAX_BODY = 2 * 1024 * 1024
 const MAX_MESSAGE = 500
-
-/** A wait that ends early, rejecting with the signal's reason, when the request is aborted. */
-export const abortableSleep = async (ms: number, signal: AbortSignal): Promise<void> => await new Promise((resolve, reject) => {
-  if (signal.aborted) { reject(signal.reason); return }
-  const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
-  const onAbort = (): void => { clearTimeout(timer); reject(signal.reason) }
-  signal.addEventListener('abort', onAbort, { once: true })
-})
 
 /** Retry-After is delay-seconds or an HTTP-date (RFC 9110 §10.2.3); milliseconds from now, or undefined. */
 export function retryAfterMs (value: string | null, now = Date.now()): number | undefined {

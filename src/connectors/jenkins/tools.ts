@@ -9,7 +9,8 @@ import type { Caller } from '../../mcp/caller.ts'
 import type { Tool } from '../../mcp/tools/types.ts'
 import type { ConnectorAccess } from '../access.ts'
 import { connectorTool, denied, requester, type PackEnvironment } from '../connector-tool.ts'
-import { ConnectorError, abortableSleep, type Deadline, type UpstreamHttp, type UpstreamResponse } from '../upstream-http.ts'
+import { abortableSleep } from '../../abortable-sleep.ts'
+import { ConnectorError, type Deadline, type UpstreamHttp, type UpstreamResponse } from '../upstream-http.ts'
 
 export const REQUESTED_BY_PARAMETER = 'GATEHOUSE_REQUESTED_BY'
 
