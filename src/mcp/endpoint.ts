@@ -178,9 +178,6 @@ export class McpEndpoint {
     if (!batch) {
       const message = requests[0]!
       if (this.#server.extensionServes(message.method, message.params)) return this.#legacyExtension(request.caller, message, version, session)
-      // The SDK answers malformed tools/call params with -32603 and a validator dump; this is -32602.
-      const invalid = invalidToolCall(requests[0]!)
-      if (invalid !== undefined) return { status: 200, contentType: 'application/json', body: invalid }
       if (message.method === 'tools/call' || message.method === 'tools/list') return await this.#legacyTools(request, message)
     }
     const transport = this.#server.transport
@@ -197,7 +194,8 @@ export class McpEndpoint {
    * tools/list and tools/call, nearly every legacy request, answered here as the 2026 era answers them: the
    * same server methods, without the SDK's per-request schema parsing and id bookkeeping, which made the
    * legacy era allocate about twice what the 2026 one does under load (BENCHMARKS.md, session 10). The
-   * request's own id is echoed: nothing here is shared between requests.
+   * request's own id is echoed: nothing here is shared between requests. Malformed tools/call params are
+   * -32602 (the SDK answered them with -32603 and a validator dump).
    */
   async #legacyTools (request: McpRequest, message: JSONRPCRequest): Promise<McpAnswer> {
     let body: Record<string, unknown>
@@ -400,16 +398,6 @@ function toolCallParams (params: Record<string, unknown>): { name: string, args:
   if (typeof name !== 'string') throw new RpcError(INVALID_PARAMS, 'Invalid params: tools/call needs a tool name')
   if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) throw new RpcError(INVALID_PARAMS, 'Invalid params: arguments must be an object')
   return { name, args: (args ?? {}) as Record<string, unknown> }
-}
-
-function invalidToolCall (message: JSONRPCRequest): Record<string, unknown> | undefined {
-  if (message.method !== 'tools/call') return undefined
-  try {
-    toolCallParams(message.params ?? {})
-    return undefined
-  } catch (error) {
-    return { jsonrpc: '2.0', id: message.id, error: { code: (error as RpcError).code, message: (error as RpcError).message } }
-  }
 }
 
 /** A complete result (basic/index "ResultType"), identifying the server in its `_meta`. */

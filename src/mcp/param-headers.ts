@@ -5,6 +5,7 @@
 // otherwise something in front could act on a header while the tool runs on a different body value.
 // Pure functions; src/mcp/server.ts reads the annotations when a tool is registered, src/mcp/endpoint.ts checks
 // each 2026 tools/call.
+import { isPlainObject } from './http.ts'
 
 /** One annotated parameter: where its value sits in `arguments`, the header that mirrors it, and its type. */
 export interface ParamHeader {
@@ -21,11 +22,9 @@ const ANNOTATION = 'x-mcp-header'
  * `$ref`'s target sits under `$defs`/`definitions`, so an annotation reached through one is refused there). */
 const NOT_REACHABLE = ['items', 'prefixItems', 'additionalProperties', 'patternProperties', 'oneOf', 'anyOf', 'allOf', 'not', 'if', 'then', 'else', '$defs', 'definitions', 'dependentSchemas', 'contains']
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
-
 function containsAnnotation (schema: unknown): boolean {
   if (Array.isArray(schema)) return schema.some(containsAnnotation)
-  if (!isObject(schema)) return false
+  if (!isPlainObject(schema)) return false
   return ANNOTATION in schema || Object.values(schema).some(containsAnnotation)
 }
 
@@ -43,9 +42,9 @@ export function paramHeadersOf (toolName: string, inputSchema: unknown): ParamHe
       if (containsAnnotation(schema[keyword])) throw invalid(`${[...path, keyword].join('.')} is not reachable through properties alone`)
     }
     const properties = schema.properties
-    if (!isObject(properties)) return
+    if (!isPlainObject(properties)) return
     for (const [key, property] of Object.entries(properties)) {
-      if (!isObject(property)) continue
+      if (!isPlainObject(property)) continue
       const name = property[ANNOTATION]
       if (name !== undefined) {
         const where = [...path, key].join('.')
@@ -59,14 +58,14 @@ export function paramHeadersOf (toolName: string, inputSchema: unknown): ParamHe
       walk(property, [...path, key])
     }
   }
-  if (isObject(inputSchema)) walk(inputSchema, [])
+  if (isPlainObject(inputSchema)) walk(inputSchema, [])
   return found
 }
 
 function valueAt (args: Record<string, unknown>, path: readonly string[]): unknown {
   let value: unknown = args
   for (const key of path) {
-    if (!isObject(value) || !Object.hasOwn(value, key)) return undefined
+    if (!isPlainObject(value) || !Object.hasOwn(value, key)) return undefined
     value = value[key]
   }
   return value
