@@ -11,9 +11,10 @@
 // event from the client's last one on (that event, or the one right after it): a stream of any age resumes as
 // long as nothing after the client's last event is missing. A Last-Event-ID of anyone else's stream, or one
 // after which an event expired or was never stored, reads as an unknown stream: no replay with a hole in it.
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { Readable, type Writable } from 'node:stream'
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js'
+import { safeEqual } from '../oauth/secrets.ts'
 import type { Clock } from '../ports/clock.ts'
 import { MAX_STREAM_EVENT_SEQ, type StreamEventRecord, type StreamEventStore } from '../ports/stream-events.ts'
 import { principalKey, type Caller } from './caller.ts'
@@ -83,8 +84,6 @@ export type ResumeOutcome =
 function streamOwner (caller: Caller, session: McpSession | undefined): string {
   return createHash('sha256').update(JSON.stringify(['gatehouse mcp stream', principalKey(caller), session?.nonce ?? null])).digest('base64url')
 }
-
-const sameOwner = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
 type StreamEvent = Omit<StreamEventRecord, 'expiresAt'>
 
@@ -256,7 +255,7 @@ export class ResumableStreams {
       // being that event or the next, that the client misses nothing.
       const page = await this.#store.listStreamEvents(streamId, after, RESUME_PAGE)
       const first = page[0]
-      if (first === undefined || first.seq > after + 1 || !sameOwner(first.owner, streamOwner(request.caller, request.session))) {
+      if (first === undefined || first.seq > after + 1 || !safeEqual(first.owner, streamOwner(request.caller, request.session))) {
         release()
         return { kind: 'unknown' }
       }
