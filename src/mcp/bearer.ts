@@ -1,7 +1,7 @@
 // Bearer tokens for /mcp (RFC 6750, RFC 9068, MCP authorization): extraction, the WWW-Authenticate
 // challenge, and gatehouse's own tokens — a synchronous signature check (keys in memory) plus a grant check
 // (revocation, DESIGN decision 7) through a small bounded cache. No network call on the hot path.
-import { InvalidTokenError, TemporarilyUnavailableError } from '../oauth/errors.ts'
+import { InvalidTokenError, MissingTokenError, TemporarilyUnavailableError } from '../oauth/errors.ts'
 import type { AccessTokenClaims, AccessTokenVerifier } from '../oauth/access-tokens.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { GrantRecord } from '../ports/records.ts'
@@ -12,6 +12,31 @@ import type { Caller } from './caller.ts'
 export function bearerToken (header: string | undefined): string | undefined {
   if (header === undefined || header.length < 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined
   return header.slice(7).trim()
+}
+
+/**
+ * One bearer check, as the `/mcp` and gateway hooks run it: no token is MissingTokenError and an empty one
+ * InvalidTokenError (both refused with no token to act on); otherwise `authenticate` decides. Its verdict may be
+ * synchronous (a cached one), so no promise is made per request then. `admit` gets the caller, `refuse` the error.
+ */
+export function checkBearer (
+  authorization: string | undefined,
+  authenticate: (token: string) => Caller | Promise<Caller>,
+  admit: (caller: Caller) => void,
+  refuse: (error: Error, token: string | undefined) => void
+): void {
+  const token = bearerToken(authorization)
+  if (token === undefined) { refuse(new MissingTokenError(), undefined); return }
+  if (token === '') { refuse(new InvalidTokenError(undefined, 'empty bearer token'), undefined); return }
+  let result: Caller | Promise<Caller>
+  try {
+    result = authenticate(token)
+  } catch (error) {
+    refuse(error as Error, token)
+    return
+  }
+  if (result instanceof Promise) result.then(admit, error => refuse(error as Error, token))
+  else admit(result)
 }
 
 export interface ChallengeOptions {

@@ -6,8 +6,7 @@
 // grant store is unreachable; the error handler adds the WWW-Authenticate challenge the route configures.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { InvalidTokenError, MissingTokenError } from '../oauth/errors.ts'
-import { GatehouseBearer, GrantCheck, bearerToken } from '../mcp/bearer.ts'
+import { GatehouseBearer, GrantCheck, checkBearer } from '../mcp/bearer.ts'
 import { TrustedIssuerBearer } from '../mcp/trusted-issuer-bearer.ts'
 import type { Caller } from '../mcp/caller.ts'
 
@@ -49,21 +48,6 @@ export default fp(async function bearerPlugin (app: FastifyInstance) {
     : gatehouseAuthenticator(app)
   app.decorateRequest('mcpCaller', null)
   app.decorate('mcpBearerGuard', function guard (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
-    const token = bearerToken(request.headers.authorization)
-    if (token === undefined) { done(new MissingTokenError()); return }
-    if (token === '') { done(new InvalidTokenError(undefined, 'empty bearer token')); return }
-    let result: Caller | Promise<Caller>
-    try {
-      result = authenticator.authenticate(token, request)
-    } catch (error) {
-      done(error as Error)
-      return
-    }
-    if (result instanceof Promise) {
-      result.then(caller => { request.mcpCaller = caller; done() }, error => done(error as Error))
-    } else {
-      request.mcpCaller = result
-      done()
-    }
+    checkBearer(request.headers.authorization, token => authenticator.authenticate(token, request), caller => { request.mcpCaller = caller; done() }, error => done(error))
   })
 }, { name: 'gatehouse-mcp-bearer', fastify: '5.x', dependencies: ['gatehouse-errors'], decorators: { fastify: ['gatehouse'] } })

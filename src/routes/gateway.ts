@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { originChecker, originGuard } from '../plugins/origins.ts'
 import { AccessDeniedError, InsufficientScopeError, InvalidTokenError, MissingTokenError } from '../oauth/errors.ts'
-import { bearerToken } from '../mcp/bearer.ts'
+import { checkBearer } from '../mcp/bearer.ts'
 import type { Caller } from '../mcp/caller.ts'
 import type { BackendConfig } from '../config.ts'
 import { backendRefusal } from '../gateway/policy.ts'
@@ -47,21 +47,11 @@ export default async function gatewayRoutes (app: FastifyInstance): Promise<void
     } as const
 
     function guard (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
-      const token = bearerToken(request.headers.authorization)
-      if (token === undefined) { done(new MissingTokenError()); return }
-      if (token === '') { done(new InvalidTokenError(undefined, 'empty bearer token')); return }
       // A revoked grant's request that names a backend session ends that session first, on any instance.
-      const refuse = (error: Error): void => {
+      const refuse = (error: Error, token: string | undefined): void => {
         const presented = request.headers['mcp-session-id']
-        if (error instanceof InvalidTokenError && typeof presented === 'string') void started.endSessionOfRefused(backend, token, presented).finally(() => done(error))
+        if (error instanceof InvalidTokenError && token !== undefined && typeof presented === 'string') void started.endSessionOfRefused(backend, token, presented).finally(() => done(error))
         else done(error)
-      }
-      let result
-      try {
-        result = (bearer as NonNullable<typeof bearer>).authenticate(token)
-      } catch (error) {
-        refuse(error as Error)
-        return
       }
       const admit = (caller: Caller): void => {
         const refusal = backendRefusal(backend, caller)
@@ -77,8 +67,7 @@ export default async function gatewayRoutes (app: FastifyInstance): Promise<void
         request.gatewayCaller = caller
         done()
       }
-      if (result instanceof Promise) result.then(admit, error => refuse(error as Error))
-      else admit(result)
+      checkBearer(request.headers.authorization, token => (bearer as NonNullable<typeof bearer>).authenticate(token), admit, refuse)
     }
 
     const options = { config: routeConfig, onRequest: [checkOrigin, guard] }
