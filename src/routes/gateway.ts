@@ -8,11 +8,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import { originChecker, originGuard } from '../plugins/origins.ts'
 import { AccessDeniedError, InsufficientScopeError, InvalidTokenError, MissingTokenError } from '../oauth/errors.ts'
 import { checkBearer } from '../mcp/bearer.ts'
+import { send } from './mcp.ts'
 import type { Caller } from '../mcp/caller.ts'
 import type { BackendConfig } from '../config.ts'
 import { backendRefusal } from '../gateway/policy.ts'
 import { startGateway } from '../gateway/start.ts'
-import type { GatewayReply, GatewayRequest } from '../gateway/gateway.ts'
+import type { GatewayRequest } from '../gateway/gateway.ts'
 
 const BODY_LIMIT = 1024 * 1024
 
@@ -31,12 +32,6 @@ export default async function gatewayRoutes (app: FastifyInstance): Promise<void
   app.decorateRequest('gatewayCaller', null)
 
   const checkOrigin = originGuard(originChecker(config.publicUrl, config.allowedOrigins))
-
-  function send (reply: FastifyReply, answer: GatewayReply): FastifyReply {
-    reply.code(answer.status).header('cache-control', 'no-store').headers(answer.headers)
-    if (answer.contentType !== undefined) reply.type(answer.contentType)
-    return reply.send(answer.body)
-  }
 
   for (const backend of config.backends) {
     const bearer = started.bearers.get(backend.name)

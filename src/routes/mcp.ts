@@ -77,7 +77,8 @@ function clientGone (reply: FastifyReply): AbortSignal {
   return controller.signal
 }
 
-function send (reply: FastifyReply, answer: McpAnswer): FastifyReply {
+/** An MCP answer as the reply, never cached: `/mcp` and the gateway's `/mcp/<name>` both send theirs this way. */
+export function send (reply: FastifyReply, answer: McpAnswer): FastifyReply {
   reply.code(answer.status).header('cache-control', 'no-store')
   if (answer.headers !== undefined) reply.headers(answer.headers)
   if (answer.contentType !== undefined) reply.type(answer.contentType)
